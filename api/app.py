@@ -1,0 +1,121 @@
+"""The application factory: one settings object in, one FastAPI app out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+
+from api import health, problems
+from api.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
+from api.settings import Environment, Settings
+from api.v1 import router as api_v1_router
+from surveys.db import make_engine, make_session_factory
+from surveys.errors import DomainError
+from web import pages
+from web.errors import render_error_page
+from web.templating import STATIC_DIR
+
+logger = logging.getLogger("accessgap")
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/health/")) or path == "/openapi.json"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app against the database the settings name. The schema must be migrated."""
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="accessgap",
+        version="0.1.0",
+        summary="Surveys and equity maps of access to hi-tech cancer care",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+
+    app.include_router(health.router)
+    app.include_router(api_v1_router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    pages.mount_vendor_assets(app)
+
+    _install_error_handlers(app)
+    app.add_middleware(
+        SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if _wants_json(request):
+            return problems.from_domain_error(request, exc)
+        return render_error_page(request, problems.STATUS_BY_KIND[exc.kind], exc.title, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_json(request):
+            return problems.from_validation_error(request, exc)
+        return render_error_page(
+            request, 422, "Invalid request", "The address or the form data is not valid."
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            return problems.from_http_exception(request, exc)
+        return render_error_page(request, exc.status_code, _page_title(exc.status_code), "")
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        if problems.is_database_unavailable(exc):
+            if _wants_json(request):
+                return problems.from_database_unavailable(request, exc)  # type: ignore[arg-type]
+            response = render_error_page(
+                request,
+                503,
+                "Service temporarily unavailable",
+                "The database cannot be reached. Nothing was saved; please try again shortly.",
+            )
+            response.headers["Retry-After"] = problems.RETRY_AFTER_SECONDS
+            return response
+        logger.exception("unhandled error (request %s)", getattr(request.state, "request_id", "-"))
+        if _wants_json(request):
+            return problems.internal_error(request)
+        return render_error_page(
+            request, 500, "Internal error", "Something went wrong on our side."
+        )
+
+
+def _page_title(status: int) -> str:
+    return {
+        404: "Page not found",
+        405: "Method not allowed",
+        413: "Request too large",
+    }.get(status, "Request failed")

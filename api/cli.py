@@ -1,0 +1,150 @@
+"""The ``accessgap`` command: an adapter over the same services as the API and the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.settings import Settings
+from surveys import migrate
+from surveys.db import make_engine, make_session_factory, transaction
+from surveys.demo.centres import DEMO_CENTRE_COUNT, load_demo_centres
+from surveys.errors import ImportReport
+from surveys.registry.countries import seed_countries
+from surveys.registry.transfer import export_rows, import_centres
+from surveys.tabular import write_csv
+
+app = typer.Typer(help="accessgap: surveys and equity maps of access to hi-tech cancer care.")
+db_app = typer.Typer(help="Database schema (Alembic).")
+demo_app = typer.Typer(help="Synthetic demo data.")
+centres_app = typer.Typer(help="The centre registry.")
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(centres_app, name="centres")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Migrate the database to REVISION (default: the latest) and seed the country list."""
+    settings = Settings()
+    migrate.upgrade(settings.database_url, revision)
+    engine = make_engine(settings.database_url)
+    with transaction(make_session_factory(engine)) as session:
+        added = seed_countries(session)
+    engine.dispose()
+    console.print(f"Database at revision {revision}; {added} countries added.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (``base`` removes every table)."""
+    migrate.downgrade(Settings().database_url, revision)
+    console.print(f"Database at revision {revision}.")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail when the models and the migrations differ."""
+    migrate.check(Settings().database_url)
+    console.print("Models and migrations agree.")
+
+
+@demo_app.command("load")
+def demo_load(
+    centres: Annotated[int, typer.Option(min=10, max=20_000)] = DEMO_CENTRE_COUNT,
+) -> None:
+    """Load the synthetic demo registry (about 1,500 centres over 32 countries)."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    with _progress() as progress, transaction(make_session_factory(engine)) as session:
+        task = progress.add_task("Synthetic centres", total=centres)
+        created = load_demo_centres(
+            session, total=centres, progress=lambda n: progress.advance(task, n)
+        )
+        if not created:
+            progress.update(task, completed=centres, description="Demo centres already loaded")
+    engine.dispose()
+    console.print(f"{created} synthetic centres created.")
+
+
+def _print_report(report: ImportReport) -> None:
+    if report.problems:
+        table = Table("row", "column", "severity", "problem", "value", title="Import report")
+        for p in report.problems:
+            table.add_row(str(p.row), p.column, p.severity, p.message, p.value or "")
+        console.print(table)
+
+
+@centres_app.command("import")
+def centres_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    dry_run: Annotated[bool, typer.Option(help="Check the file without writing.")] = False,
+) -> None:
+    """Import a centre list (CSV or XLSX). Nothing is written when any row has an error."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    with transaction(make_session_factory(engine)) as session:
+        report = import_centres(session, file, dry_run=dry_run)
+    engine.dispose()
+    _print_report(report)
+    if report.errors:
+        errors.print(f"[red]{len(report.errors)} error(s): nothing was imported.[/red]")
+        raise typer.Exit(1)
+    verb = "would be" if dry_run else "were"
+    console.print(
+        f"{report.created} centres {verb} created, {report.updated} updated, "
+        f"{len(report.warnings)} warning(s)."
+    )
+
+
+@centres_app.command("export")
+def centres_export(
+    file: Annotated[Path, typer.Argument(dir_okay=False, writable=True)],
+    bom: Annotated[bool, typer.Option(help="Start with a byte-order mark for Excel.")] = False,
+) -> None:
+    """Export the registry to a CSV file that ``centres import`` reads back."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    count = 0
+    with (
+        transaction(make_session_factory(engine)) as session,
+        file.open("w", encoding="utf-8", newline="") as out,
+    ):
+        for chunk in write_csv(export_rows(session), bom=bom):
+            out.write(chunk)
+            count += 1
+    engine.dispose()
+    console.print(f"{count - 1 - int(bom)} centres written to {file.name}.")
+
+
+@app.command("serve")
+def serve(
+    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=32)] = 1,
+) -> None:
+    """Serve the application with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "api.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info"
+    )

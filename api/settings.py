@@ -1,0 +1,58 @@
+"""The one settings object, read from ``ACCESSGAP_*`` environment variables (or a ``.env`` file).
+
+It is built in :func:`api.app.create_app` or by the CLI, never at import time, so a test can build
+an app against any database without touching the environment.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105 - refused below
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Configuration of one accessgap deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ACCESSGAP_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: str = "sqlite:///var/accessgap.sqlite3"
+    secret_key: str = DEVELOPMENT_SECRET
+    pseudonym_secret: str = DEVELOPMENT_SECRET
+    base_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path("var")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    db_pool_size: int = Field(default=5, ge=1)
+    low_coverage_threshold: float = Field(default=0.5, ge=0, le=1)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_outside_development(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            for name in ("secret_key", "pseudonym_secret"):
+                value = getattr(self, name)
+                if value == DEVELOPMENT_SECRET or len(value) < 32:
+                    raise ValueError(
+                        f"ACCESSGAP_{name.upper()} must be set to a random value of at least 32 "
+                        "characters in production (for example: python -c "
+                        "'import secrets; print(secrets.token_urlsafe(48))')"
+                    )
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.DEVELOPMENT

@@ -1,0 +1,8 @@
+"""The JSON API, version 1."""
+
+from fastapi import APIRouter
+
+from api.v1 import centres
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(centres.router)

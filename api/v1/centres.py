@@ -1,0 +1,59 @@
+"""JSON routes of the centre registry and the country list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import DbSession
+from api.problems import PROBLEM_RESPONSES
+from surveys.registry import service
+from surveys.registry.countries import list_countries
+from surveys.registry.schemas import (
+    CentreCreate,
+    CentreFilter,
+    CentrePage,
+    CentreRead,
+    CentreUpdate,
+    CountryRead,
+)
+
+router = APIRouter(tags=["registry"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/countries")
+def countries(session: DbSession) -> list[CountryRead]:
+    """Every surveyed country with its EU, EEA and candidate status."""
+    return [CountryRead.model_validate(c) for c in list_countries(session)]
+
+
+@router.get("/centres")
+def list_centres(
+    session: DbSession,
+    filters: Annotated[CentreFilter, Query()],
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = 50,
+) -> CentrePage:
+    """Centres filtered by country, type, activity, synthetic flag or a text search."""
+    return service.list_centres(session, filters, page=page, per_page=per_page)
+
+
+@router.get("/centres/{centre_id}")
+def read_centre(session: DbSession, centre_id: str) -> CentreRead:
+    """One centre by its stable id."""
+    return service.to_read(service.get_centre(session, centre_id))
+
+
+@router.post("/centres", status_code=201)
+def create_centre(session: DbSession, data: CentreCreate, response: Response) -> CentreRead:
+    """Register a centre; the answer's ``Location`` names its stable id."""
+    centre = service.to_read(service.create_centre(session, data))
+    response.headers["Location"] = f"/api/v1/centres/{centre.id}"
+    return centre
+
+
+@router.patch("/centres/{centre_id}")
+def update_centre(session: DbSession, centre_id: str, data: CentreUpdate) -> CentreRead:
+    """Change a centre; ``version`` must be the one you read, or the answer is 409."""
+    return service.to_read(service.update_centre(session, centre_id, data))

@@ -1,0 +1,52 @@
+"""Alembic environment: runs revisions against the URL or connection the caller hands over.
+
+``surveys.migrate`` passes either a ready connection (``config.attributes["connection"]``, as the
+tests do) or a URL (``sqlalchemy.url``). SQLite revisions run in batch mode, because SQLite
+cannot alter most constraints in place.
+"""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+from sqlalchemy import Connection
+
+from surveys.db import make_engine
+from surveys.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url") or os.environ.get(
+        "ACCESSGAP_DATABASE_URL", "sqlite:///var/accessgap.sqlite3"
+    )
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+            conn.commit()
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline SQL generation is not supported: run against a database.")
+run_migrations_online()

@@ -1,0 +1,78 @@
+"""Campaigns (questionnaire versions sent to a set of centres) and invitations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveys.db import Base, utcnow
+from surveys.questionnaires.models import QuestionnaireVersion
+from surveys.registry.models import Centre
+
+
+class Campaign(Base):
+    """A survey wave: which questionnaires go to which centres, and when it is open."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
+        CheckConstraint(
+            "closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at", name="dates"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    opens_at: Mapped[dt.datetime | None]
+    closes_at: Mapped[dt.datetime | None]
+    is_synthetic: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CampaignQuestionnaire(Base):
+    """A questionnaire version that belongs to a campaign."""
+
+    __tablename__ = "campaign_questionnaire"
+    __table_args__ = (UniqueConstraint("campaign_id", "questionnaire_version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship(lazy="raise")
+
+
+class CampaignCentre(Base):
+    """A centre expected to answer a campaign (the denominator of coverage)."""
+
+    __tablename__ = "campaign_centre"
+    __table_args__ = (UniqueConstraint("campaign_id", "centre_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), index=True)
+
+    centre: Mapped[Centre] = relationship(lazy="raise")
+
+
+class Invitation(Base):
+    """An invitation for one centre to one campaign. Only the SHA-256 of the token is stored."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+
+    campaign: Mapped[Campaign] = relationship(lazy="raise")
+    centre: Mapped[Centre] = relationship(lazy="raise")

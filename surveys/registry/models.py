@@ -1,0 +1,135 @@
+"""Registry of countries, regions, reference populations, centres and their contacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveys.db import Base, utcnow
+
+CENTRE_TYPES = (
+    "comprehensive_cancer_centre",
+    "university_hospital",
+    "general_hospital",
+    "private_clinic",
+    "research_institute",
+    "other",
+)
+
+
+class Country(Base):
+    """A country the network surveys, keyed by ISO 3166-1 alpha-2."""
+
+    __tablename__ = "country"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    iso2: Mapped[str] = mapped_column(String(2), unique=True)
+    iso3: Mapped[str] = mapped_column(String(3), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    official_name: Mapped[str | None] = mapped_column(String(200))
+    eu_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    eea_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    eu_candidate: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Region(Base):
+    """A statistical region (NUTS) of one NUTS version; geometry kept as GeoJSON in EPSG:4326."""
+
+    __tablename__ = "region"
+    __table_args__ = (
+        UniqueConstraint("code", "nuts_version"),
+        CheckConstraint("level BETWEEN 0 AND 3", name="level_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), index=True)
+    nuts_version: Mapped[str] = mapped_column(String(4))
+    level: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    country_id: Mapped[int] = mapped_column(ForeignKey("country.id"), index=True)
+    geometry_geojson: Mapped[str | None] = mapped_column(Text)
+
+    country: Mapped[Country] = relationship(lazy="raise")
+
+
+class Population(Base):
+    """A reference population figure for an area (a country or a NUTS region), with its source."""
+
+    __tablename__ = "population"
+    __table_args__ = (
+        UniqueConstraint("area_code", "year", "source"),
+        CheckConstraint("value >= 0", name="value_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(10), index=True)
+    area_level: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(200))
+
+
+class Centre(Base):
+    """A treatment centre with a stable public id that stays the same across survey waves."""
+
+    __tablename__ = "centre"
+    __table_args__ = (
+        CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
+        CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(
+        String(36), unique=True, default=lambda: str(uuid.uuid4())
+    )
+    name: Mapped[str] = mapped_column(String(300))
+    country_id: Mapped[int] = mapped_column(ForeignKey("country.id"), index=True)
+    city: Mapped[str | None] = mapped_column(String(200))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    centre_type: Mapped[str] = mapped_column(String(40), default="other")
+    accreditations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    provenance: Mapped[str | None] = mapped_column(String(300))
+    last_verified: Mapped[dt.date | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    country: Mapped[Country] = relationship(lazy="raise")
+    region: Mapped[Region | None] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's mapper hook
+
+
+class Contact(Base):
+    """A person at a centre. Personal data: kept apart from the centre and tagged as identifiers."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200), info={"identifier": True})
+    email: Mapped[str | None] = mapped_column(String(254), info={"identifier": True})
+    phone: Mapped[str | None] = mapped_column(String(50), info={"identifier": True})
+    role_title: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text, info={"identifier": True})
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    erased_at: Mapped[dt.datetime | None]
+
+    centre: Mapped[Centre] = relationship(lazy="raise")

@@ -1,0 +1,90 @@
+"""HTML pages of the registry: home, centre list and centre detail. Thin: parse, call, render."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.staticfiles import StaticFiles
+
+from api.deps import DbSession
+from surveys.registry import service
+from surveys.registry.countries import list_countries
+from surveys.registry.models import CENTRE_TYPES
+from surveys.registry.overview import registry_overview
+from surveys.registry.schemas import CentreFilter
+from web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+PER_PAGE = 50
+
+
+def mount_vendor_assets(app: FastAPI) -> None:
+    """Serve third-party browser assets from their Python packages: no CDN, ever."""
+    import swagger_ui_bundle
+    import xstatic.pkg.leaflet
+
+    app.mount("/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR), "leaflet")
+    app.mount(
+        "/vendor/swagger-ui",
+        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        "swagger-ui",
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: DbSession) -> HTMLResponse:
+    """What the platform is for, and what the registry holds."""
+    overview = registry_overview(session)
+    return templates.TemplateResponse(request, "home.html", {"overview": overview})
+
+
+@router.get("/centres", response_class=HTMLResponse)
+def centres(
+    request: Request,
+    session: DbSession,
+    country: Annotated[str | None, Query(max_length=3)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    centre_type: Annotated[str | None, Query(max_length=40)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """The registry as a searchable, paged table."""
+    form = {"country": country or "", "q": q or "", "centre_type": centre_type or ""}
+    errors: list[str] = []
+    try:
+        filters = CentreFilter(
+            country=country or None, q=q or None, centre_type=centre_type or None
+        )
+    except ValidationError as exc:
+        errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        filters = CentreFilter()
+    result = service.list_centres(session, filters, page=page, per_page=PER_PAGE)
+    return templates.TemplateResponse(
+        request,
+        "centres.html",
+        {
+            "result": result,
+            "form": form,
+            "errors": errors,
+            "countries": list_countries(session),
+            "centre_types": CENTRE_TYPES,
+            "pages": max(1, -(-result.total // PER_PAGE)),
+        },
+        status_code=422 if errors else 200,
+    )
+
+
+@router.get("/centres/{centre_id}", response_class=HTMLResponse)
+def centre(request: Request, session: DbSession, centre_id: str) -> HTMLResponse:
+    """One centre with its provenance."""
+    found = service.to_read(service.get_centre(session, centre_id))
+    return templates.TemplateResponse(request, "centre.html", {"centre": found})
+
+
+@router.get("/api/docs", response_class=HTMLResponse)
+def api_docs(request: Request) -> HTMLResponse:
+    """The OpenAPI documentation, rendered with Swagger UI served by the app itself."""
+    return templates.TemplateResponse(request, "api_docs.html", {})

@@ -1,0 +1,7 @@
+// Starts Swagger UI on the API documentation page, from assets the app serves itself.
+(function () {
+  "use strict";
+  var node = document.getElementById("swagger-ui");
+  if (!node || typeof window.SwaggerUIBundle !== "function") return;
+  window.SwaggerUIBundle({ url: node.dataset.specUrl, domNode: node, deepLinking: true });
+})();
