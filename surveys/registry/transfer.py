@@ -278,16 +278,19 @@ def import_centres(
                 row.public_id,
             )
     _warn_duplicates(rows, existing, report)
-    if report.errors or dry_run:
+    if report.errors:
         return report
     for row in rows:
         centre = by_public_id.get(row.public_id) if row.public_id else None
         if centre is None:
-            centre = Centre(is_synthetic=synthetic, active=True)
-            session.add(centre)
             report.created += 1
         else:
             report.updated += 1
+        if dry_run:
+            continue
+        if centre is None:
+            centre = Centre(is_synthetic=synthetic, active=True)
+            session.add(centre)
         centre.name = row.name
         centre.country_id = row.country.id
         centre.city = row.city

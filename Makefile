@@ -1,0 +1,41 @@
+# The two set-up commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PACKAGES := api surveys mapping web
+
+.PHONY: install run test lint typecheck layering pytest serve clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the app on an embedded SQLite database with the demo data, at http://127.0.0.1:8000
+run: install
+	$(BIN)/accessgap db upgrade
+	$(BIN)/accessgap demo load
+	$(BIN)/accessgap serve --host 127.0.0.1 --port 8000
+
+## Every quality gate, then the whole test suite (SQLite, PostgreSQL, Node, Chromium)
+test: install lint typecheck layering pytest
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+layering: install
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_layering.py
+
+pytest: install
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
