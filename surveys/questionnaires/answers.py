@@ -1,0 +1,397 @@
+"""Answer validation: a version's definition and submitted answers in, typed answers and
+per-question problems out.
+
+The server is authoritative: it computes calculations itself, applies relevance (answers to
+questions that are not relevant are dropped, with a warning), checks types, required questions,
+constraints and choice filters. Repeats are lists of rows (``{"linac_devices": [{...}, {...}]}``);
+a problem inside a repeat is located as ``("linac_devices", 0, "vendor")``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import ChainMap
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from surveys.questionnaires.definitions.compiled import CompiledForm, Question
+from surveys.questionnaires.expressions import Node, evaluate, truthy
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+DEFAULT_TEXT_LIMIT = 10_000
+MAX_REPEAT_ROWS = 500
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+Loc = tuple[str | int, ...]
+DEFAULT_MESSAGES = {
+    "required": {
+        "en": "This question requires an answer.",
+        "fr": "Cette question exige une réponse.",
+    },
+    "constraint": {"en": "This answer is not allowed.", "fr": "Cette réponse n'est pas acceptée."},
+}
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    loc: Loc
+    code: str
+    message: str
+
+
+@dataclass
+class ValidatedAnswers:
+    answers: dict[str, Any] = field(default_factory=dict)
+    errors: list[AnswerProblem] = field(default_factory=list)
+    warnings: list[AnswerProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class _TypeProblem(ValueError):
+    pass
+
+
+def _is_empty(value: object) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _number_text(value: object) -> str:
+    if isinstance(value, bool):
+        raise _TypeProblem("expects a number, not true/false")
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return value.strip().replace(",", ".")
+    raise _TypeProblem("expects a number")
+
+
+def _integer(value: object) -> int:
+    text = _number_text(value)
+    try:
+        number = float(text)
+    except ValueError as exc:
+        raise _TypeProblem("expects a whole number, e.g. 12") from exc
+    if not math.isfinite(number) or not number.is_integer():
+        raise _TypeProblem("expects a whole number, e.g. 12")
+    if not INT_MIN <= number <= INT_MAX:
+        raise _TypeProblem("is too large a number")
+    return int(number)
+
+
+def _decimal(value: object) -> float | int:
+    try:
+        number = float(_number_text(value))
+    except ValueError as exc:
+        raise _TypeProblem("expects a number, e.g. 3.5") from exc
+    if not math.isfinite(number):
+        raise _TypeProblem("expects a finite number")
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def _text(value: object, question: Question) -> str:
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise _TypeProblem("expects text")
+    text = str(value)
+    if "\x00" in text:
+        raise _TypeProblem("contains a NUL character")
+    limit = int(question.parameters.get("max-length", DEFAULT_TEXT_LIMIT))
+    if len(text) > limit:
+        raise _TypeProblem(f"is longer than {limit} characters")
+    return text
+
+
+def _date(value: object) -> str:
+    if not isinstance(value, str) or not DATE.match(value.strip()):
+        raise _TypeProblem("expects a date written YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(value.strip()).isoformat()
+    except ValueError as exc:
+        raise _TypeProblem("is not a real date") from exc
+
+
+def _range(value: object, question: Question) -> float | int:
+    number = _decimal(value)
+    start = float(question.parameters.get("start", 0))
+    end = float(question.parameters.get("end", 10))
+    step = float(question.parameters.get("step", 1))
+    if not start <= number <= end:
+        raise _TypeProblem(f"must be between {start:g} and {end:g}")
+    if abs(((number - start) / step) - round((number - start) / step)) > 1e-9:
+        raise _TypeProblem(f"must be a multiple of {step:g} from {start:g}")
+    return number
+
+
+def _selection(value: object) -> list[str]:
+    if isinstance(value, str):
+        items = value.split()
+    elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        items = [v.strip() for v in value]
+    else:
+        raise _TypeProblem("expects a list of choice names")
+    return list(dict.fromkeys(i for i in items if i))
+
+
+def _coerce(value: object, question: Question) -> Any:
+    kind = question.kind
+    if kind == "integer":
+        return _integer(value)
+    if kind == "decimal":
+        return _decimal(value)
+    if kind == "range":
+        return _range(value, question)
+    if kind == "date":
+        return _date(value)
+    if kind == "select_one":
+        if not isinstance(value, str):
+            raise _TypeProblem("expects one choice name")
+        return value.strip()
+    if kind == "select_multiple":
+        return _selection(value)
+    if kind == "acknowledge":
+        if value is True or (
+            isinstance(value, str) and value.strip().lower() in {"ok", "yes", "true", "1"}
+        ):
+            return "OK"
+        raise _TypeProblem("expects OK when acknowledged")
+    return _text(value, question)
+
+
+def _stored(result: object) -> Any:
+    """A calculated value as stored: NaN is no value, whole floats are integers."""
+    if isinstance(result, bool):
+        return "true" if result else "false"
+    if isinstance(result, float):
+        if not math.isfinite(result):
+            return ""
+        return int(result) if result.is_integer() and abs(result) < 2**53 else result
+    return result
+
+
+class _Validator:
+    def __init__(
+        self, form: CompiledForm, language: str | None, today: dt.date | None, partial: bool
+    ) -> None:
+        self.form = form
+        self.language = language or form.default_language
+        self.today = today
+        self.partial = partial
+        self.result = ValidatedAnswers()
+
+    def message(self, question: Question, kind: str) -> str:
+        own = question.required_message if kind == "required" else question.constraint_message
+        defaults = DEFAULT_MESSAGES[kind]
+        return (
+            own.get(self.language)
+            or own.get(self.form.default_language)
+            or defaults.get(self.language)
+            or defaults["en"]
+        )
+
+    def eval(self, node: Node, context: Mapping[str, object], current: object = None) -> object:
+        return evaluate(node, context, current=current, today=self.today)
+
+    def coerce_level(
+        self, questions: list[Question], submitted: Mapping[str, Any], prefix: Loc
+    ) -> dict[str, Any]:
+        """Typed values of one level (top or one repeat row), unknown names reported."""
+        values: dict[str, Any] = {}
+        known = {q.name: q for q in self._level(questions)}
+        for name, raw in submitted.items():
+            question = known.get(name)
+            if question is None:
+                self.result.errors.append(
+                    AnswerProblem(
+                        (*prefix, name), "unknown_question", "is not a question of this form"
+                    )
+                )
+                continue
+            if question.kind == "repeat":
+                values[name] = self.coerce_repeat(question, raw, (*prefix, name))
+                continue
+            if question.kind in {"note", "calculate", "group"}:
+                self.result.warnings.append(
+                    AnswerProblem(
+                        (*prefix, name),
+                        "ignored",
+                        f"{question.kind} values are not taken from input",
+                    )
+                )
+                continue
+            if _is_empty(raw):
+                continue
+            try:
+                values[name] = _coerce(raw, question)
+            except _TypeProblem as problem:
+                self.result.errors.append(AnswerProblem((*prefix, name), "type", str(problem)))
+        return values
+
+    def coerce_repeat(self, question: Question, raw: object, loc: Loc) -> list[dict[str, Any]]:
+        if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+            self.result.errors.append(AnswerProblem(loc, "type", "expects a list of rows"))
+            return []
+        if len(raw) > MAX_REPEAT_ROWS:
+            self.result.errors.append(
+                AnswerProblem(loc, "too_many_rows", f"has more than {MAX_REPEAT_ROWS} rows")
+            )
+            return []
+        return [self.coerce_level(question.children, row, (*loc, i)) for i, row in enumerate(raw)]
+
+    def _level(self, questions: list[Question]) -> list[Question]:
+        """The questions answered at this level: groups are transparent, repeats are not."""
+        found: list[Question] = []
+        for question in questions:
+            found.append(question)
+            if question.kind == "group":
+                found.extend(self._level(question.children))
+        return found
+
+    def context(self, values: Mapping[str, Any]) -> dict[str, object]:
+        """Top-level names, plus each repeat's children as lists across its rows."""
+        context: dict[str, object] = {}
+        for name, value in values.items():
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                context[name] = ["row"] * len(value)
+                for row in value:
+                    for child, child_value in row.items():
+                        bucket = context.setdefault(child, [])
+                        if isinstance(bucket, list) and not isinstance(child_value, list):
+                            bucket.append(child_value)
+            elif isinstance(value, list) and not value:
+                context[name] = []
+            else:
+                context[name] = value
+        return context
+
+    def calculate(
+        self, questions: list[Question], values: dict[str, Any], outer: Mapping[str, object]
+    ) -> None:
+        level = {q.name for q in self._level(questions)}
+        for question in self.form.calculation_order:
+            if question.name not in level or question.calculation is None:
+                continue
+            scope = ChainMap(self.context(values), dict(outer))
+            result = self.eval(question.calculation, scope)
+            values[question.name] = _stored(result)
+
+    def check_level(
+        self,
+        questions: list[Question],
+        values: dict[str, Any],
+        outer: Mapping[str, object],
+        prefix: Loc,
+        relevant: bool = True,
+        *,
+        prune_only: bool = False,
+    ) -> None:
+        """Apply relevance (drop what does not apply); unless pruning, check what remains."""
+        for question in questions:
+            scope = ChainMap(self.context(values), dict(outer))
+            is_relevant = relevant and (
+                question.relevant is None or truthy(self.eval(question.relevant, scope))
+            )
+            loc = (*prefix, question.name)
+            if question.kind == "group":
+                self.check_level(
+                    question.children, values, outer, prefix, is_relevant, prune_only=prune_only
+                )
+                continue
+            present = question.name in values and not _is_empty(values[question.name])
+            if not is_relevant:
+                if present and question.kind != "calculate":
+                    self.result.warnings.append(
+                        AnswerProblem(
+                            loc, "not_relevant", "was dropped: the question does not apply"
+                        )
+                    )
+                values.pop(question.name, None)
+                continue
+            if question.kind == "repeat":
+                rows = values.get(question.name, [])
+                for index, row in enumerate(rows):
+                    inner = ChainMap(dict(scope), {})
+                    self.calculate(question.children, row, inner)
+                    self.check_level(
+                        question.children, row, inner, (*loc, index), prune_only=prune_only
+                    )
+                    self.calculate(question.children, row, inner)
+                continue
+            if not question.takes_answer or prune_only:
+                continue
+            if not present:
+                required = question.required
+                if not self.partial and (
+                    required is True
+                    or (
+                        required is not False
+                        and not isinstance(required, bool)
+                        and truthy(self.eval(required, scope))
+                    )
+                ):
+                    self.result.errors.append(
+                        AnswerProblem(loc, "required", self.message(question, "required"))
+                    )
+                continue
+            value = values[question.name]
+            self.check_choices(question, value, scope, loc)
+            if question.constraint is not None and not truthy(
+                self.eval(question.constraint, scope, current=value)
+            ):
+                self.result.errors.append(
+                    AnswerProblem(loc, "constraint", self.message(question, "constraint"))
+                )
+
+    def check_choices(
+        self, question: Question, value: Any, scope: Mapping[str, object], loc: Loc
+    ) -> None:
+        if question.kind not in {"select_one", "select_multiple"}:
+            return
+        options = self.form.options(question)
+        if question.choice_filter is not None:
+            options = [
+                c
+                for c in options
+                if truthy(
+                    self.eval(
+                        question.choice_filter,
+                        ChainMap(dict(c.filters), {"name": c.name}, dict(scope)),
+                    )
+                )
+            ]
+        allowed = {c.name for c in options}
+        chosen = value if isinstance(value, list) else [value]
+        unknown = [v for v in chosen if v not in allowed]
+        if unknown:
+            self.result.errors.append(
+                AnswerProblem(
+                    loc, "choice", f"{', '.join(map(repr, unknown))} is not one of the choices"
+                )
+            )
+
+
+def validate_answers(
+    form: CompiledForm,
+    submitted: Mapping[str, Any],
+    *,
+    language: str | None = None,
+    today: dt.date | None = None,
+    partial: bool = False,
+) -> ValidatedAnswers:
+    """Type, compute and check answers. ``partial`` (a draft) skips the required checks."""
+    validator = _Validator(form, language, today, partial)
+    if not isinstance(submitted, Mapping):
+        validator.result.errors.append(AnswerProblem((), "type", "answers must be an object"))
+        return validator.result
+    values = validator.coerce_level(form.questions, submitted, ())
+    # Relevance can depend on calculations and calculations on relevant answers only: settle
+    # both (prune, recompute) before the checks, so nothing reads an answer that was dropped.
+    validator.calculate(form.questions, values, {})
+    validator.check_level(form.questions, values, {}, (), prune_only=True)
+    validator.calculate(form.questions, values, {})
+    validator.check_level(form.questions, values, {}, ())
+    validator.result.answers = values
+    return validator.result

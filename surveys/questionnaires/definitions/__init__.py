@@ -1,0 +1,1 @@
+"""Questionnaire definitions in XLSForm semantics: reading, the canonical model, writing."""

@@ -1,0 +1,257 @@
+"""Use cases of questionnaires: import, validate, publish, version, diff and the catalogue.
+
+A version's content is frozen by its hash once published. Importing a changed form makes a new
+version; importing the same content again changes nothing. A question may never change its type
+under the same name across the versions of a questionnaire: answers of old and new versions must
+stay comparable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveys.db import utcnow
+from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
+from surveys.questionnaires.definitions.compiled import CompiledForm, compile_definition
+from surveys.questionnaires.definitions.diff import DefinitionDiff, diff_definitions
+from surveys.questionnaires.definitions.model import content_hash, to_definition, to_tables
+from surveys.questionnaires.definitions.tables import FormTables, read_yaml
+from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
+from surveys.questionnaires.rules import Problem, ValidationResult, validate
+from surveys.questionnaires.rules.languages import CODE as INCOMPLETE_LANGUAGE
+
+CATALOGUE_PACKAGE = "surveys.questionnaires"
+CATALOGUE_FOLDER = "catalogue"
+
+
+class QuestionnaireNotFound(NotFound):
+    code = "questionnaire_not_found"
+
+
+class DefinitionInvalid(InvalidInput):
+    code = "definition_invalid"
+    title = "The questionnaire definition has errors"
+
+    def __init__(self, result: ValidationResult) -> None:
+        super().__init__(
+            f"{len(result.errors)} error(s) in the definition; see errors.",
+            errors=[_field_error(p) for p in result.errors],
+        )
+        self.result = result
+
+
+class VersionConflict(Conflict):
+    code = "version_exists"
+
+
+class TypeChanged(Conflict):
+    code = "definition.type_changed"
+
+
+class NotPublishable(InvalidInput):
+    code = "definition.not_publishable"
+
+
+def _field_error(problem: Problem) -> FieldError:
+    loc: tuple[str | int, ...] = (problem.sheet,)
+    if problem.row is not None:
+        loc += (problem.row,)
+    if problem.column:
+        loc += (problem.column,)
+    return FieldError(loc, f"{problem.message} {problem.fix}", problem.code)
+
+
+@dataclass
+class ImportOutcome:
+    version: QuestionnaireVersion
+    created: bool
+    result: ValidationResult
+
+
+def _questionnaire(session: Session, form_id: str) -> Questionnaire:
+    found = session.scalar(select(Questionnaire).where(Questionnaire.form_id == form_id))
+    if found is None:
+        raise QuestionnaireNotFound(f"No questionnaire has the form_id {form_id!r}.")
+    return found
+
+
+def _versions(session: Session, questionnaire_id: int) -> list[QuestionnaireVersion]:
+    return list(
+        session.scalars(
+            select(QuestionnaireVersion)
+            .where(QuestionnaireVersion.questionnaire_id == questionnaire_id)
+            .order_by(QuestionnaireVersion.id)
+        )
+    )
+
+
+def _refuse_type_changes(definition: dict[str, Any], earlier: list[QuestionnaireVersion]) -> None:
+    new_types = {r["name"]: r["type"] for r in definition["survey"] if r.get("name")}
+    for version in earlier:
+        for row in version.definition["survey"]:
+            name = row.get("name")
+            if name in new_types and new_types[name] != row["type"]:
+                raise TypeChanged(
+                    f"The question {name!r} was {row['type']} in version {version.version} and "
+                    f"is {new_types[name]} here. A question keeps its type for ever; give the "
+                    "new question a new name.",
+                    errors=[FieldError(("survey", name, "type"), "type changed", TypeChanged.code)],
+                )
+
+
+def import_definition(session: Session, tables: FormTables) -> ImportOutcome:
+    """Validate a form and store it as a draft version (or find the identical one)."""
+    result = validate(tables)
+    if not result.ok:
+        raise DefinitionInvalid(result)
+    definition = to_definition(tables)
+    digest = content_hash(definition)
+    settings = definition["settings"]
+    title = settings["title"].get(settings["default_language"]) or settings["form_id"]
+    questionnaire = session.scalar(
+        select(Questionnaire).where(Questionnaire.form_id == settings["form_id"])
+    )
+    if questionnaire is None:
+        questionnaire = Questionnaire(
+            form_id=settings["form_id"], title=title, domain=settings["domain"]
+        )
+        session.add(questionnaire)
+        session.flush()
+    earlier = _versions(session, questionnaire.id)
+    for version in earlier:
+        if version.content_hash == digest:
+            return ImportOutcome(version, False, result)
+        if version.version == settings["version"]:
+            raise VersionConflict(
+                f"Version {settings['version']} of {settings['form_id']} already exists with "
+                "different content. Published content never changes: set a new version in the "
+                "settings sheet."
+            )
+    _refuse_type_changes(definition, earlier)
+    questionnaire.title = title
+    questionnaire.domain = settings["domain"]
+    version = QuestionnaireVersion(
+        questionnaire_id=questionnaire.id,
+        version=settings["version"],
+        content_hash=digest,
+        definition=definition,
+        status="draft",
+    )
+    session.add(version)
+    session.flush()
+    return ImportOutcome(version, True, result)
+
+
+def get_version(
+    session: Session, form_id: str, version: str | None = None, *, published_only: bool = False
+) -> QuestionnaireVersion:
+    """A version by form_id and version string; without a version, the latest one."""
+    questionnaire = _questionnaire(session, form_id)
+    query = select(QuestionnaireVersion).where(
+        QuestionnaireVersion.questionnaire_id == questionnaire.id
+    )
+    if published_only:
+        query = query.where(QuestionnaireVersion.status == "published")
+    if version is not None:
+        query = query.where(QuestionnaireVersion.version == version)
+    found = session.scalar(query.order_by(QuestionnaireVersion.id.desc()).limit(1))
+    if found is None:
+        wanted = f"version {version} of " if version else "a version of "
+        raise QuestionnaireNotFound(f"There is no {wanted}{form_id!r}.")
+    return found
+
+
+def publish_version(
+    session: Session, form_id: str, version: str | None = None
+) -> QuestionnaireVersion:
+    """Freeze a version for collection. Refused while a declared language is incomplete."""
+    found = get_version(session, form_id, version)
+    if found.status == "published":
+        return found
+    incomplete = [
+        p for p in validate(to_tables(found.definition)).warnings if p.code == INCOMPLETE_LANGUAGE
+    ]
+    if incomplete:
+        raise NotPublishable(
+            f"{len(incomplete)} text(s) lack a translation into a declared language; a form is "
+            "published only when every language is complete.",
+            errors=[_field_error(p) for p in incomplete],
+        )
+    if content_hash(found.definition) != found.content_hash:  # pragma: no cover - tamper guard
+        raise Conflict("The stored definition no longer matches its hash; re-import the form.")
+    found.status = "published"
+    found.published_at = utcnow()
+    session.flush()
+    return found
+
+
+def compiled(version: QuestionnaireVersion) -> CompiledForm:
+    return compile_definition(version.definition)
+
+
+def diff_versions(session: Session, form_id: str, before: str, after: str) -> DefinitionDiff:
+    """What changed from version ``before`` to version ``after``."""
+    old = get_version(session, form_id, before)
+    new = get_version(session, form_id, after)
+    return diff_definitions(old.definition, new.definition)
+
+
+@dataclass(frozen=True)
+class QuestionnaireSummary:
+    form_id: str
+    title: str
+    domain: str | None
+    versions: int
+    latest_version: str
+    latest_status: str
+    published_version: str | None
+
+
+def list_questionnaires(session: Session) -> list[QuestionnaireSummary]:
+    """Every questionnaire with its latest and latest published versions."""
+    summaries = []
+    questionnaires = session.scalars(select(Questionnaire).order_by(Questionnaire.form_id))
+    for questionnaire in questionnaires:
+        versions = _versions(session, questionnaire.id)
+        if not versions:
+            continue
+        published = [v for v in versions if v.status == "published"]
+        summaries.append(
+            QuestionnaireSummary(
+                form_id=questionnaire.form_id,
+                title=questionnaire.title,
+                domain=questionnaire.domain,
+                versions=len(versions),
+                latest_version=versions[-1].version,
+                latest_status=versions[-1].status,
+                published_version=published[-1].version if published else None,
+            )
+        )
+    return summaries
+
+
+def catalogue_tables() -> list[FormTables]:
+    """The built-in catalogue's forms, read from the package."""
+    folder = resources.files(CATALOGUE_PACKAGE).joinpath(CATALOGUE_FOLDER)
+    return [
+        read_yaml(entry.read_text(encoding="utf-8"), source=entry.name)
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".yaml")
+    ]
+
+
+def load_catalogue(session: Session, *, publish: bool = True) -> list[QuestionnaireVersion]:
+    """Import (and publish) every built-in questionnaire; already loaded ones are kept."""
+    versions = []
+    for tables in catalogue_tables():
+        outcome = import_definition(session, tables)
+        version = outcome.version
+        if publish:
+            version = publish_version(session, tables.settings["form_id"], version.version)
+        versions.append(version)
+    return versions
