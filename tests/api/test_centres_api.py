@@ -83,6 +83,7 @@ class TestCentreRoutes:
     def test_countries_include_eu_eea_and_candidates(self, client: TestClient) -> None:
         countries = {c["iso2"]: c for c in client.get("/api/v1/countries").json()}
         assert len([c for c in countries.values() if c["eu_member"]]) == 27
-        assert countries["NO"]["eea_member"] and not countries["NO"]["eu_member"]
+        assert countries["NO"]["eea_member"]
+        assert not countries["NO"]["eu_member"]
         assert countries["UA"]["eu_candidate"]
         assert {"CH", "GB", "IS", "LI"} <= countries.keys()
