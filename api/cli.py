@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli_forms import forms_app
 from api.settings import Settings
 from surveys import migrate
 from surveys.db import make_engine, make_session_factory, transaction
@@ -26,6 +27,7 @@ centres_app = typer.Typer(help="The centre registry.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(centres_app, name="centres")
+app.add_typer(forms_app, name="forms")
 
 console = Console()
 errors = Console(stderr=True)

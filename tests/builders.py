@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from surveys.campaigns.models import Campaign
+from surveys.campaigns.service import create_campaign, open_campaign
+from surveys.questionnaires.definitions.tables import read_markdown
+from surveys.questionnaires.models import QuestionnaireVersion
+from surveys.questionnaires.service import import_definition, publish_version
 from surveys.registry.models import Centre
 from surveys.registry.schemas import CentreCreate
 from surveys.registry.service import create_centre
@@ -30,3 +35,42 @@ def make_centre(
             centre_type=centre_type,
         ),
     )
+
+
+SMALL_FORM = """
+| survey |
+|        | type              | name    | label::en | label::fr | required | relevant           | constraint |
+|        | select_one yes_no | has_pet | PET/CT?   | TEP/TDM ? | yes      |                    |            |
+|        | integer           | units   | Units     | Unités    | yes      | ${has_pet} = 'yes' | . >= 0     |
+|        | text              | notes   | Notes     | Notes     |          |                    |            |
+| choices |
+|         | list_name | name | label::en | label::fr |
+|         | yes_no    | yes  | Yes       | Oui       |
+|         | yes_no    | no   | No        | Non       |
+| settings |
+|          | form_id   | version | title::en | title::fr | domain           |
+|          | pet_small | 1       | PET       | TEP       | nuclear_medicine |
+"""
+
+
+def make_published_form(session: Session, md: str = SMALL_FORM) -> QuestionnaireVersion:
+    outcome = import_definition(session, read_markdown(md, source="builder.md"))
+    return publish_version(
+        session, outcome.version.definition["settings"]["form_id"], outcome.version.version
+    )
+
+
+def make_campaign(
+    session: Session,
+    *,
+    slug: str = "wave-1",
+    centres: list[Centre],
+    versions: list[QuestionnaireVersion],
+    open_now: bool = True,
+) -> Campaign:
+    campaign = create_campaign(
+        session, slug=slug, name=slug.title(), versions=versions, centres=centres
+    )
+    if open_now:
+        open_campaign(session, campaign)
+    return campaign

@@ -20,7 +20,12 @@ from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
 from surveys.questionnaires.definitions.compiled import CompiledForm, compile_definition
 from surveys.questionnaires.definitions.diff import DefinitionDiff, diff_definitions
 from surveys.questionnaires.definitions.model import content_hash, to_definition, to_tables
-from surveys.questionnaires.definitions.tables import FormTables, read_yaml
+from surveys.questionnaires.definitions.tables import (
+    FormFileError,
+    FormTables,
+    read_form_bytes,
+    read_yaml,
+)
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
 from surveys.questionnaires.rules import Problem, ValidationResult, validate
 from surveys.questionnaires.rules.languages import CODE as INCOMPLETE_LANGUAGE
@@ -55,6 +60,34 @@ class TypeChanged(Conflict):
 
 class NotPublishable(InvalidInput):
     code = "definition.not_publishable"
+
+
+class UnreadableForm(InvalidInput):
+    code = "definition.unreadable_file"
+
+
+FORM_SUFFIXES = {".xlsx": "xlsx", ".yaml": "yaml", ".yml": "yaml", ".md": "markdown"}
+
+
+def read_upload(data: bytes, filename: str) -> FormTables:
+    """Tables from an uploaded form file; the name only tells the format and is never a path."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    if base != filename or base in {"", ".", ".."}:
+        raise UnreadableForm(
+            "The file name must not contain a path; upload the file itself, e.g. form.xlsx.",
+            errors=[FieldError(("file",), "path components are not allowed", "path")],
+        )
+    suffix = "." + base.rsplit(".", 1)[-1].lower() if "." in base else ""
+    kind = FORM_SUFFIXES.get(suffix)
+    if kind is None:
+        raise UnreadableForm(
+            f"{base}: unsupported form file; upload an XLSForm (.xlsx), .yaml or .md file.",
+            errors=[FieldError(("file",), "unsupported file type", "file_type")],
+        )
+    try:
+        return read_form_bytes(data, kind=kind, source=base)
+    except FormFileError as exc:
+        raise UnreadableForm(str(exc), errors=[FieldError(("file",), str(exc))]) from exc
 
 
 def _field_error(problem: Problem) -> FieldError:
@@ -164,6 +197,11 @@ def get_version(
         wanted = f"version {version} of " if version else "a version of "
         raise QuestionnaireNotFound(f"There is no {wanted}{form_id!r}.")
     return found
+
+
+def list_versions(session: Session, form_id: str) -> list[QuestionnaireVersion]:
+    """Every version of a questionnaire, oldest first."""
+    return _versions(session, _questionnaire(session, form_id).id)
 
 
 def publish_version(

@@ -1,0 +1,294 @@
+"""Campaigns and invitations: who is asked which questionnaires, when, and with which link.
+
+An invitation token is 256 random bits (``secrets.token_urlsafe(32)``); only its SHA-256 is
+stored, so a leaked database does not leak working links. A token that is unknown or revoked
+answers exactly like one that never existed; an expired one says so, so the centre knows to ask
+its coordinator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from surveys.campaigns.models import Campaign, CampaignCentre, CampaignQuestionnaire, Invitation
+from surveys.db import utcnow
+from surveys.errors import Conflict, ErrorKind, InvalidInput, NotFound
+from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
+from surveys.registry.models import Centre, Country
+
+TOKEN_BYTES = 32
+TRANSITIONS = {"open": {"draft", "closed"}, "closed": {"open"}}
+
+
+class CampaignNotFound(NotFound):
+    code = "campaign_not_found"
+
+
+class CampaignClosed(Conflict):
+    code = "campaign_closed"
+    title = "The campaign is closed"
+
+
+class CampaignStateConflict(Conflict):
+    code = "campaign_state"
+
+
+class InvitationNotFound(NotFound):
+    code = "invitation_not_found"
+    title = "Invitation not found"
+
+
+class InvitationExpired(InvalidInput):
+    code = "invitation_expired"
+    kind = ErrorKind.GONE
+    title = "This invitation has expired"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def get_campaign(session: Session, slug: str) -> Campaign:
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug))
+    if campaign is None:
+        raise CampaignNotFound(f"No campaign is called {slug!r}.")
+    return campaign
+
+
+def list_campaigns(session: Session) -> list[Campaign]:
+    return list(session.scalars(select(Campaign).order_by(Campaign.created_at.desc())))
+
+
+def create_campaign(
+    session: Session,
+    *,
+    slug: str,
+    name: str,
+    versions: Sequence[QuestionnaireVersion],
+    centres: Sequence[Centre],
+    opens_at: dt.datetime | None = None,
+    closes_at: dt.datetime | None = None,
+    is_synthetic: bool = False,
+) -> Campaign:
+    """A campaign in draft: these published questionnaire versions, sent to these centres."""
+    if session.scalar(select(Campaign.id).where(Campaign.slug == slug)) is not None:
+        raise CampaignStateConflict(f"A campaign called {slug!r} already exists.")
+    unpublished = [v.version for v in versions if v.status != "published"]
+    if unpublished:
+        raise InvalidInput("Only published questionnaire versions can be sent; publish them first.")
+    if opens_at and closes_at and closes_at <= opens_at:
+        raise InvalidInput("The campaign must close after it opens.")
+    campaign = Campaign(
+        slug=slug,
+        name=name,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        status="draft",
+        is_synthetic=is_synthetic,
+    )
+    session.add(campaign)
+    session.flush()
+    session.add_all(
+        CampaignQuestionnaire(campaign_id=campaign.id, questionnaire_version_id=v.id)
+        for v in versions
+    )
+    session.add_all(CampaignCentre(campaign_id=campaign.id, centre_id=c.id) for c in centres)
+    session.flush()
+    return campaign
+
+
+def _transition(campaign: Campaign, to: str) -> Campaign:
+    if campaign.status == to:
+        return campaign
+    if campaign.status not in TRANSITIONS.get(to, set()):
+        raise CampaignStateConflict(f"A {campaign.status} campaign cannot be set to {to}.")
+    campaign.status = to
+    return campaign
+
+
+def open_campaign(session: Session, campaign: Campaign) -> Campaign:
+    """Start (or restart) collection."""
+    _transition(campaign, "open")
+    session.flush()
+    return campaign
+
+
+def close_campaign(session: Session, campaign: Campaign) -> Campaign:
+    """Stop collection: drafts stay readable, nothing can be saved or submitted."""
+    _transition(campaign, "closed")
+    session.flush()
+    return campaign
+
+
+def is_open(campaign: Campaign, now: dt.datetime) -> bool:
+    return (
+        campaign.status == "open"
+        and (campaign.opens_at is None or now >= campaign.opens_at)
+        and (campaign.closes_at is None or now < campaign.closes_at)
+    )
+
+
+def ensure_open(campaign: Campaign, now: dt.datetime) -> None:
+    if not is_open(campaign, now):
+        raise CampaignClosed(
+            "The campaign is closed: nothing can be saved or submitted any more. Your draft is "
+            "kept and stays readable; contact your coordinator if you need more time."
+        )
+
+
+def campaign_versions(session: Session, campaign: Campaign) -> list[QuestionnaireVersion]:
+    return list(
+        session.scalars(
+            select(QuestionnaireVersion)
+            .join(
+                CampaignQuestionnaire,
+                CampaignQuestionnaire.questionnaire_version_id == QuestionnaireVersion.id,
+            )
+            .where(CampaignQuestionnaire.campaign_id == campaign.id)
+            .options(joinedload(QuestionnaireVersion.questionnaire))
+            .order_by(QuestionnaireVersion.id)
+        )
+    )
+
+
+def expected_centres(session: Session, campaign: Campaign) -> list[Centre]:
+    return list(
+        session.scalars(
+            select(Centre)
+            .join(CampaignCentre, CampaignCentre.centre_id == Centre.id)
+            .where(CampaignCentre.campaign_id == campaign.id)
+            .options(joinedload(Centre.country))
+            .order_by(Centre.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    token: str
+
+
+def issue_invitation(
+    session: Session, campaign: Campaign, centre: Centre, *, expires_at: dt.datetime | None = None
+) -> IssuedInvitation:
+    """A new link for one centre; the plain token is returned here once and never stored."""
+    token = new_token()
+    invitation = Invitation(
+        campaign_id=campaign.id,
+        centre_id=centre.id,
+        token_hash=hash_token(token),
+        expires_at=expires_at or campaign.closes_at,
+    )
+    session.add(invitation)
+    session.flush()
+    return IssuedInvitation(invitation, token)
+
+
+def issue_invitations(
+    session: Session, campaign: Campaign, *, expires_at: dt.datetime | None = None
+) -> list[IssuedInvitation]:
+    """Links for every expected centre that has no live invitation yet."""
+    live = set(
+        session.scalars(
+            select(Invitation.centre_id).where(
+                Invitation.campaign_id == campaign.id, Invitation.revoked_at.is_(None)
+            )
+        )
+    )
+    return [
+        issue_invitation(session, campaign, centre, expires_at=expires_at)
+        for centre in expected_centres(session, campaign)
+        if centre.id not in live
+    ]
+
+
+def revoke_invitation(session: Session, invitation: Invitation) -> None:
+    invitation.revoked_at = invitation.revoked_at or utcnow()
+    session.flush()
+
+
+def reissue_invitation(session: Session, invitation: Invitation) -> IssuedInvitation:
+    """Revoke a link and make a new one for the same centre and campaign."""
+    revoke_invitation(session, invitation)
+    campaign = session.get_one(Campaign, invitation.campaign_id)
+    centre = session.get_one(Centre, invitation.centre_id)
+    return issue_invitation(session, campaign, centre, expires_at=invitation.expires_at)
+
+
+def resolve_invitation(session: Session, token: str, *, now: dt.datetime) -> Invitation:
+    """The live invitation a token stands for. Unknown and revoked tokens look the same."""
+    digest = hash_token(token)
+    invitation = session.scalar(
+        select(Invitation)
+        .where(Invitation.token_hash == digest)
+        .options(joinedload(Invitation.campaign), joinedload(Invitation.centre))
+    )
+    if invitation is None or not hmac.compare_digest(invitation.token_hash, digest):
+        raise InvitationNotFound("This invitation link is not valid.")
+    if invitation.revoked_at is not None:
+        raise InvitationNotFound("This invitation link is not valid.")
+    if invitation.expires_at is not None and now >= invitation.expires_at:
+        raise InvitationExpired("This invitation has expired; contact your coordinator.")
+    invitation.last_used_at = now
+    return invitation
+
+
+@dataclass(frozen=True)
+class CompletionRow:
+    country: str
+    invited: int
+    started: int
+    submitted: int
+
+    @property
+    def response_rate(self) -> float:
+        return self.submitted / self.invited if self.invited else 0.0
+
+
+def completion_by_country(session: Session, campaign: Campaign) -> list[CompletionRow]:
+    """Centres invited, started (any response) and submitted, per country."""
+    from surveys.responses.models import FINAL_STATUSES, Response
+
+    invited = dict(
+        session.execute(
+            select(Country.iso2, func.count(CampaignCentre.id))
+            .join(Centre, Centre.id == CampaignCentre.centre_id)
+            .join(Country, Country.id == Centre.country_id)
+            .where(CampaignCentre.campaign_id == campaign.id)
+            .group_by(Country.iso2)
+        ).tuples()
+    )
+
+    def centres_with(statuses: tuple[str, ...] | None) -> dict[str, int]:
+        query = (
+            select(Country.iso2, func.count(func.distinct(Response.centre_id)))
+            .join(Centre, Centre.id == Response.centre_id)
+            .join(Country, Country.id == Centre.country_id)
+            .where(Response.campaign_id == campaign.id)
+        )
+        if statuses:
+            query = query.where(Response.status.in_(statuses))
+        return dict(session.execute(query.group_by(Country.iso2)).tuples())
+
+    started, submitted = centres_with(None), centres_with(FINAL_STATUSES)
+    return [
+        CompletionRow(code, count, started.get(code, 0), submitted.get(code, 0))
+        for code, count in sorted(invited.items())
+    ]
+
+
+def questionnaire_of(session: Session, version: QuestionnaireVersion) -> Questionnaire:
+    return session.get_one(Questionnaire, version.questionnaire_id)

@@ -1,0 +1,404 @@
+"""Drafts, submissions and corrections of centres' responses, with no answer lost or duplicated.
+
+* A draft is created with its ``submission_uuid`` (the idempotency key, as ODK's instanceID).
+* Saving a draft names the version the client read; an older version is refused (409
+  ``stale_version``) so two colleagues cannot silently overwrite each other.
+* Submitting is idempotent: the same UUID with the same answers is a harmless replay; the same UUID
+  with other answers is 409 ``submission_conflict``. The database allows one submitted response
+  per campaign, centre and questionnaire (a partial unique index); a second is 409
+  ``already_finalised``. Races are settled by the unique constraints, inside a savepoint, so a
+  loser gets a clean 409 and never a 500.
+* Every submitted state is kept as a :class:`ResponseVersion`; corrections add versions with a
+  reason. Drafts never count as data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from surveys.campaigns.models import Campaign, CampaignQuestionnaire
+from surveys.campaigns.service import ensure_open
+from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
+from surveys.questionnaires.answers import ValidatedAnswers, validate_answers
+from surveys.questionnaires.definitions.compiled import compile_definition
+from surveys.questionnaires.models import QuestionnaireVersion
+from surveys.registry.models import Centre
+from surveys.responses.models import FINAL_STATUSES, Response, ResponseVersion
+
+REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
+
+
+class ResponseNotFound(NotFound):
+    code = "response_not_found"
+
+
+class StaleVersion(Conflict):
+    code = "stale_version"
+    title = "Someone else saved this questionnaire"
+
+    def __init__(self, detail: str, *, current: Response) -> None:
+        super().__init__(detail)
+        self.current = current
+
+
+class SubmissionConflict(Conflict):
+    code = "submission_conflict"
+
+
+class AlreadyFinalised(Conflict):
+    code = "already_finalised"
+
+
+class RequestInProgress(Conflict):
+    code = "request_in_progress"
+
+
+class Withdrawn(Conflict):
+    code = "response_withdrawn"
+
+
+class InvalidAnswers(InvalidInput):
+    code = "invalid_answers"
+    title = "Some answers need attention"
+
+    def __init__(self, validated: ValidatedAnswers) -> None:
+        super().__init__(
+            f"{len(validated.errors)} answer(s) need attention; see errors.",
+            errors=[FieldError(e.loc, e.message, e.code) for e in validated.errors],
+        )
+        self.validated = validated
+
+
+def answers_hash(answers: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of answers: what "the same answers" means."""
+    text = json.dumps(answers, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def get_response(session: Session, response_id: int, *, centre_id: int | None = None) -> Response:
+    """A response by id; with ``centre_id`` only that centre's (a foreign one is not found)."""
+    query = select(Response).where(Response.id == response_id)
+    if centre_id is not None:
+        query = query.where(Response.centre_id == centre_id)
+    found = session.scalar(query.options(joinedload(Response.questionnaire_version)))
+    if found is None:
+        raise ResponseNotFound(f"No response {response_id}.")
+    return found
+
+
+def _definition(session: Session, response: Response) -> dict[str, Any]:
+    return session.get_one(QuestionnaireVersion, response.questionnaire_version_id).definition
+
+
+def by_submission_uuid(session: Session, submission_uuid: str) -> Response | None:
+    return session.scalar(
+        select(Response)
+        .where(Response.submission_uuid == submission_uuid)
+        .options(joinedload(Response.questionnaire_version))
+    )
+
+
+def responses_of_centre(session: Session, campaign: Campaign, centre: Centre) -> list[Response]:
+    """The centre's responses in a campaign, newest first (drafts included)."""
+    return list(
+        session.scalars(
+            select(Response)
+            .where(Response.campaign_id == campaign.id, Response.centre_id == centre.id)
+            .options(joinedload(Response.questionnaire_version))
+            .order_by(Response.updated_at.desc(), Response.id.desc())
+        )
+    )
+
+
+def _check_version_in_campaign(
+    session: Session, campaign: Campaign, version: QuestionnaireVersion
+) -> None:
+    found = session.scalar(
+        select(CampaignQuestionnaire.id).where(
+            CampaignQuestionnaire.campaign_id == campaign.id,
+            CampaignQuestionnaire.questionnaire_version_id == version.id,
+        )
+    )
+    if found is None:
+        raise ResponseNotFound("This questionnaire is not part of the campaign.")
+
+
+def start_draft(
+    session: Session,
+    campaign: Campaign,
+    centre: Centre,
+    version: QuestionnaireVersion,
+    *,
+    now: dt.datetime,
+) -> Response:
+    """The centre's current response to a questionnaire, or a new draft with a new UUID."""
+    _check_version_in_campaign(session, campaign, version)
+    existing = session.scalar(
+        select(Response)
+        .where(
+            Response.campaign_id == campaign.id,
+            Response.centre_id == centre.id,
+            Response.questionnaire_id == version.questionnaire_id,
+            Response.status != "withdrawn",
+        )
+        .order_by(Response.status.desc(), Response.id.desc())
+        .limit(1)
+    )
+    if existing is not None:
+        return existing
+    ensure_open(campaign, now)
+    draft = Response(
+        submission_uuid=str(uuid.uuid4()),
+        campaign_id=campaign.id,
+        centre_id=centre.id,
+        questionnaire_id=version.questionnaire_id,
+        questionnaire_version_id=version.id,
+        status="draft",
+        answers={},
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def _stale(response: Response, expected: int) -> StaleVersion:
+    when = response.updated_at.strftime("%Y-%m-%d %H:%M UTC")
+    return StaleVersion(
+        f"Someone else saved this questionnaire at {when}; your copy (version {expected}) is "
+        "out of date.",
+        current=response,
+    )
+
+
+def save_draft(
+    session: Session,
+    response: Response,
+    answers: dict[str, Any],
+    *,
+    expected_version: int,
+    now: dt.datetime,
+    language: str | None = None,
+) -> ValidatedAnswers:
+    """Store what the respondent typed, as typed, and say what needs attention.
+
+    Nothing typed is refused here: a draft keeps invalid values too, so nothing is lost; the
+    problems come back for display and block only the submission.
+    """
+    if response.status in FINAL_STATUSES:
+        raise AlreadyFinalised("This questionnaire was already submitted.")
+    if response.status == "withdrawn":
+        raise Withdrawn("This response has been withdrawn and cannot be changed.")
+    ensure_open(session.get_one(Campaign, response.campaign_id), now)
+    if response.version != expected_version:
+        raise _stale(response, expected_version)
+    form = compile_definition(_definition(session, response))
+    validated = validate_answers(form, answers, language=language, partial=True)
+    savepoint = session.begin_nested()
+    try:
+        response.answers = answers
+        session.flush()
+        savepoint.commit()
+    except StaleDataError as exc:
+        # Another save committed between our read and our write (the version check in the
+        # UPDATE matched no row): report it with the winner's time, overwrite nothing.
+        savepoint.rollback()
+        session.refresh(response)
+        raise _stale(response, expected_version) from exc
+    return validated
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    response: Response
+    replay: bool
+
+
+def _replay_or_conflict(existing: Response, digest: str) -> SubmitOutcome:
+    if existing.status == "withdrawn":
+        raise Withdrawn("This response has been withdrawn and cannot be resubmitted.")
+    if existing.status in FINAL_STATUSES:
+        if existing.answers_hash == digest:
+            return SubmitOutcome(existing, replay=True)
+        raise SubmissionConflict(
+            "A response with this ID was already finalised with different answers."
+        )
+    raise RequestInProgress("This submission is being processed; try again in a moment.")
+
+
+def submit(
+    session: Session,
+    *,
+    submission_uuid: str,
+    campaign: Campaign,
+    centre: Centre,
+    version: QuestionnaireVersion,
+    answers: dict[str, Any],
+    now: dt.datetime,
+    actor: str,
+    language: str | None = None,
+) -> SubmitOutcome:
+    """Finalise a response, idempotently (see the module docstring)."""
+    try:
+        uuid.UUID(submission_uuid)
+    except ValueError as exc:
+        raise InvalidInput(
+            "submission_uuid must be a UUID.",
+            errors=[FieldError(("submission_uuid",), "is not a UUID")],
+        ) from exc
+    form = compile_definition(version.definition)
+    validated = validate_answers(form, answers, language=language)
+    digest = answers_hash(validated.answers)
+    existing = by_submission_uuid(session, submission_uuid)
+    if existing is not None and existing.status != "draft":
+        return _replay_or_conflict(existing, digest)
+    if existing is not None and (
+        existing.centre_id != centre.id or existing.campaign_id != campaign.id
+    ):
+        raise ResponseNotFound("No such response for this centre.")
+    ensure_open(campaign, now)
+    _check_version_in_campaign(session, campaign, version)
+    if not validated.ok:
+        raise InvalidAnswers(validated)
+    savepoint = session.begin_nested()
+    try:
+        response = existing or Response(
+            submission_uuid=submission_uuid,
+            campaign_id=campaign.id,
+            centre_id=centre.id,
+            questionnaire_id=version.questionnaire_id,
+            questionnaire_version_id=version.id,
+        )
+        response.questionnaire_version_id = version.id
+        response.answers = validated.answers
+        response.answers_hash = digest
+        response.status = "submitted"
+        response.review_state = "received"
+        response.submitted_at = now
+        session.add(response)
+        session.flush()
+        session.add(
+            ResponseVersion(
+                response_id=response.id,
+                number=1,
+                status="submitted",
+                answers=validated.answers,
+                answers_hash=digest,
+                actor=actor,
+            )
+        )
+        session.flush()
+        savepoint.commit()
+    except (IntegrityError, StaleDataError):
+        savepoint.rollback()
+        return _after_race(session, submission_uuid, digest, campaign, centre, version)
+    return SubmitOutcome(response, replay=False)
+
+
+def _after_race(
+    session: Session,
+    submission_uuid: str,
+    digest: str,
+    campaign: Campaign,
+    centre: Centre,
+    version: QuestionnaireVersion,
+) -> SubmitOutcome:
+    """Another request won a race: replay its result, or explain why this one cannot win."""
+    session.expire_all()
+    existing = by_submission_uuid(session, submission_uuid)
+    if existing is not None and existing.status != "draft":
+        return _replay_or_conflict(existing, digest)
+    final = session.scalar(
+        select(Response.id).where(
+            Response.campaign_id == campaign.id,
+            Response.centre_id == centre.id,
+            Response.questionnaire_id == version.questionnaire_id,
+            Response.status.in_(FINAL_STATUSES),
+        )
+    )
+    if final is not None:
+        raise AlreadyFinalised(
+            "This centre has already submitted this questionnaire in this campaign."
+        )
+    raise RequestInProgress("This submission is being processed; try again in a moment.")
+
+
+def correct(
+    session: Session,
+    response: Response,
+    answers: dict[str, Any],
+    *,
+    expected_version: int,
+    reason: str,
+    actor: str,
+) -> ResponseVersion:
+    """A coordinator's correction of a submitted response: a new version, the old one kept."""
+    if response.status not in FINAL_STATUSES:
+        raise Conflict("Only submitted responses are corrected; drafts are edited by the centre.")
+    if not reason.strip():
+        raise InvalidInput(
+            "Say why the answers are corrected.",
+            errors=[FieldError(("reason",), "a reason is required")],
+        )
+    if response.version != expected_version:
+        raise _stale(response, expected_version)
+    form = compile_definition(_definition(session, response))
+    validated = validate_answers(form, answers)
+    if not validated.ok:
+        raise InvalidAnswers(validated)
+    number = 1 + len(list_versions(session, response))
+    digest = answers_hash(validated.answers)
+    response.answers = validated.answers
+    response.answers_hash = digest
+    entry = ResponseVersion(
+        response_id=response.id,
+        number=number,
+        status=response.status,
+        answers=validated.answers,
+        answers_hash=digest,
+        actor=actor,
+        reason=reason.strip(),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def withdraw(session: Session, response: Response) -> Response:
+    """Take a response out of the data; it can never be submitted again."""
+    response.status = "withdrawn"
+    session.flush()
+    return response
+
+
+def review(session: Session, response: Response, state: str) -> Response:
+    """Set the review state (received, has issues, approved, rejected)."""
+    if state not in REVIEW_STATES:
+        raise InvalidInput(
+            f"Unknown review state {state!r}; use one of {', '.join(REVIEW_STATES)}."
+        )
+    if response.status not in FINAL_STATUSES:
+        raise Conflict("Only submitted responses are reviewed.")
+    response.review_state = state
+    response.status = "approved" if state == "approved" else "submitted"
+    session.flush()
+    return response
+
+
+def list_versions(session: Session, response: Response) -> list[ResponseVersion]:
+    return list(
+        session.scalars(
+            select(ResponseVersion)
+            .where(ResponseVersion.response_id == response.id)
+            .order_by(ResponseVersion.number)
+        )
+    )
