@@ -269,7 +269,7 @@ def completion_by_country(session: Session, campaign: Campaign) -> list[Completi
             .join(Country, Country.id == Centre.country_id)
             .where(CampaignCentre.campaign_id == campaign.id)
             .group_by(Country.iso2)
-        ).tuples()
+        )
     )
 
     def centres_with(statuses: tuple[str, ...] | None) -> dict[str, int]:
@@ -281,7 +281,7 @@ def completion_by_country(session: Session, campaign: Campaign) -> list[Completi
         )
         if statuses:
             query = query.where(Response.status.in_(statuses))
-        return dict(session.execute(query.group_by(Country.iso2)).tuples())
+        return dict(session.execute(query.group_by(Country.iso2)))
 
     started, submitted = centres_with(None), centres_with(FINAL_STATUSES)
     return [

@@ -1,0 +1,236 @@
+"""Indicators per area from submitted responses: pure functions, frames in, frames out.
+
+An indicator is declared beside its questions (``indicators`` sheet): a numerator expression
+over a response's answers, an aggregation across the responding centres of an area, and a
+denominator. The area's value is::
+
+    sum            total of the numerator            / denominator
+    count_yes      centres whose numerator is 'yes'  / denominator
+    share          mean of the numerator read as 0/1 x 100 (per cent of responding centres)
+    median, mean   of the numerator's numbers (blanks skipped); denominator ignored
+
+with the denominator ``population_per_million`` (value per million inhabitants),
+``centres_responding`` (per cent of responding centres) or ``none``.
+
+Coverage is part of the result: ``expected`` centres (in the campaign), ``responding`` centres
+(with a submitted response to the indicator's questionnaire), and ``low_coverage`` when fewer than
+the threshold share responded. An area where no centre responded has no value (NaN): no data is
+never shown as zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surveys.questionnaires.expressions import as_number, evaluate, parse
+
+AREA_COLUMNS = ["area_code", "area_name", "population", "population_source", "population_year"]
+RESULT_COLUMNS = [
+    "area_code",
+    "area_name",
+    "value",
+    "numerator",
+    "denominator",
+    "denominator_kind",
+    "denominator_source",
+    "denominator_year",
+    "expected",
+    "responding",
+    "coverage",
+    "low_coverage",
+    "no_data",
+]
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """One declared indicator (see ``docs/questionnaires.md``)."""
+
+    id: str
+    form_id: str
+    numerator: str
+    aggregation: str
+    denominator: str
+    label: Mapping[str, str]
+    unit: Mapping[str, str]
+    higher_is_better: bool = True
+    benchmark: Mapping[str, Any] | None = None
+
+    @classmethod
+    def from_definition(cls, form_id: str, item: Mapping[str, Any]) -> IndicatorSpec:
+        return cls(
+            id=item["id"],
+            form_id=form_id,
+            numerator=item["numerator"],
+            aggregation=item["aggregation"],
+            denominator=item["denominator"],
+            label=dict(item.get("label", {})),
+            unit=dict(item.get("unit", {})),
+            higher_is_better=bool(item.get("higher_is_better", True)),
+            benchmark=item.get("benchmark"),
+        )
+
+
+def numerator_values(responses: pd.DataFrame, spec: IndicatorSpec) -> pd.Series:
+    """The numerator of each response (``answers`` column of dicts), evaluated safely.
+
+    Example
+    -------
+    >>> frame = pd.DataFrame({"answers": [{"units": 2}, {"units": ""}]})
+    >>> spec = IndicatorSpec("u", "f", "${units}", "sum", "none", {}, {})
+    >>> numerator_values(frame, spec).tolist()
+    [2.0, '']
+    """
+    node = parse(spec.numerator, question=spec.id)
+    values = [evaluate(node, _context(answers)) for answers in responses["answers"]]
+    return pd.Series(values, index=responses.index, dtype=object)
+
+
+def _context(answers: Mapping[str, Any]) -> dict[str, object]:
+    context: dict[str, object] = {}
+    for name, value in answers.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            context[name] = ["row"] * len(value)
+            for row in value:
+                for child, child_value in row.items():
+                    bucket = context.setdefault(child, [])
+                    if isinstance(bucket, list):
+                        bucket.append(child_value)
+        else:
+            context[name] = value
+    return context
+
+
+def _aggregate(values: pd.Series, aggregation: str) -> float:
+    if aggregation == "count_yes":
+        return float(sum(1 for v in values if v == "yes"))
+    numbers = np.array([as_number(v) for v in values], dtype=float)
+    present = numbers[~np.isnan(numbers)]
+    if aggregation == "share":
+        flags = [
+            1.0
+            if (isinstance(v, str) and v.lower() in {"yes", "true", "1"})
+            or (
+                isinstance(v, int | float)
+                and not isinstance(v, bool)
+                and v != 0
+                and not math.isnan(v)
+            )
+            or v is True
+            else 0.0
+            for v in values
+        ]
+        return float(np.mean(flags) * 100) if flags else math.nan
+    if present.size == 0:
+        return math.nan
+    if aggregation == "median":
+        return float(np.median(present))
+    if aggregation == "mean":
+        return float(np.mean(present))
+    return float(present.sum())
+
+
+def indicator_by_area(
+    responses: pd.DataFrame,
+    expected: pd.DataFrame,
+    areas: pd.DataFrame,
+    spec: IndicatorSpec,
+    *,
+    low_coverage_threshold: float = 0.5,
+) -> pd.DataFrame:
+    """One row per area: the indicator's value with its numerator, denominator and coverage.
+
+    Parameters
+    ----------
+    responses
+        Submitted responses to the indicator's questionnaire: ``area_code``, ``centre_id``,
+        ``answers`` (one row per response; at most one per centre).
+    expected
+        Centres expected to answer: ``area_code``, ``centre_id``.
+    areas
+        ``area_code``, ``area_name``, ``population``, ``population_source``,
+        ``population_year``: every area to report, including those with no response.
+
+    Example
+    -------
+    >>> responses = pd.DataFrame({"area_code": ["FR"], "centre_id": [1],
+    ...                           "answers": [{"units": 3}]})
+    >>> expected = pd.DataFrame({"area_code": ["FR", "FR"], "centre_id": [1, 2]})
+    >>> areas = pd.DataFrame({"area_code": ["FR"], "area_name": ["France"],
+    ...     "population": [2_000_000], "population_source": ["test"], "population_year": [2024]})
+    >>> spec = IndicatorSpec("u", "f", "${units}", "sum", "population_per_million", {}, {})
+    >>> indicator_by_area(responses, expected, areas, spec)[["value", "coverage"]].iloc[0].tolist()
+    [1.5, 0.5]
+    """
+    if len(responses):
+        numerators = numerator_values(responses, spec)
+    else:
+        responses = pd.DataFrame({"area_code": [], "centre_id": [], "answers": []})
+        numerators = pd.Series(dtype=object)
+    rows = []
+    expected_counts = expected.groupby("area_code")["centre_id"].nunique()
+    for area in areas.itertuples(index=False):
+        mask = responses["area_code"] == area.area_code
+        area_values = numerators[mask]
+        responding = int(responses.loc[mask, "centre_id"].nunique())
+        expected_n = int(expected_counts.get(area.area_code, 0))
+        coverage = responding / expected_n if expected_n else math.nan
+        aggregate = _aggregate(area_values, spec.aggregation) if responding else math.nan
+        population = _float_or_none(area.population)
+        denominator, value = _apply_denominator(spec, aggregate, responding, population)
+        rows.append(
+            {
+                "area_code": area.area_code,
+                "area_name": area.area_name,
+                "value": value,
+                "numerator": aggregate,
+                "denominator": denominator,
+                "denominator_kind": spec.denominator,
+                "denominator_source": area.population_source
+                if spec.denominator == "population_per_million"
+                else "survey responses",
+                "denominator_year": area.population_year
+                if spec.denominator == "population_per_million"
+                else None,
+                "expected": expected_n,
+                "responding": responding,
+                "coverage": coverage,
+                "low_coverage": bool(
+                    responding and expected_n and coverage < low_coverage_threshold
+                ),
+                "no_data": responding == 0,
+            }
+        )
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def _float_or_none(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _apply_denominator(
+    spec: IndicatorSpec, aggregate: float, responding: int, population: float | None
+) -> tuple[float, float]:
+    if math.isnan(aggregate):
+        return math.nan, math.nan
+    if spec.aggregation in {"median", "mean", "share"} or spec.denominator == "none":
+        return math.nan, aggregate
+    if spec.denominator == "centres_responding":
+        return float(responding), aggregate / responding * 100 if responding else math.nan
+    if (
+        population is None
+        or not population
+        or (isinstance(population, float) and math.isnan(population))
+    ):
+        return math.nan, math.nan
+    return float(population), aggregate / float(population) * 1_000_000
