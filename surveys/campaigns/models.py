@@ -76,3 +76,24 @@ class Invitation(Base):
 
     campaign: Mapped[Campaign] = relationship(lazy="raise")
     centre: Mapped[Centre] = relationship(lazy="raise")
+
+
+class RespondentSession(Base):
+    """A centre respondent's session, opened by an invitation link (only a hash is stored).
+
+    The link's token is exchanged for this session at first use, so the token never appears in
+    later URLs. Revoking the invitation ends the session at its next request.
+    """
+
+    __tablename__ = "respondent_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+
+    invitation: Mapped[Invitation] = relationship(lazy="raise")

@@ -1,0 +1,80 @@
+"""Respondent sessions: an invitation link becomes a session cookie, and the link is no longer
+needed (nor shown). Idle for two hours, a session ends; the draft is saved all along."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from surveys.campaigns.models import Invitation, RespondentSession
+from surveys.campaigns.service import resolve_invitation
+
+IDLE = dt.timedelta(hours=2)
+ABSOLUTE = dt.timedelta(hours=24)
+TOUCH_EVERY = dt.timedelta(seconds=60)
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def open_session(
+    session: Session, token: str, *, now: dt.datetime, language: str | None = None
+) -> tuple[str, RespondentSession]:
+    """Exchange an invitation token for a new session; returns the raw cookie value and row."""
+    invitation = resolve_invitation(session, token, now=now)
+    raw = secrets.token_urlsafe(32)
+    row = RespondentSession(
+        token_hash=_digest(raw),
+        invitation_id=invitation.id,
+        csrf_token=secrets.token_urlsafe(32),
+        language=language,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + ABSOLUTE,
+    )
+    session.add(row)
+    session.flush()
+    return raw, row
+
+
+def find_session(session: Session, raw: str, *, now: dt.datetime) -> RespondentSession | None:
+    """The live session for a cookie value, with its invitation, campaign and centre loaded."""
+    if not raw or len(raw) > 200:
+        return None
+    digest = _digest(raw)
+    row = session.scalar(
+        select(RespondentSession)
+        .where(RespondentSession.token_hash == digest)
+        .options(
+            joinedload(RespondentSession.invitation).joinedload(Invitation.campaign),
+            joinedload(RespondentSession.invitation).joinedload(Invitation.centre),
+        )
+    )
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    invitation = row.invitation
+    expired = now >= row.expires_at or now - row.last_seen_at > IDLE
+    revoked = invitation.revoked_at is not None
+    lapsed = invitation.expires_at is not None and now >= invitation.expires_at
+    if expired or revoked or lapsed:
+        session.delete(row)
+        session.flush()
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        row.last_seen_at = now
+    return row
+
+
+def end_session(session: Session, row: RespondentSession) -> None:
+    session.delete(row)
+    session.flush()
+
+
+def csrf_matches(row: RespondentSession, submitted: str | None) -> bool:
+    return bool(submitted) and hmac.compare_digest(row.csrf_token, submitted or "")

@@ -1,0 +1,1 @@
+"""The respondent side: what a centre sees after opening its invitation link."""

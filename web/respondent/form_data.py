@@ -1,0 +1,66 @@
+"""Posted form fields back into answers: ``name``, ``repeat.0.child``, checkbox lists."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from surveys.questionnaires.definitions.compiled import CompiledForm, Question
+
+ROW_KEY = re.compile(r"^(?P<repeat>[^.]+)\.(?P<index>\d{1,3})\.(?P<child>[^.]+)$")
+CONTROL_FIELDS = frozenset({"csrf_token", "expected_version", "submission_uuid", "action", "lang"})
+
+
+def _level(questions: list[Question]) -> list[Question]:
+    found: list[Question] = []
+    for question in questions:
+        if question.kind == "group":
+            found.extend(_level(question.children))
+        else:
+            found.append(question)
+    return found
+
+
+def _value(question: Question, values: list[str]) -> Any:
+    if question.kind == "select_multiple":
+        return [v for v in values if v]
+    text = values[-1] if values else ""
+    return text.replace("\r\n", "\n")
+
+
+def answers_from_form(form: CompiledForm, data: FormData) -> dict[str, Any]:
+    """The answers a posted page holds, as typed (empty fields left out)."""
+    answers: dict[str, Any] = {}
+    top = {q.name: q for q in _level(form.questions)}
+    rows: dict[str, dict[int, dict[str, Any]]] = {}
+    for key in dict.fromkeys(data.keys()):
+        if key in CONTROL_FIELDS:
+            continue
+        values = [v for v in data.getlist(key) if isinstance(v, str)]
+        match = ROW_KEY.match(key)
+        if match:
+            repeat = top.get(match["repeat"])
+            if repeat is None or repeat.kind != "repeat":
+                continue
+            child = {q.name: q for q in _level(repeat.children)}.get(match["child"])
+            if child is None or not child.takes_answer:
+                continue
+            value = _value(child, values)
+            bucket = rows.setdefault(repeat.name, {}).setdefault(int(match["index"]), {})
+            if value not in ("", []):
+                bucket[child.name] = value
+            continue
+        question = top.get(key)
+        if question is None or not question.takes_answer:
+            continue
+        value = _value(question, values)
+        if value not in ("", []):
+            answers[key] = value
+    for repeat_name, by_index in rows.items():
+        answers[repeat_name] = [by_index[i] for i in sorted(by_index)]
+    for question in top.values():
+        if question.kind == "repeat" and f"{question.name}.__present__" in data:
+            answers.setdefault(question.name, [])
+    return answers

@@ -1,0 +1,466 @@
+"""The pages a centre sees: its questionnaires, the form (drafts, review, submit), the receipt.
+
+Thin handlers: they parse the request, call one service, and render. Every error re-renders the
+page with what the respondent typed, so nothing is lost: not on a failed check (422), not on a
+stale save (409), not when the campaign has closed (409).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from api.auth import CookieChange, schedule_cookie
+from api.deps import AppSettings, DbSession
+from surveys.audit.service import record
+from surveys.campaigns import respondents
+from surveys.campaigns.models import Campaign, RespondentSession
+from surveys.campaigns.service import CampaignClosed, campaign_versions, is_open
+from surveys.db import utcnow
+from surveys.errors import NotFound
+from surveys.policy import Actor
+from surveys.questionnaires.answers import validate_answers
+from surveys.questionnaires.definitions.compiled import compile_definition
+from surveys.questionnaires.models import QuestionnaireVersion
+from surveys.registry.models import Centre
+from surveys.responses import service as responses
+from surveys.responses.models import Response as ResponseRow
+from web.respondent.access import RespondentActor, cookie_name, current
+from web.respondent.form_data import answers_from_form
+from web.respondent.form_view import FormView, logic_json
+from web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "Français",
+    "es": "Español",
+    "it": "Italiano",
+    "el": "Ελληνικά",
+    "sl": "Slovenščina",
+    "da": "Dansk",
+    "no": "Norsk",
+}
+
+
+class NotSignedIn(NotFound):
+    code = "respondent_session_missing"
+    title = "Open your invitation link"
+
+
+def _row(request: Request) -> RespondentSession:
+    row = current(request)
+    if row is None:
+        raise NotSignedIn(
+            "Your session has ended or this page needs your invitation. Open the link from your "
+            "invitation e-mail again; your saved draft is kept."
+        )
+    return row
+
+
+def _actor(row: RespondentSession) -> Actor:
+    return Actor(kind="respondent", label_override=f"invitation:{row.invitation_id}")
+
+
+def _language(request: Request, row: RespondentSession, languages: list[str]) -> str:
+    wanted = request.query_params.get("lang") or row.language
+    if wanted in languages:
+        return wanted
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in languages:
+            return code
+    return languages[0]
+
+
+def _version(session: DbSession, campaign: Campaign, form_id: str) -> QuestionnaireVersion:
+    for version in campaign_versions(session, campaign):
+        if version.definition["settings"]["form_id"] == form_id:
+            return version
+    raise responses.ResponseNotFound("This questionnaire is not part of your campaign.")
+
+
+@router.get("/i/{token}")
+def open_invitation(
+    request: Request, session: DbSession, settings: AppSettings, token: str, _: RespondentActor
+) -> Response:
+    """Exchange the invitation token for a session and go to a token-free address."""
+    raw, row = respondents.open_session(session, token, now=utcnow())
+    record(
+        session,
+        actor=_actor(row),
+        action="invitation.open",
+        object_type="invitation",
+        object_id=row.invitation_id,
+        request_id=getattr(request.state, "request_id", None),
+    )
+    schedule_cookie(request, CookieChange(cookie_name(settings), raw, max_age=24 * 3600))
+    return RedirectResponse("/r/", status_code=303, headers={"Referrer-Policy": "no-referrer"})
+
+
+@router.get("/r/", response_class=HTMLResponse)
+def overview(request: Request, session: DbSession, _: RespondentActor) -> HTMLResponse:
+    """The centre's questionnaires in this campaign, with their status."""
+    row = _row(request)
+    campaign, centre = row.invitation.campaign, row.invitation.centre
+    versions = campaign_versions(session, campaign)
+    language = _language(request, row, ["en", "fr"])
+    mine = {r.questionnaire_id: r for r in responses.responses_of_centre(session, campaign, centre)}
+    items = []
+    for version in versions:
+        settings_ = version.definition["settings"]
+        response = mine.get(version.questionnaire_id)
+        items.append(
+            {
+                "form_id": settings_["form_id"],
+                "title": settings_["title"].get(language)
+                or next(iter(settings_["title"].values())),
+                "status": response.status if response else "not_started",
+                "submission_uuid": response.submission_uuid if response else None,
+                "updated_at": response.updated_at if response else None,
+            }
+        )
+    return templates.TemplateResponse(
+        request,
+        "respondent/overview.html",
+        {
+            "campaign": campaign,
+            "centre": centre,
+            "items": items,
+            "open": is_open(campaign, utcnow()),
+            "language": language,
+        },
+    )
+
+
+def _render_form(
+    request: Request,
+    *,
+    row: RespondentSession,
+    version: QuestionnaireVersion,
+    response: ResponseRow,
+    values: dict[str, Any],
+    status_code: int = 200,
+    problems: list[Any] | None = None,
+    message: str = "",
+    message_kind: str = "info",
+    current_values: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> HTMLResponse:
+    form = compile_definition(version.definition)
+    language = _language(request, row, form.languages)
+    view = FormView(form, values, language, problems)
+    campaign = row.invitation.campaign
+    read_only = response.status != "draft" or not is_open(campaign, utcnow())
+    return templates.TemplateResponse(
+        request,
+        "respondent/form.html",
+        {
+            "form": form,
+            "fields": view.fields(),
+            "language": language,
+            "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in form.languages],
+            "title": form.definition["settings"]["title"].get(language, form.form_id),
+            "response": response,
+            "campaign": campaign,
+            "centre": row.invitation.centre,
+            "logic": logic_json(form),
+            "problems": problems or [],
+            "message": message,
+            "message_kind": message_kind,
+            "read_only": read_only,
+            "current_values": current_values,
+            "error_links": _error_links(form, language, problems or []),
+            "expected_version": expected_version
+            if expected_version is not None
+            else response.version,
+        },
+        status_code=status_code,
+    )
+
+
+def _error_links(form: Any, language: str, problems: list[Any]) -> list[dict[str, str]]:
+    """Each problem as a link to its field, named by the question's label."""
+    links = []
+    for problem in problems:
+        parts = [str(part) for part in problem.loc]
+        question = form.by_name.get(parts[-1]) if parts else None
+        label = question.text(question.label, language, form.default_language) if question else ""
+        row = f" (row {int(parts[-2]) + 1})" if len(parts) >= 3 and parts[-2].isdigit() else ""
+        links.append(
+            {
+                "href": "#q-" + "-".join(parts),
+                "text": f"{label or parts[-1]}{row}: {problem.message}",
+            }
+        )
+    return links
+
+
+def _context(
+    request: Request, session: DbSession, form_id: str
+) -> tuple[RespondentSession, Campaign, Centre, QuestionnaireVersion]:
+    row = _row(request)
+    campaign, centre = row.invitation.campaign, row.invitation.centre
+    return row, campaign, centre, _version(session, campaign, form_id)
+
+
+@router.get("/r/forms/{form_id}", response_class=HTMLResponse)
+def form_page(
+    request: Request, session: DbSession, form_id: str, _: RespondentActor
+) -> HTMLResponse:
+    """The questionnaire, with the draft as last saved."""
+    row, campaign, centre, version = _context(request, session, form_id)
+    if "lang" in request.query_params:
+        row.language = request.query_params["lang"][:10]
+    response = responses.start_draft(session, campaign, centre, version, now=utcnow())
+    saved = request.query_params.get("saved") == "1"
+    return _render_form(
+        request,
+        row=row,
+        version=version,
+        response=response,
+        values=response.answers,
+        message="Your answers are saved." if saved else "",
+    )
+
+
+@router.post("/r/forms/{form_id}", response_class=HTMLResponse)
+async def form_post(
+    request: Request, session: DbSession, form_id: str, _: RespondentActor
+) -> Response:
+    """Save the draft (also on a language switch), or submit it."""
+    row, campaign, centre, version = _context(request, session, form_id)
+    data = await request.form()
+    form = compile_definition(version.definition)
+    answers = answers_from_form(form, data)
+    action = str(data.get("action", "save"))
+    wants_json = "application/json" in request.headers.get("accept", "")
+    response = responses.start_draft(session, campaign, centre, version, now=utcnow())
+    if action == "submit_saved":  # from the review page: submit the draft as saved
+        return _submit(
+            request, session, row, campaign, centre, version, response, dict(response.answers)
+        )
+    try:
+        expected = int(str(data.get("expected_version", "")))
+    except ValueError:
+        expected = -1
+    if action.startswith("lang:"):
+        row.language = action.removeprefix("lang:")[:10]
+    _apply_row_action(form, answers, action)
+    try:
+        if response.status == "draft":
+            validated = responses.save_draft(
+                session,
+                response,
+                answers,
+                expected_version=expected,
+                now=utcnow(),
+                language=row.language,
+            )
+            record(
+                session,
+                actor=_actor(row),
+                action="response.draft.save",
+                object_type="response",
+                object_id=response.id,
+                details={"version": response.version},
+                request_id=getattr(request.state, "request_id", None),
+            )
+            expected = response.version
+        if action == "submit":
+            return _submit(request, session, row, campaign, centre, version, response, answers)
+    except responses.StaleVersion as exc:
+        if wants_json:
+            return JSONResponse(
+                {
+                    "code": exc.code,
+                    "detail": exc.detail,
+                    "current_version": exc.current.version,
+                    "current_answers": exc.current.answers,
+                    "your_answers": answers,
+                },
+                status_code=409,
+            )
+        return _render_form(
+            request,
+            row=row,
+            version=version,
+            response=exc.current,
+            values=answers,
+            status_code=409,
+            message=exc.detail,
+            message_kind="error",
+            current_values=exc.current.answers,
+            expected_version=exc.current.version,
+        )
+    except (CampaignClosed, responses.AlreadyFinalised, responses.Withdrawn) as exc:
+        if wants_json:
+            return JSONResponse({"code": exc.code, "detail": exc.detail}, status_code=409)
+        return _render_form(
+            request,
+            row=row,
+            version=version,
+            response=response,
+            values=answers,
+            status_code=409,
+            message=exc.detail,
+            message_kind="error",
+        )
+    if wants_json:
+        return JSONResponse(
+            {
+                "version": response.version,
+                "saved_at": response.updated_at.isoformat(),
+                "errors": [{"loc": list(e.loc), "message": e.message} for e in validated.errors],
+            }
+        )
+    if action == "review":
+        return RedirectResponse(f"/r/forms/{form_id}/review", status_code=303)
+    if action.startswith(("add:", "remove:")):
+        return RedirectResponse(f"/r/forms/{form_id}?saved=1", status_code=303)
+    if action.startswith("lang:"):
+        return RedirectResponse(f"/r/forms/{form_id}?saved=1&lang={row.language}", status_code=303)
+    return _render_form(
+        request,
+        row=row,
+        version=version,
+        response=response,
+        values=answers,
+        problems=validated.errors,
+        message="Your answers are saved.",
+    )
+
+
+def _apply_row_action(form: Any, answers: dict[str, Any], action: str) -> None:
+    """Without JavaScript, "Add a row" and "Remove this row" are submit buttons."""
+    kind, _, target = action.partition(":")
+    name, _, index = target.partition(":")
+    question = form.by_name.get(name)
+    if kind not in {"add", "remove"} or question is None or question.kind != "repeat":
+        return
+    rows = answers.setdefault(name, [])
+    if kind == "add" and len(rows) < 500:
+        rows.append({})
+    elif kind == "remove" and index.isdigit() and int(index) < len(rows):
+        rows.pop(int(index))
+
+
+def _submit(
+    request: Request,
+    session: DbSession,
+    row: RespondentSession,
+    campaign: Campaign,
+    centre: Centre,
+    version: QuestionnaireVersion,
+    response: ResponseRow,
+    answers: dict[str, Any],
+) -> Response:
+    try:
+        outcome = responses.submit(
+            session,
+            submission_uuid=response.submission_uuid,
+            campaign=campaign,
+            centre=centre,
+            version=version,
+            answers=answers,
+            now=utcnow(),
+            actor=_actor(row).label,
+            language=row.language,
+        )
+    except responses.InvalidAnswers as exc:
+        return _render_form(
+            request,
+            row=row,
+            version=version,
+            response=response,
+            values=answers,
+            status_code=422,
+            problems=exc.validated.errors,
+            message="Some answers need attention before you can submit.",
+            message_kind="error",
+        )
+    record(
+        session,
+        actor=_actor(row),
+        action="response.finalize.replay" if outcome.replay else "response.finalize",
+        object_type="response",
+        object_id=outcome.response.id,
+        details={"answers_hash": outcome.response.answers_hash},
+        request_id=getattr(request.state, "request_id", None),
+    )
+    return RedirectResponse(f"/r/receipt/{outcome.response.submission_uuid}", status_code=303)
+
+
+@router.get("/r/forms/{form_id}/review", response_class=HTMLResponse)
+def review_page(
+    request: Request, session: DbSession, form_id: str, _: RespondentActor
+) -> HTMLResponse:
+    """Every answer with its question, and what still needs attention, before submitting."""
+    row, campaign, centre, version = _context(request, session, form_id)
+    response = responses.start_draft(session, campaign, centre, version, now=utcnow())
+    form = compile_definition(version.definition)
+    validated = validate_answers(form, response.answers, language=row.language)
+    language = _language(request, row, form.languages)
+    view = FormView(form, validated.answers, language, validated.errors)
+    return templates.TemplateResponse(
+        request,
+        "respondent/review.html",
+        {
+            "form": form,
+            "fields": view.fields(),
+            "problems": validated.errors,
+            "response": response,
+            "campaign": campaign,
+            "centre": centre,
+            "language": language,
+            "title": form.definition["settings"]["title"].get(language, form.form_id),
+            "can_submit": validated.ok
+            and response.status == "draft"
+            and is_open(campaign, utcnow()),
+        },
+    )
+
+
+@router.get("/r/receipt/{submission_uuid}", response_class=HTMLResponse)
+def receipt(
+    request: Request, session: DbSession, submission_uuid: str, _: RespondentActor
+) -> HTMLResponse:
+    """A printable receipt of a submission."""
+    row = _row(request)
+    found = responses.by_submission_uuid(session, submission_uuid[:64])
+    if (
+        found is None
+        or found.centre_id != row.invitation.centre_id
+        or found.status not in {"submitted", "approved"}
+    ):
+        raise responses.ResponseNotFound("No submitted questionnaire has this receipt number.")
+    version = session.get_one(QuestionnaireVersion, found.questionnaire_version_id)
+    form = compile_definition(version.definition)
+    language = _language(request, row, form.languages)
+    view = FormView(form, found.answers, language)
+    return templates.TemplateResponse(
+        request,
+        "respondent/receipt.html",
+        {
+            "response": found,
+            "fields": view.fields(),
+            "centre": row.invitation.centre,
+            "campaign": row.invitation.campaign,
+            "language": language,
+            "title": form.definition["settings"]["title"].get(language, form.form_id),
+        },
+    )
+
+
+@router.post("/r/logout")
+def respondent_logout(
+    request: Request, session: DbSession, settings: AppSettings, _: RespondentActor
+) -> Response:
+    """End the respondent session (the draft stays saved)."""
+    row = current(request)
+    if row is not None:
+        respondents.end_session(session, row)
+    schedule_cookie(request, CookieChange(cookie_name(settings), None))
+    return RedirectResponse("/", status_code=303)
