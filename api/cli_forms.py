@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
 from surveys.db import make_engine, make_session_factory, transaction
@@ -37,7 +38,7 @@ def _print_problems(problems: list[Problem]) -> None:
         console.print(problem.describe(), markup=False, highlight=False, soft_wrap=True)
 
 
-def _session_factory():  # type: ignore[no-untyped-def]
+def _session_factory() -> sessionmaker[Session]:
     return make_session_factory(make_engine(Settings().database_url))
 
 

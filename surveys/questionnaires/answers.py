@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import re
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,36 +268,47 @@ class _Validator:
         return context
 
     def calculate(
-        self, questions: list[Question], values: dict[str, Any], outer: Mapping[str, object]
+        self, questions: list[Question], values: dict[str, Any], outer: MutableMapping[str, object]
     ) -> None:
         level = {q.name for q in self._level(questions)}
+        context = self.context(values)
+        scope = ChainMap(context, outer)
         for question in self.form.calculation_order:
             if question.name not in level or question.calculation is None:
                 continue
-            scope = ChainMap(self.context(values), dict(outer))
-            result = self.eval(question.calculation, scope)
-            values[question.name] = _stored(result)
+            values[question.name] = context[question.name] = _stored(
+                self.eval(question.calculation, scope)
+            )
 
     def check_level(
         self,
         questions: list[Question],
         values: dict[str, Any],
-        outer: Mapping[str, object],
+        outer: MutableMapping[str, object],
         prefix: Loc,
         relevant: bool = True,
         *,
         prune_only: bool = False,
+        context: dict[str, object] | None = None,
     ) -> None:
         """Apply relevance (drop what does not apply); unless pruning, check what remains."""
+        # One evaluation context per level, kept in step with ``values`` as answers are dropped.
+        context = self.context(values) if context is None else context
+        scope = ChainMap(context, outer)
         for question in questions:
-            scope = ChainMap(self.context(values), dict(outer))
             is_relevant = relevant and (
                 question.relevant is None or truthy(self.eval(question.relevant, scope))
             )
             loc = (*prefix, question.name)
             if question.kind == "group":
                 self.check_level(
-                    question.children, values, outer, prefix, is_relevant, prune_only=prune_only
+                    question.children,
+                    values,
+                    outer,
+                    prefix,
+                    is_relevant,
+                    prune_only=prune_only,
+                    context=context,
                 )
                 continue
             present = question.name in values and not _is_empty(values[question.name])
@@ -309,11 +320,12 @@ class _Validator:
                         )
                     )
                 values.pop(question.name, None)
+                context.pop(question.name, None)
                 continue
             if question.kind == "repeat":
                 rows = values.get(question.name, [])
                 for index, row in enumerate(rows):
-                    inner = ChainMap(dict(scope), {})
+                    inner = scope
                     self.calculate(question.children, row, inner)
                     self.check_level(
                         question.children, row, inner, (*loc, index), prune_only=prune_only

@@ -30,7 +30,7 @@ from surveys.campaigns.models import Campaign, CampaignQuestionnaire
 from surveys.campaigns.service import ensure_open
 from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
 from surveys.questionnaires.answers import ValidatedAnswers, validate_answers
-from surveys.questionnaires.definitions.compiled import compile_definition
+from surveys.questionnaires.definitions.compiled import compiled_form
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
 from surveys.responses.models import FINAL_STATUSES, Response, ResponseVersion
@@ -201,7 +201,7 @@ def save_draft(
     ensure_open(session.get_one(Campaign, response.campaign_id), now)
     if response.version != expected_version:
         raise _stale(response, expected_version)
-    form = compile_definition(_definition(session, response))
+    form = compiled_form(_definition(session, response))
     validated = validate_answers(form, answers, language=language, partial=True)
     savepoint = session.begin_nested()
     try:
@@ -255,7 +255,7 @@ def submit(
             "submission_uuid must be a UUID.",
             errors=[FieldError(("submission_uuid",), "is not a UUID")],
         ) from exc
-    form = compile_definition(version.definition)
+    form = compiled_form(version.definition)
     validated = validate_answers(form, answers, language=language)
     digest = answers_hash(validated.answers)
     existing = by_submission_uuid(session, submission_uuid)
@@ -351,7 +351,7 @@ def correct(
         )
     if response.version != expected_version:
         raise _stale(response, expected_version)
-    form = compile_definition(_definition(session, response))
+    form = compiled_form(_definition(session, response))
     validated = validate_answers(form, answers)
     if not validated.ok:
         raise InvalidAnswers(validated)

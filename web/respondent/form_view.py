@@ -4,12 +4,13 @@ typed so far, the problems to show next to each field, and the logic the browser
 from __future__ import annotations
 
 import math
+import re
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from surveys.questionnaires.answers import AnswerProblem
+from surveys.questionnaires.answers import AnswerProblem, validate_answers
 from surveys.questionnaires.definitions.compiled import CompiledForm, Question
 from surveys.questionnaires.expressions import evaluate, to_json, truthy
 
@@ -51,6 +52,20 @@ class Field:
     matrix_rows: list[tuple[str, list[Field], float | None]] = field(default_factory=list)
     column_totals: list[float | None] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
+    label_template: str = ""
+
+
+REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
+
+
+def _fill_references(text: str, scope: Mapping[str, Any]) -> str:
+    """``Total: ${units_total}`` with the current value (blank when there is none)."""
+
+    def value(match: re.Match[str]) -> str:
+        found = scope.get(match.group(1), "")
+        return "" if found is None or isinstance(found, list | dict) else str(found)
+
+    return REFERENCE.sub(value, text)
 
 
 def _text(question: Question, texts: Mapping[str, str], language: str, form: CompiledForm) -> str:
@@ -75,7 +90,12 @@ class FormView:
         self.errors = {problem.loc: problem.message for problem in problems or []}
 
     def fields(self) -> list[Field]:
-        return [self._field(q, self.values, "", (), self.values) for q in self.form.questions]
+        # Calculations are computed as the server would on submission, so notes that show a
+        # total and conditions that read a calculation are right even without JavaScript.
+        computed = validate_answers(self.form, self.values, partial=True).answers
+        calculated = {q.name for q in self.form.calculation_order}
+        scope = {**self.values, **{k: v for k, v in computed.items() if k in calculated}}
+        return [self._field(q, self.values, "", (), scope) for q in self.form.questions]
 
     def _relevant(self, question: Question, scope: Mapping[str, Any]) -> bool:
         if question.relevant is None:
@@ -91,11 +111,13 @@ class FormView:
         scope: Mapping[str, Any],
     ) -> Field:
         name = prefix + question.name
+        label = _text(question, question.label, self.language, self.form)
         item = Field(
             kind=question.kind,
             name=name,
             html_id=_html_id("", name),
-            label=_text(question, question.label, self.language, self.form),
+            label=_fill_references(label, scope) if "${" in label else label,
+            label_template=label if "${" in label else "",
             hint=_text(question, question.hint, self.language, self.form) if question.hint else "",
             required=question.required is True,
             relevant=self._relevant(question, scope),

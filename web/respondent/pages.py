@@ -22,7 +22,7 @@ from surveys.db import utcnow
 from surveys.errors import NotFound
 from surveys.policy import Actor
 from surveys.questionnaires.answers import validate_answers
-from surveys.questionnaires.definitions.compiled import compile_definition
+from surveys.questionnaires.definitions.compiled import compiled_form
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
 from surveys.responses import service as responses
@@ -149,7 +149,7 @@ def _render_form(
     current_values: dict[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> HTMLResponse:
-    form = compile_definition(version.definition)
+    form = compiled_form(version.definition)
     language = _language(request, row, form.languages)
     view = FormView(form, values, language, problems)
     campaign = row.invitation.campaign
@@ -233,7 +233,7 @@ async def form_post(
     """Save the draft (also on a language switch), or submit it."""
     row, campaign, centre, version = _context(request, session, form_id)
     data = await request.form()
-    form = compile_definition(version.definition)
+    form = compiled_form(version.definition)
     answers = answers_from_form(form, data)
     action = str(data.get("action", "save"))
     wants_json = "application/json" in request.headers.get("accept", "")
@@ -400,7 +400,7 @@ def review_page(
     """Every answer with its question, and what still needs attention, before submitting."""
     row, campaign, centre, version = _context(request, session, form_id)
     response = responses.start_draft(session, campaign, centre, version, now=utcnow())
-    form = compile_definition(version.definition)
+    form = compiled_form(version.definition)
     validated = validate_answers(form, response.answers, language=row.language)
     language = _language(request, row, form.languages)
     view = FormView(form, validated.answers, language, validated.errors)
@@ -437,7 +437,7 @@ def receipt(
     ):
         raise responses.ResponseNotFound("No submitted questionnaire has this receipt number.")
     version = session.get_one(QuestionnaireVersion, found.questionnaire_version_id)
-    form = compile_definition(version.definition)
+    form = compiled_form(version.definition)
     language = _language(request, row, form.languages)
     view = FormView(form, found.answers, language)
     return templates.TemplateResponse(

@@ -16,6 +16,7 @@ from typing import Any
 from surveys.questionnaires.definitions.model import (
     GENERATED_OTHER_SUFFIX,
     MATRIX_SEPARATOR,
+    content_hash,
     is_true,
 )
 from surveys.questionnaires.expressions import Node, parse, references
@@ -260,3 +261,22 @@ def compile_definition(definition: dict[str, Any]) -> CompiledForm:
     }
     questions = _build(definition["survey"], definition)
     return CompiledForm(definition=definition, questions=questions, choices=choices)
+
+
+_CACHE: dict[str, CompiledForm] = {}
+_CACHE_SIZE = 64
+
+
+def compiled_form(definition: dict[str, Any]) -> CompiledForm:
+    """The compiled form of a definition, parsed once per content (versions are immutable).
+
+    Submissions, saves and pages all need the compiled form; parsing every expression each time
+    would dominate the cost of a submission.
+    """
+    digest = content_hash(definition)
+    found = _CACHE.get(digest)
+    if found is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        found = _CACHE[digest] = compile_definition(definition)
+    return found

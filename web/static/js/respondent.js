@@ -90,7 +90,21 @@ if (form && logicNode) {
       const relevant = truthy(evaluate(entry.relevant, scope, "", ""));
       node.hidden = !relevant;
     });
+    form.querySelectorAll("section.group").forEach((group) => {
+      const entry = logic[group.dataset.question] || {};
+      const ownRelevance = entry.relevant ? truthy(evaluate(entry.relevant, answers, "", "")) : true;
+      const questions = Array.from(group.querySelectorAll(".question, .repeat"));
+      const anyVisible = questions.some((q) => !q.hidden && !q.closest("[hidden]:not(section.group)"));
+      group.hidden = !ownRelevance || (questions.length > 0 && !anyVisible);
+    });
     updateMatrixTotals();
+    form.querySelectorAll("[data-label-template]").forEach((node) => {
+      node.textContent = node.dataset.labelTemplate.replace(/\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g,
+        (_, name) => {
+          const value = answers[name];
+          return value === undefined || value === null || Array.isArray(value) ? "" : String(value);
+        });
+    });
   }
 
   function updateMatrixTotals() {
@@ -164,7 +178,7 @@ if (form && logicNode) {
     const data = new FormData(form);
     data.set("action", "save");
     try {
-      const response = await fetch(form.action, {
+      const response = await fetch(form.getAttribute("action"), {
         method: "POST", body: data, credentials: "same-origin",
         headers: { Accept: "application/json", "X-CSRF-Token": csrf },
       });
