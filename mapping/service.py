@@ -40,17 +40,23 @@ class NoRegions(InvalidInput):
     code = "regions_not_loaded"
 
 
-def indicator_specs(session: Session, campaign: Campaign) -> list[IndicatorSpec]:
-    """Every indicator declared by the campaign's questionnaires."""
-    versions = session.scalars(
+def indicator_specs(
+    session: Session, campaign: Campaign, domains: set[str] | None = None
+) -> list[IndicatorSpec]:
+    """Every indicator declared by the campaign's questionnaires (of ``domains`` when given)."""
+    query = (
         select(QuestionnaireVersion)
         .join(
             CampaignQuestionnaire,
             CampaignQuestionnaire.questionnaire_version_id == QuestionnaireVersion.id,
         )
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
         .where(CampaignQuestionnaire.campaign_id == campaign.id)
         .order_by(QuestionnaireVersion.id)
     )
+    if domains is not None:
+        query = query.where(Questionnaire.domain.in_(domains))
+    versions = session.scalars(query)
     specs = []
     for version in versions:
         form_id = version.definition["settings"]["form_id"]
@@ -61,8 +67,10 @@ def indicator_specs(session: Session, campaign: Campaign) -> list[IndicatorSpec]
     return specs
 
 
-def indicator_spec(session: Session, campaign: Campaign, indicator_id: str) -> IndicatorSpec:
-    for spec in indicator_specs(session, campaign):
+def indicator_spec(
+    session: Session, campaign: Campaign, indicator_id: str, domains: set[str] | None = None
+) -> IndicatorSpec:
+    for spec in indicator_specs(session, campaign, domains):
         if spec.id == indicator_id:
             return spec
     raise IndicatorNotFound(f"The campaign declares no indicator {indicator_id!r}.")
@@ -168,9 +176,7 @@ def indicator_values(
     domains: set[str] | None = None,
 ) -> tuple[IndicatorSpec, pd.DataFrame]:
     """The indicator per area for a campaign, from submitted and approved responses only."""
-    spec = indicator_spec(session, campaign, indicator_id)
-    if domains is not None and domain_of(session, spec) not in domains:
-        raise IndicatorNotFound(f"The campaign declares no indicator {indicator_id!r}.")
+    spec = indicator_spec(session, campaign, indicator_id, domains)
     if level == "nuts2" and session.scalar(select(Region.id).where(Region.level == 2)) is None:
         raise NoRegions(
             "No NUTS-2 regions are loaded; import them with "

@@ -1,0 +1,170 @@
+import datetime as dt
+import io
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from shapely.geometry import box
+
+from mapping.boundaries import read_nuts_geojson
+from mapping.classify import classify
+from mapping.render import class_colours
+from mapping.render.static import FORMATS, Format, static_map
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+GISCO_LEVEL_2 = (
+    REPO_ROOT.parent / "shared" / "data" / "gisco" / "NUTS_RG_20M_2021_4326_LEVL_2.geojson"
+)
+FIGURES = REPO_ROOT / "var" / "figures"
+DATE = dt.date(2025, 1, 31)
+SOURCE = "Synthetic values. Boundaries: © EuroGeographics (GISCO NUTS 2021, 1:20M)."
+
+
+@pytest.fixture(scope="module")
+def nuts_2() -> tuple[gpd.GeoDataFrame, pd.Series]:
+    if not GISCO_LEVEL_2.exists():
+        message = f"GISCO reference file {GISCO_LEVEL_2} is absent (see ../shared/data/README.md)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    regions = read_nuts_geojson(GISCO_LEVEL_2).rename(
+        columns={"nuts_id": "area_code", "name": "area_name"}
+    )
+    rng = np.random.default_rng(3)
+    values = pd.Series(rng.gamma(2.0, 2.0, len(regions)), index=regions["area_code"])
+    values.iloc[rng.choice(len(values), 25, replace=False)] = np.nan
+    low_coverage = pd.Series(rng.random(len(values)) < 0.08, index=values.index)
+    return regions, classify(values, "natural_breaks", 5, low_coverage=low_coverage)
+
+
+def small_areas() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"area_code": ["AA", "BB", "CC"], "value": [1.0, 2.0, np.nan]},
+        geometry=[box(0, 45, 10, 55), box(10, 45, 20, 55), box(20, 45, 30, 55)],
+        crs=4326,
+    )
+
+
+def render_small(fmt: Format, *, dpi: int = 300) -> bytes:
+    areas = small_areas()
+    classes = classify(areas.set_index("area_code")["value"], "quantiles", k=2)
+    buffer = io.BytesIO()
+    static_map(
+        areas,
+        classes,
+        title="Small",
+        source_note="Synthetic.",
+        fmt=fmt,
+        out=buffer,
+        dpi=dpi,
+        date=DATE,
+    )
+    return buffer.getvalue()
+
+
+def test_nuts_2_png_at_300_dpi_for_the_paper(nuts_2: tuple[gpd.GeoDataFrame, pd.Series]) -> None:
+    regions, classes = nuts_2
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    path = FIGURES / "test_nuts2_natural_breaks.png"
+    static_map(
+        regions,
+        classes,
+        title="PET-CT scanners per million inhabitants (synthetic test data)",
+        source_note=SOURCE,
+        fmt="png",
+        out=path,
+        value_label="Scanners per million",
+        date=DATE,
+    )
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.size[0] == 7 * 300  # 7 inches at 300 dpi
+        assert image.size[1] > 7 * 300  # Europe in EPSG:3035 is taller than wide, with notes
+        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.1)
+        colours = {
+            "#{:02x}{:02x}{:02x}".format(*pixel[:3])
+            for _, pixel in image.convert("RGB").getcolors(maxcolors=1_000_000)
+        }
+    # Every class colour is drawn, and the hatch backgrounds of no data and low coverage.
+    assert set(class_colours(len(classes.classes))) <= colours
+    assert "#f0f0f0" in colours
+
+
+def test_svg_is_valid_xml_with_hatching_and_is_reproducible(
+    nuts_2: tuple[gpd.GeoDataFrame, pd.Series],
+) -> None:
+    regions, classes = nuts_2
+    outputs = []
+    for _ in range(2):
+        buffer = io.BytesIO()
+        static_map(
+            regions,
+            classes,
+            title="Reproducible",
+            source_note=SOURCE,
+            fmt="svg",
+            out=buffer,
+            date=DATE,
+        )
+        outputs.append(buffer.getvalue())
+    assert outputs[0] == outputs[1]
+    root = ET.fromstring(outputs[0])  # noqa: S314  # our own output, not untrusted input
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert root.findall(".//{http://www.w3.org/2000/svg}pattern")  # the hatches
+    text = outputs[0].decode()
+    assert "2025-01-31" in text  # the note's date, written as a comment beside its glyphs
+    assert "<dc:date>" not in text
+
+
+def test_pdf_starts_like_a_pdf_and_is_reproducible() -> None:
+    first, second = render_small("pdf"), render_small("pdf")
+    assert first.startswith(b"%PDF")
+    assert first == second
+
+
+def test_png_is_drawn_in_epsg_3035() -> None:
+    # Three 10 x 10 degree squares at 45-55°N: in degrees the frame is 3:1, in LAEA metres
+    # the squares narrow northwards and the frame is less wide. The figure's shape says which.
+    areas = small_areas()
+    minx, miny, maxx, maxy = areas.to_crs(3035).total_bounds
+    pad = 0.02 * max(maxx - minx, maxy - miny)
+    map_aspect = (maxy - miny + 2 * pad) / (maxx - minx + 2 * pad)
+    with Image.open(io.BytesIO(render_small("png", dpi=100))) as image:
+        width, height = image.size
+    # The map takes 77% of the figure height (title above, legend and note below).
+    assert height == pytest.approx(width * map_aspect / 0.77, abs=2)
+
+
+def test_file_outputs_for_every_format(tmp_path: Path) -> None:
+    areas = small_areas()
+    classes = classify(areas.set_index("area_code")["value"], "equal_interval", k=2)
+    for fmt in FORMATS:
+        path = tmp_path / f"map.{fmt}"
+        static_map(areas, classes, title="t", source_note="s", fmt=fmt, out=path, dpi=50)
+        assert path.stat().st_size > 1000
+
+
+def test_bad_arguments_are_refused() -> None:
+    areas = small_areas()
+    classes = classify(areas.set_index("area_code")["value"], "quantiles", k=2)
+    buffer = io.BytesIO()
+    with pytest.raises(ValueError, match="unknown format"):
+        static_map(areas, classes, title="t", source_note="s", fmt="gif", out=buffer)  # type: ignore[arg-type]  # wrong on purpose
+    with pytest.raises(ValueError, match="dpi"):
+        static_map(areas, classes, title="t", source_note="s", fmt="png", out=buffer, dpi=0)
+    with pytest.raises(ValueError, match="no CRS"):
+        static_map(
+            areas.set_crs(None, allow_override=True),
+            classes,
+            title="t",
+            source_note="s",
+            fmt="png",
+            out=buffer,
+        )
+    with pytest.raises(ValueError, match="'code'"):
+        static_map(areas, classes, title="t", source_note="s", fmt="png", out=buffer, id_col="code")
