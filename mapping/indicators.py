@@ -207,7 +207,13 @@ def indicator_by_area(
                 "no_data": responding == 0,
             }
         )
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    result = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    result["denominator_year"] = pd.array(
+        [None if y is None or (isinstance(y, float) and math.isnan(y)) else int(y)
+         for y in result["denominator_year"]],
+        dtype="Int64",
+    )
+    return result
 
 
 def _float_or_none(value: object) -> float | None:

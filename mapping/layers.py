@@ -33,16 +33,18 @@ def area_layer(session: Session, level: Level) -> gpd.GeoDataFrame:
     if level == "country":
         countries = load_countries()
         return gpd.GeoDataFrame(
-            {"area_code": countries["iso2"]}, geometry=countries.geometry, crs="EPSG:4326"
+            {"area_code": countries["iso2"], "layer_name": countries["name"]},
+            geometry=countries.geometry,
+            crs="EPSG:4326",
         )
     rows = session.execute(
-        select(Region.code, Region.geometry_geojson)
+        select(Region.code, Region.geometry_geojson, Region.name)
         .where(Region.level == 2, Region.geometry_geojson.is_not(None))
         .order_by(Region.code)
     ).all()
     return gpd.GeoDataFrame(
-        {"area_code": [code for code, _ in rows]},
-        geometry=[shape(json.loads(text or "null")) for _, text in rows],
+        {"area_code": [code for code, _, _ in rows], "layer_name": [name for _, _, name in rows]},
+        geometry=[shape(json.loads(text or "null")) for _, text, _ in rows],
         crs="EPSG:4326",
     )
 
@@ -57,8 +59,13 @@ def web_layer(session: Session, level: Level) -> gpd.GeoDataFrame:
 
 
 def with_geometry(layer: gpd.GeoDataFrame, frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The indicator frame joined to its areas' geometry (areas without geometry left out)."""
-    merged = layer.merge(frame, on="area_code", how="inner")
+    """Every area of the layer with the indicator frame's columns; areas the campaign does not
+    cover are kept, as "no data" (never as zero)."""
+    merged = layer.merge(frame, on="area_code", how="left")
+    merged["area_name"] = merged["area_name"].fillna(merged["layer_name"])
+    merged["no_data"] = merged["no_data"].fillna(True).astype(bool)
+    merged["low_coverage"] = merged["low_coverage"].fillna(False).astype(bool)
+    merged = merged.drop(columns=["layer_name"])
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=layer.crs)
 
 

@@ -380,3 +380,61 @@ def import_population(session: Session, path: Path) -> int:
             stored += 1
     session.flush()
     return stored
+
+
+@dataclass
+class MapData:
+    """Everything an indicator map shows: values, classes, geometry, centres and equity."""
+
+    spec: IndicatorSpec
+    frame: pd.DataFrame
+    classification: Any
+    areas: gpd.GeoDataFrame
+    centres: gpd.GeoDataFrame
+    equity: EquitySummary
+    level: Level
+
+
+def map_data(
+    session: Session,
+    campaign: Campaign,
+    indicator_id: str,
+    *,
+    level: Level = "country",
+    scheme: str = "quantiles",
+    classes: int = 5,
+    domains: set[str] | None = None,
+    low_coverage_threshold: float = 0.5,
+    for_print: bool = False,
+) -> MapData:
+    """An indicator's map for a campaign: classified values on web (or print) geometry."""
+    from mapping.classify import classify
+    from mapping.layers import area_layer, centre_points, web_layer, with_geometry
+
+    spec, frame = indicator_values(
+        session,
+        campaign,
+        indicator_id,
+        level=level,
+        low_coverage_threshold=low_coverage_threshold,
+        domains=domains,
+    )
+    indexed = frame.set_index("area_code")
+    classification = classify(
+        indexed["value"].astype(float),
+        scheme,  # type: ignore[arg-type]
+        classes,
+        low_coverage=indexed["low_coverage"].astype(bool),
+    )
+    layer = area_layer(session, level) if for_print else web_layer(session, level)
+    areas = with_geometry(layer, frame)
+    countries = set(frame["area_code"]) if level == "country" else None
+    return MapData(
+        spec,
+        frame,
+        classification,
+        areas,
+        centre_points(session, campaign, spec, countries),
+        equity_summary(spec, frame),
+        level,
+    )
