@@ -12,6 +12,7 @@ import datetime as dt
 import random
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +32,8 @@ from surveys.registry.models import Centre
 from surveys.responses.service import InvalidAnswers, submit
 
 DEMO_SLUG = "demo-2026"
-DEMO_RESPONDING_SHARE = 0.3
+DEMO_INVITED_SHARE = 0.35
+DEMO_RESPONDING_SHARE = 0.7
 BOUND = re.compile(r"\.\s*(?P<op>>=|<=|>|<)\s*(?P<value>-?\d+(?:\.\d+)?)")
 CAPABILITY = {
     "comprehensive_cancer_centre": 0.85,
@@ -143,15 +145,32 @@ def load_demo_campaign(
     seed: int = 2026,
     share: float = DEMO_RESPONDING_SHARE,
     now: dt.datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoCampaign | None:
-    """Create and fill the demo campaign (once); returns None when it exists already."""
+    """Create and fill the demo campaign (once); returns None when it exists already.
+
+    The network invites part of the registry (its member centres, in every country); most of
+    them answer every questionnaire, as a real survey asks everyone whether they offer a
+    technology (and "no" is an answer).
+    """
     if session.scalar(select(Campaign.id).where(Campaign.slug == DEMO_SLUG)) is not None:
         return None
     now = now or dt.datetime.now(dt.UTC)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not security
     versions = load_catalogue(session)
-    centres = list(
+    registry = list(
         session.scalars(select(Centre).where(Centre.is_synthetic.is_(True)).order_by(Centre.id))
     )
+    by_country: dict[int, list[Centre]] = {}
+    for centre in registry:
+        by_country.setdefault(centre.country_id, []).append(centre)
+    centres = [
+        centre
+        for members in by_country.values()
+        for centre in rng.sample(
+            members, min(len(members), max(3, round(len(members) * DEMO_INVITED_SHARE)))
+        )
+    ]
     campaign = create_campaign(
         session,
         slug=DEMO_SLUG,
@@ -163,23 +182,19 @@ def load_demo_campaign(
         is_synthetic=True,
     )
     open_campaign(session, campaign)
-    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not security
     country_factor: dict[int, float] = {}
-    forms = [(v, compiled_form(v.definition)) for v in versions]
+    forms = [(v, compiled_form(v.definition, v.content_hash)) for v in versions]
     submitted = 0
     waiting: list[Centre] = []
-    for centre in centres:
+    for done, centre in enumerate(centres, start=1):
+        if progress is not None:
+            progress(done, len(centres))
         if rng.random() > share:
             waiting.append(centre)
             continue
         factor = country_factor.setdefault(centre.country_id, rng.uniform(0.45, 1.15))
         capability = min(0.97, CAPABILITY.get(centre.centre_type, 0.3) * factor)
         for version, form in forms:
-            # Every centre answers the centre profile; a domain questionnaire only where the
-            # centre works in that domain (more often the more capable the centre).
-            profile = version.definition["settings"].get("domain") == "profile"
-            if not profile and rng.random() > 0.25 + 0.5 * capability:
-                continue
             answers = synthetic_answers(form, rng, capability)
             if answers is None:
                 continue
@@ -197,6 +212,10 @@ def load_demo_campaign(
             except InvalidAnswers:
                 continue
             submitted += 1
+        # Keep the unit of work small: thousands of tracked rows make every flush slower.
+        session.flush()
+        session.expunge_all()
+    campaign = session.get_one(Campaign, campaign.id)
     invited = waiting[0] if waiting else centres[0]
     issued = issue_invitation(session, campaign, invited)
     return DemoCampaign(campaign, submitted, issued.token, invited.name)

@@ -30,10 +30,10 @@ from surveys.campaigns.models import Campaign, CampaignQuestionnaire
 from surveys.campaigns.service import ensure_open
 from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
 from surveys.questionnaires.answers import ValidatedAnswers, validate_answers
-from surveys.questionnaires.definitions.compiled import compiled_form
+from surveys.questionnaires.definitions.compiled import CompiledForm, compiled_form
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
-from surveys.responses.models import FINAL_STATUSES, Response, ResponseVersion
+from surveys.responses.models import FINAL_STATUSES, Response, ResponseComment, ResponseVersion
 
 REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
 
@@ -96,8 +96,9 @@ def get_response(session: Session, response_id: int, *, centre_id: int | None = 
     return found
 
 
-def _definition(session: Session, response: Response) -> dict[str, Any]:
-    return session.get_one(QuestionnaireVersion, response.questionnaire_version_id).definition
+def _form(session: Session, response: Response) -> CompiledForm:
+    version = session.get_one(QuestionnaireVersion, response.questionnaire_version_id)
+    return compiled_form(version.definition, version.content_hash)
 
 
 def by_submission_uuid(session: Session, submission_uuid: str) -> Response | None:
@@ -201,7 +202,7 @@ def save_draft(
     ensure_open(session.get_one(Campaign, response.campaign_id), now)
     if response.version != expected_version:
         raise _stale(response, expected_version)
-    form = compiled_form(_definition(session, response))
+    form = _form(session, response)
     validated = validate_answers(form, answers, language=language, partial=True)
     savepoint = session.begin_nested()
     try:
@@ -255,7 +256,7 @@ def submit(
             "submission_uuid must be a UUID.",
             errors=[FieldError(("submission_uuid",), "is not a UUID")],
         ) from exc
-    form = compiled_form(version.definition)
+    form = compiled_form(version.definition, version.content_hash)
     validated = validate_answers(form, answers, language=language)
     digest = answers_hash(validated.answers)
     existing = by_submission_uuid(session, submission_uuid)
@@ -351,7 +352,7 @@ def correct(
         )
     if response.version != expected_version:
         raise _stale(response, expected_version)
-    form = compiled_form(_definition(session, response))
+    form = _form(session, response)
     validated = validate_answers(form, answers)
     if not validated.ok:
         raise InvalidAnswers(validated)
@@ -402,3 +403,144 @@ def list_versions(session: Session, response: Response) -> list[ResponseVersion]
             .order_by(ResponseVersion.number)
         )
     )
+
+
+# --- coordinator review: comments, withdrawal with a reason, versions and their diff ---------
+
+COMMENT_REQUIRED_STATES = ("has_issues", "rejected")
+COMMENT_LIMIT = 5000
+
+
+def review_with_comment(
+    session: Session,
+    response: Response,
+    state: str,
+    comment: str,
+    *,
+    author: str,
+    expected_version: int | None = None,
+) -> tuple[Response, ResponseComment | None]:
+    """Set the review state and keep the reviewer's comment (required for issues/rejection)."""
+    text = comment.strip()
+    if state in COMMENT_REQUIRED_STATES and not text:
+        raise InvalidInput(
+            "Say what the issue is, so the centre and other reviewers know.",
+            errors=[FieldError(("comment",), "a comment is required for this review state")],
+        )
+    if len(text) > COMMENT_LIMIT or "\x00" in text:
+        raise InvalidInput(
+            "The comment cannot be stored.",
+            errors=[
+                FieldError(
+                    ("comment",),
+                    "contains a NUL character"
+                    if "\x00" in text
+                    else f"is longer than {COMMENT_LIMIT} characters",
+                )
+            ],
+        )
+    if expected_version is not None and response.version != expected_version:
+        raise _stale(response, expected_version)
+    review(session, response, state)
+    note = None
+    if text:
+        note = ResponseComment(
+            response_id=response.id, review_state=state, body=text, author=author
+        )
+        session.add(note)
+        session.flush()
+    return response, note
+
+
+def list_comments(session: Session, response: Response) -> list[ResponseComment]:
+    return list(
+        session.scalars(
+            select(ResponseComment)
+            .where(ResponseComment.response_id == response.id)
+            .order_by(ResponseComment.created_at, ResponseComment.id)
+        )
+    )
+
+
+def withdraw_with_reason(
+    session: Session, response: Response, *, reason: str, actor: str, expected_version: int
+) -> ResponseVersion:
+    """Withdraw a submitted response for a stated reason; the withdrawal is kept as a version."""
+    if response.status == "withdrawn":
+        raise Withdrawn("This response is already withdrawn.")
+    if response.status not in FINAL_STATUSES:
+        raise Conflict("Only submitted responses are withdrawn; drafts belong to the centre.")
+    if not reason.strip():
+        raise InvalidInput(
+            "Say why the response is withdrawn.",
+            errors=[FieldError(("reason",), "a reason is required")],
+        )
+    if response.version != expected_version:
+        raise _stale(response, expected_version)
+    withdraw(session, response)
+    entry = ResponseVersion(
+        response_id=response.id,
+        number=1 + len(list_versions(session, response)),
+        status="withdrawn",
+        answers=response.answers,
+        answers_hash=response.answers_hash or answers_hash(response.answers),
+        actor=actor,
+        reason=reason.strip(),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def get_version(session: Session, response: Response, number: int) -> ResponseVersion:
+    if not 0 < number < 2**31:
+        raise ResponseNotFound(f"This response has no version {number}.")
+    found = session.scalar(
+        select(ResponseVersion).where(
+            ResponseVersion.response_id == response.id, ResponseVersion.number == number
+        )
+    )
+    if found is None:
+        raise ResponseNotFound(f"This response has no version {number}.")
+    return found
+
+
+@dataclass(frozen=True)
+class AnswerChange:
+    """One answer that differs between two versions: ``path`` like ``devices[2].vendor``."""
+
+    path: str
+    kind: str  # added | removed | changed
+    before: Any = None
+    after: Any = None
+
+
+def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for key in sorted(value):
+            _flatten(value[key], f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        for index, row in enumerate(value, start=1):
+            _flatten(row, f"{prefix}[{index}]", out)
+    else:
+        out[prefix] = value
+
+
+def diff_answers(before: dict[str, Any], after: dict[str, Any]) -> list[AnswerChange]:
+    """What changed between two sets of answers, one line per answer (repeat rows by number).
+
+    Deterministic: the same two versions always give the same list, in path order.
+    """
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    _flatten(before, "", old)
+    _flatten(after, "", new)
+    changes = []
+    for path in sorted(old.keys() | new.keys()):
+        if path not in new:
+            changes.append(AnswerChange(path, "removed", before=old[path]))
+        elif path not in old:
+            changes.append(AnswerChange(path, "added", after=new[path]))
+        elif old[path] != new[path]:
+            changes.append(AnswerChange(path, "changed", before=old[path], after=new[path]))
+    return changes

@@ -267,13 +267,14 @@ _CACHE: dict[str, CompiledForm] = {}
 _CACHE_SIZE = 64
 
 
-def compiled_form(definition: dict[str, Any]) -> CompiledForm:
+def compiled_form(definition: dict[str, Any], digest: str | None = None) -> CompiledForm:
     """The compiled form of a definition, parsed once per content (versions are immutable).
 
     Submissions, saves and pages all need the compiled form; parsing every expression each time
-    would dominate the cost of a submission.
+    would dominate the cost of a submission. Pass the version's stored ``content_hash`` as
+    ``digest`` to skip hashing the definition again.
     """
-    digest = content_hash(definition)
+    digest = digest or content_hash(definition)
     found = _CACHE.get(digest)
     if found is None:
         if len(_CACHE) >= _CACHE_SIZE:

@@ -90,6 +90,9 @@ def evaluate(
 
 def normalize(raw: object) -> Value:
     """The evaluator's view of an answer as stored (see the module docstring)."""
+    kind = type(raw)
+    if kind is str or kind is float or kind is bool:  # the common case, already normal
+        return raw  # type: ignore[return-value]
     if isinstance(raw, list | tuple):
         return [_normalize_scalar(item) for item in raw]
     return _normalize_scalar(raw)
