@@ -13,18 +13,21 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
-from api import health, problems
+from api import auth, health, problems
 from api.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
 from api.settings import Environment, Settings
+from api.v1 import admin as api_v1_admin
+from api.v1 import auth as api_v1_auth
 from api.v1 import router as api_v1_router
 from surveys.db import make_engine, make_session_factory
 from surveys.errors import DomainError
-from web import pages
+from web import admin_pages, auth_pages, coordinator_pages, map_pages, pages
 from web.errors import render_error_page
+from web.respondent import pages as respondent_pages
 from web.templating import STATIC_DIR
 
 logger = logging.getLogger("accessgap")
@@ -59,11 +62,19 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(health.router)
     app.include_router(api_v1_router)
+    app.include_router(api_v1_auth.router, prefix="/api/v1")
+    app.include_router(api_v1_admin.router, prefix="/api/v1")
     app.include_router(pages.router)
+    app.include_router(auth_pages.router)
+    app.include_router(admin_pages.router)
+    app.include_router(coordinator_pages.router)
+    app.include_router(respondent_pages.router)
+    app.include_router(map_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     pages.mount_vendor_assets(app)
 
     _install_error_handlers(app)
+    auth.install(app, settings)
     app.add_middleware(
         SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
     )

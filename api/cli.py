@@ -10,10 +10,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli_accounts import privacy_app, users_app
+from api.cli_export import export_command
 from api.cli_forms import forms_app
+from api.cli_geo import geo_app, maps_app
 from api.settings import Settings
 from surveys import migrate
 from surveys.db import make_engine, make_session_factory, transaction
+from surveys.demo.campaign import demo_invitation, load_demo_campaign
 from surveys.demo.centres import DEMO_CENTRE_COUNT, load_demo_centres
 from surveys.errors import ImportReport
 from surveys.registry.countries import seed_countries
@@ -27,7 +31,12 @@ centres_app = typer.Typer(help="The centre registry.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(centres_app, name="centres")
+app.add_typer(users_app, name="users")
+app.add_typer(privacy_app, name="privacy")
 app.add_typer(forms_app, name="forms")
+app.add_typer(geo_app, name="geo")
+app.add_typer(maps_app, name="maps")
+app.command("export")(export_command)
 
 console = Console()
 errors = Console(stderr=True)
@@ -73,19 +82,43 @@ def db_check() -> None:
 @demo_app.command("load")
 def demo_load(
     centres: Annotated[int, typer.Option(min=10, max=20_000)] = DEMO_CENTRE_COUNT,
+    campaign: Annotated[
+        bool, typer.Option(help="Also run the demo campaign (catalogue, answers, a link).")
+    ] = True,
 ) -> None:
-    """Load the synthetic demo registry (about 1,500 centres over 32 countries)."""
+    """Load the synthetic demo: about 1,500 centres over 32 countries, and a demo campaign in
+    which several hundred of them have answered; print a working invitation link."""
     settings = Settings()
     engine = make_engine(settings.database_url)
-    with _progress() as progress, transaction(make_session_factory(engine)) as session:
+    factory = make_session_factory(engine)
+    with _progress() as progress, transaction(factory) as session:
         task = progress.add_task("Synthetic centres", total=centres)
         created = load_demo_centres(
             session, total=centres, progress=lambda n: progress.advance(task, n)
         )
         if not created:
             progress.update(task, completed=centres, description="Demo centres already loaded")
-    engine.dispose()
     console.print(f"{created} synthetic centres created.")
+    if campaign:
+        with _progress() as progress, transaction(factory) as session:
+            task = progress.add_task("Demo campaign: synthetic centres answer", total=None)
+            demo = load_demo_campaign(
+                session,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        with transaction(factory) as session:
+            link = demo_invitation(session)
+        if demo is not None:
+            console.print(f"Demo campaign: {demo.submitted} synthetic questionnaires submitted.")
+        if link is not None:
+            token, centre = link
+            console.print(
+                f"Invitation link for {centre}: {settings.base_url}/i/{token}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+    engine.dispose()
 
 
 def _print_report(report: ImportReport) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-router = APIRouter(prefix="/health", tags=["health"])
+from api.auth import Probe
+
+router = APIRouter(prefix="/health", tags=["health"], dependencies=[Depends(Probe())])
 
 
 @router.get("/live")

@@ -50,7 +50,7 @@ class Problem(BaseModel):
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}}
-    for status in (404, 409, 413, 422, 503)
+    for status in (400, 401, 403, 404, 409, 413, 422, 503)
 }
 
 

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=5, ge=1)
     low_coverage_threshold: float = Field(default=0.5, ge=0, le=1)
     log_level: str = "INFO"
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 7)
+    # Invitations are e-mailed only when an SMTP relay is configured (smtp_host set).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "accessgap@localhost"
+    smtp_starttls: bool = False
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Self:
@@ -51,8 +58,28 @@ class Settings(BaseSettings):
                         "characters in production (for example: python -c "
                         "'import secrets; print(secrets.token_urlsafe(48))')"
                     )
+            if not self.base_url.startswith("https://"):
+                raise ValueError(
+                    "ACCESSGAP_BASE_URL must be an https:// address in production: session "
+                    "cookies are Secure and __Host- prefixed, and browsers drop them over http"
+                )
         return self
 
     @property
     def is_development(self) -> bool:
         return self.environment is Environment.DEVELOPMENT
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are ``Secure`` and ``__Host-`` prefixed when the app is served over HTTPS."""
+        return self.base_url.startswith("https://")
+
+    @property
+    def totp_required(self) -> bool:
+        """Admins and coordinators must use a second factor in production."""
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def upload_dir(self) -> Path:
+        """Where uploaded files wait for their import; nothing is written outside it."""
+        return self.data_dir / "uploads"

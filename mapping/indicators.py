@@ -209,8 +209,10 @@ def indicator_by_area(
         )
     result = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     result["denominator_year"] = pd.array(
-        [None if y is None or (isinstance(y, float) and math.isnan(y)) else int(y)
-         for y in result["denominator_year"]],
+        [
+            None if y is None or (isinstance(y, float) and math.isnan(y)) else int(y)
+            for y in result["denominator_year"]
+        ],
         dtype="Int64",
     )
     return result

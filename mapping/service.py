@@ -429,12 +429,68 @@ def map_data(
     layer = area_layer(session, level) if for_print else web_layer(session, level)
     areas = with_geometry(layer, frame)
     countries = set(frame["area_code"]) if level == "country" else None
+    # Regions are grouped by country, so Theil splits into between- and within-country parts.
+    groups = frame["area_code"].str[:2] if level == "nuts2" else frame["area_code"]
     return MapData(
         spec,
         frame,
         classification,
         areas,
         centre_points(session, campaign, spec, countries),
-        equity_summary(spec, frame),
+        equity_summary(spec, frame, groups),
         level,
     )
+
+
+def access_to_care(
+    session: Session,
+    campaign: Campaign,
+    indicator_id: str,
+    *,
+    level: Level = "country",
+    thresholds_km: tuple[float, ...] = (50, 100, 200),
+    catchment_km: float = 100,
+    domains: set[str] | None = None,
+) -> pd.DataFrame:
+    """Per area: the share of the population beyond each distance from the nearest centre that
+    offers what the indicator counts (across borders), and the population-weighted E2SFCA score.
+
+    Population points are the GeoNames cities of 15,000 inhabitants or more (packaged); the
+    centres are those whose submitted answers say they offer it. An area without any city point
+    is left out.
+    """
+    from mapping.access import e2sfca, share_beyond
+    from mapping.layers import area_layer, centre_points
+    from mapping.reference import load_cities
+
+    spec = indicator_spec(session, campaign, indicator_id, domains)
+    cities = load_cities()
+    points = gpd.GeoDataFrame(
+        {"population": cities["population"].astype(float), "iso2": cities["iso2"]},
+        geometry=gpd.points_from_xy(cities["longitude"], cities["latitude"]),
+        crs="EPSG:4326",
+    )
+    if level == "country":
+        points["area_code"] = points["iso2"]
+    else:
+        regions = area_layer(session, "nuts2").rename(columns={"area_code": "nuts_id"})
+        if regions.empty:
+            raise NoRegions(
+                "No NUTS-2 regions are loaded; import them with "
+                "'accessgap geo import-boundaries FILE --level 2'."
+            )
+        points["area_code"] = assign_regions(points, regions).to_numpy()
+    centres = centre_points(session, campaign, spec)
+    offering = centres[centres["offers"]].copy()
+    offering["capacity"] = 1.0
+    shares = share_beyond(points, offering, "area_code", thresholds_km)
+    points["e2sfca"] = e2sfca(points, offering, "capacity", catchment_km=catchment_km)
+    weighted = (
+        points.dropna(subset=["area_code"])
+        .assign(weighted=lambda f: f["e2sfca"] * f["population"])
+        .groupby("area_code")[["weighted", "population"]]
+        .sum()
+    )
+    shares["e2sfca_per_100k"] = weighted["weighted"] / weighted["population"] * 100_000
+    shares.index.name = "area_code"
+    return shares.reset_index()

@@ -1,12 +1,19 @@
 """Every ORM model, registered in one place so Alembic and the tests see the whole schema."""
 
-from surveys.accounts.models import ApiToken, User
+from surveys.accounts.models import ApiToken, LoginThrottle, StaffSession, User
 from surveys.audit.models import AuditEvent
-from surveys.campaigns.models import Campaign, CampaignCentre, CampaignQuestionnaire, Invitation
+from surveys.campaigns.models import (
+    Campaign,
+    CampaignCentre,
+    CampaignQuestionnaire,
+    Invitation,
+    RespondentSession,
+)
 from surveys.db import Base
+from surveys.exports.models import DatasetRelease, DatasetReleaseRecord
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
 from surveys.registry.models import Centre, Contact, Country, Population, Region
-from surveys.responses.models import Response, ResponseVersion
+from surveys.responses.models import Response, ResponseComment, ResponseVersion
 
 __all__ = [
     "ApiToken",
@@ -18,12 +25,18 @@ __all__ = [
     "Centre",
     "Contact",
     "Country",
+    "DatasetRelease",
+    "DatasetReleaseRecord",
     "Invitation",
+    "LoginThrottle",
     "Population",
     "Questionnaire",
     "QuestionnaireVersion",
     "Region",
+    "RespondentSession",
     "Response",
+    "ResponseComment",
     "ResponseVersion",
+    "StaffSession",
     "User",
 ]

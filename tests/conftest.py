@@ -19,6 +19,7 @@ from surveys.registry.countries import seed_countries
 from tests.databases import IN_CI, fresh_postgres_database
 
 DATABASES = ("sqlite", "postgresql")
+pytest_plugins = ["tests.accounts_fixtures"]
 
 
 def _prepare(url: str) -> Engine:

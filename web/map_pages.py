@@ -118,6 +118,9 @@ def map_page(
     )
     label = data.spec.label.get("en") or data.spec.id
     unit = data.spec.unit.get("en", "")
+    access = service.access_to_care(
+        session, campaign, indicator, level=level, domains=domains_of(actor)
+    ).set_index("area_code")
     fragment = choropleth_map(
         data.areas,
         data.classification,
@@ -137,6 +140,7 @@ def map_page(
             "unit": unit,
             "map_html": Markup(fragment),  # noqa: S704 - built by choropleth_map, every text escaped
             "rows": data.frame.sort_values("area_name").to_dict("records"),
+            "access": access.to_dict("index"),
             "equity": data.equity,
             "level": level,
             "scheme": scheme,

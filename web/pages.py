@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.staticfiles import StaticFiles
 
+from api.auth import PublicActor, Require
 from api.deps import DbSession
+from surveys.policy import Actor, Permission
 from surveys.registry import service
 from surveys.registry.countries import list_countries
 from surveys.registry.models import CENTRE_TYPES
@@ -20,6 +22,7 @@ from web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 50
+RegistryReader = Annotated[Actor, Depends(Require(Permission.REGISTRY_READ))]
 
 
 def mount_vendor_assets(app: FastAPI) -> None:
@@ -36,7 +39,7 @@ def mount_vendor_assets(app: FastAPI) -> None:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: DbSession) -> HTMLResponse:
+def home(request: Request, session: DbSession, actor: PublicActor) -> HTMLResponse:
     """What the platform is for, and what the registry holds."""
     overview = registry_overview(session)
     return templates.TemplateResponse(request, "home.html", {"overview": overview})
@@ -46,6 +49,7 @@ def home(request: Request, session: DbSession) -> HTMLResponse:
 def centres(
     request: Request,
     session: DbSession,
+    actor: RegistryReader,
     country: Annotated[str | None, Query(max_length=3)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     centre_type: Annotated[str | None, Query(max_length=40)] = None,
@@ -78,13 +82,15 @@ def centres(
 
 
 @router.get("/centres/{centre_id}", response_class=HTMLResponse)
-def centre(request: Request, session: DbSession, centre_id: str) -> HTMLResponse:
+def centre(
+    request: Request, session: DbSession, actor: RegistryReader, centre_id: str
+) -> HTMLResponse:
     """One centre with its provenance."""
     found = service.to_read(service.get_centre(session, centre_id))
     return templates.TemplateResponse(request, "centre.html", {"centre": found})
 
 
 @router.get("/api/docs", response_class=HTMLResponse)
-def api_docs(request: Request) -> HTMLResponse:
+def api_docs(request: Request, actor: PublicActor) -> HTMLResponse:
     """The OpenAPI documentation, rendered with Swagger UI served by the app itself."""
     return templates.TemplateResponse(request, "api_docs.html", {})

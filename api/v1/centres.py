@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from api.auth import Public, Require
 from api.deps import DbSession
 from api.problems import PROBLEM_RESPONSES
+from surveys.audit import service as audit
+from surveys.policy import Actor, Permission
 from surveys.registry import service
 from surveys.registry.countries import list_countries
 from surveys.registry.schemas import (
@@ -21,9 +24,12 @@ from surveys.registry.schemas import (
 
 router = APIRouter(tags=["registry"], responses=PROBLEM_RESPONSES)
 
+RegistryReader = Annotated[Actor, Depends(Require(Permission.REGISTRY_READ))]
+RegistryWriter = Annotated[Actor, Depends(Require(Permission.REGISTRY_WRITE))]
+
 
 @router.get("/countries")
-def countries(session: DbSession) -> list[CountryRead]:
+def countries(session: DbSession, actor: Annotated[Actor, Depends(Public())]) -> list[CountryRead]:
     """Every surveyed country with its EU, EEA and candidate status."""
     return [CountryRead.model_validate(c) for c in list_countries(session)]
 
@@ -31,6 +37,7 @@ def countries(session: DbSession) -> list[CountryRead]:
 @router.get("/centres")
 def list_centres(
     session: DbSession,
+    actor: RegistryReader,
     filters: Annotated[CentreFilter, Query()],
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = 50,
@@ -40,20 +47,50 @@ def list_centres(
 
 
 @router.get("/centres/{centre_id}")
-def read_centre(session: DbSession, centre_id: str) -> CentreRead:
+def read_centre(session: DbSession, actor: RegistryReader, centre_id: str) -> CentreRead:
     """One centre by its stable id."""
     return service.to_read(service.get_centre(session, centre_id))
 
 
 @router.post("/centres", status_code=201)
-def create_centre(session: DbSession, data: CentreCreate, response: Response) -> CentreRead:
+def create_centre(
+    request: Request,
+    session: DbSession,
+    actor: RegistryWriter,
+    data: CentreCreate,
+    response: Response,
+) -> CentreRead:
     """Register a centre; the answer's ``Location`` names its stable id."""
     centre = service.to_read(service.create_centre(session, data))
+    audit.record(
+        session,
+        actor=actor,
+        action="centre.create",
+        object_type="centre",
+        object_id=centre.id,
+        details={"version": centre.version},
+        request_id=request.state.request_id,
+    )
     response.headers["Location"] = f"/api/v1/centres/{centre.id}"
     return centre
 
 
 @router.patch("/centres/{centre_id}")
-def update_centre(session: DbSession, centre_id: str, data: CentreUpdate) -> CentreRead:
+def update_centre(
+    request: Request, session: DbSession, actor: RegistryWriter, centre_id: str, data: CentreUpdate
+) -> CentreRead:
     """Change a centre; ``version`` must be the one you read, or the answer is 409."""
-    return service.to_read(service.update_centre(session, centre_id, data))
+    centre = service.to_read(service.update_centre(session, centre_id, data))
+    audit.record(
+        session,
+        actor=actor,
+        action="centre.update",
+        object_type="centre",
+        object_id=centre.id,
+        details={
+            "fields": sorted(data.model_dump(exclude_unset=True, exclude={"version"})),
+            "version": centre.version,
+        },
+        request_id=request.state.request_id,
+    )
+    return centre

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 
+from api.auth import Require
 from api.deps import DbSession
 from api.problems import PROBLEM_RESPONSES
+from surveys.audit.service import record
+from surveys.policy import Actor, Permission
 from surveys.questionnaires import service
 from surveys.questionnaires.definitions.tables import FormTables
 from surveys.questionnaires.definitions.xlsform import write_xlsx, write_yaml
@@ -23,6 +26,8 @@ from surveys.questionnaires.schemas import (
 router = APIRouter(prefix="/forms", tags=["questionnaires"], responses=PROBLEM_RESPONSES)
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Reader = Annotated[Actor, Depends(Require(Permission.QUESTIONNAIRES_READ))]
+Manager = Annotated[Actor, Depends(Require(Permission.QUESTIONNAIRES_MANAGE))]
 FormFile = Annotated[UploadFile, File(description="An XLSForm (.xlsx), .yaml or .md form")]
 
 
@@ -31,22 +36,34 @@ async def _tables(upload: UploadFile) -> FormTables:
 
 
 @router.get("")
-def list_forms(session: DbSession) -> list[QuestionnaireRead]:
+def list_forms(session: DbSession, _: Reader) -> list[QuestionnaireRead]:
     """Every questionnaire with its latest and published versions."""
     return [QuestionnaireRead.of(s) for s in service.list_questionnaires(session)]
 
 
 @router.post("/validate")
-async def validate_form(file: FormFile) -> ValidationReport:
+async def validate_form(file: FormFile, _: Manager) -> ValidationReport:
     """Check a form without storing it: coded errors and warnings with sheet, row and column."""
     return ValidationReport.of(validate(await _tables(file)))
 
 
 @router.post("", status_code=201)
-async def import_form(session: DbSession, file: FormFile, response: Response) -> VersionRead:
+async def import_form(
+    request: Request, session: DbSession, file: FormFile, response: Response, actor: Manager
+) -> VersionRead:
     """Store a form as a draft version (the identical content already stored answers 200)."""
     outcome = service.import_definition(session, await _tables(file))
     form_id = outcome.version.definition["settings"]["form_id"]
+    if outcome.created:
+        record(
+            session,
+            actor=actor,
+            action="questionnaire.import",
+            object_type="questionnaire",
+            object_id=f"{form_id}@{outcome.version.version}",
+            details={"content_hash": outcome.version.content_hash},
+            request_id=getattr(request.state, "request_id", None),
+        )
     if not outcome.created:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/forms/{form_id}/versions/{outcome.version.version}"
@@ -54,13 +71,13 @@ async def import_form(session: DbSession, file: FormFile, response: Response) ->
 
 
 @router.get("/{form_id}/versions")
-def list_versions(session: DbSession, form_id: str) -> list[VersionRead]:
+def list_versions(session: DbSession, form_id: str, _: Reader) -> list[VersionRead]:
     """The versions of a questionnaire, oldest first."""
     return [VersionRead.of(v, form_id) for v in service.list_versions(session, form_id)]
 
 
 @router.get("/{form_id}/versions/{version}")
-def read_version(session: DbSession, form_id: str, version: str) -> VersionDefinition:
+def read_version(session: DbSession, form_id: str, version: str, _: Reader) -> VersionDefinition:
     """One version with its canonical definition."""
     found = service.get_version(session, form_id, version)
     return VersionDefinition(
@@ -69,9 +86,21 @@ def read_version(session: DbSession, form_id: str, version: str) -> VersionDefin
 
 
 @router.post("/{form_id}/versions/{version}/publish")
-def publish(session: DbSession, form_id: str, version: str) -> VersionRead:
+def publish(
+    request: Request, session: DbSession, form_id: str, version: str, actor: Manager
+) -> VersionRead:
     """Freeze a version for collection; refused while a language is incomplete."""
-    return VersionRead.of(service.publish_version(session, form_id, version), form_id)
+    published = service.publish_version(session, form_id, version)
+    record(
+        session,
+        actor=actor,
+        action="questionnaire.publish",
+        object_type="questionnaire",
+        object_id=f"{form_id}@{published.version}",
+        details={"content_hash": published.content_hash},
+        request_id=getattr(request.state, "request_id", None),
+    )
+    return VersionRead.of(published, form_id)
 
 
 @router.get(
@@ -81,6 +110,7 @@ def publish(session: DbSession, form_id: str, version: str) -> VersionRead:
 )
 def export(
     session: DbSession,
+    _: Reader,
     form_id: str,
     version: str,
     format: Annotated[Literal["xlsx", "yaml"], Query()] = "xlsx",
@@ -97,6 +127,7 @@ def export(
 @router.get("/{form_id}/diff")
 def diff(
     session: DbSession,
+    _: Reader,
     form_id: str,
     before: Annotated[str, Query(alias="from", max_length=50)],
     after: Annotated[str, Query(alias="to", max_length=50)],

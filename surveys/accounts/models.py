@@ -30,11 +30,13 @@ class User(Base):
     domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     password_changed_at: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
 
 
 class ApiToken(Base):
@@ -53,3 +55,40 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(lazy="raise")
+
+
+SESSION_STAGES = ("full", "totp", "enrol")
+
+
+class StaffSession(Base):
+    """A server-side login session. The cookie holds a random id; only its SHA-256 is stored.
+
+    ``stage`` is ``full`` for a signed-in user; ``totp`` and ``enrol`` are the short-lived
+    half-way states between the password and the second factor, good for nothing else.
+    """
+
+    __tablename__ = "staff_session"
+    __table_args__ = (CheckConstraint("stage IN ('full', 'totp', 'enrol')", name="stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(10), default="full")
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    pending_totp_secret: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per account key (a keyed hash of the e-mail, existing account or not)."""
+
+    __tablename__ = "login_throttle"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[dt.datetime]
+    locked_until: Mapped[dt.datetime | None]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from surveys.campaigns.models import Campaign, CampaignCentre, CampaignQuestionnaire, Invitation
 from surveys.db import utcnow
-from surveys.errors import Conflict, ErrorKind, InvalidInput, NotFound
+from surveys.errors import Conflict, ErrorKind, FieldError, InvalidInput, NotFound
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
 from surveys.registry.models import Centre, Country
 
@@ -292,3 +292,274 @@ def completion_by_country(session: Session, campaign: Campaign) -> list[Completi
 
 def questionnaire_of(session: Session, version: QuestionnaireVersion) -> Questionnaire:
     return session.get_one(Questionnaire, version.questionnaire_id)
+
+
+# --- coordinator operations: choosing what and whom, reopening, invitations, reminders -------
+
+CENTRE_SCOPES = ("all", "countries", "ids")
+
+
+def choose_versions(
+    session: Session, choices: Sequence[tuple[str, str | None]]
+) -> list[QuestionnaireVersion]:
+    """The versions a campaign sends: ``(form_id, version)``, the latest published when None."""
+    chosen: list[QuestionnaireVersion] = []
+    problems: list[FieldError] = []
+    for index, (form_id, number) in enumerate(choices):
+        query = (
+            select(QuestionnaireVersion)
+            .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+            .where(Questionnaire.form_id == form_id, QuestionnaireVersion.status == "published")
+            .options(joinedload(QuestionnaireVersion.questionnaire))
+        )
+        if number is not None:
+            query = query.where(QuestionnaireVersion.version == number)
+        found = session.scalar(
+            query.order_by(
+                QuestionnaireVersion.published_at.desc(), QuestionnaireVersion.id.desc()
+            ).limit(1)
+        )
+        if found is None:
+            what = f"version {number} of {form_id!r}" if number else f"{form_id!r}"
+            problems.append(
+                FieldError(
+                    ("questionnaires", index),
+                    f"no published {what}; publish it first or choose another questionnaire",
+                )
+            )
+        elif any(v.questionnaire_id == found.questionnaire_id for v in chosen):
+            problems.append(
+                FieldError(("questionnaires", index), f"{form_id!r} is chosen twice; keep one")
+            )
+        else:
+            chosen.append(found)
+    if not choices:
+        problems.append(FieldError(("questionnaires",), "choose at least one questionnaire"))
+    if problems:
+        raise InvalidInput("Some questionnaires cannot be sent.", errors=problems)
+    return chosen
+
+
+def choose_centres(
+    session: Session,
+    *,
+    scope: str,
+    countries: Sequence[str] = (),
+    centre_ids: Sequence[str] = (),
+) -> list[Centre]:
+    """The centres a campaign asks: all active ones, the active ones of some countries, or a list
+    of centres by their stable ids (inactive ones included: naming a centre is deliberate)."""
+    if scope not in CENTRE_SCOPES:
+        raise InvalidInput(
+            f"Unknown centre choice {scope!r}; use one of {', '.join(CENTRE_SCOPES)}.",
+            errors=[FieldError(("centre_scope",), "unknown choice")],
+        )
+    query = select(Centre).join(Country, Country.id == Centre.country_id).order_by(Centre.id)
+    if scope == "ids":
+        wanted = list(dict.fromkeys(centre_ids))
+        found = list(session.scalars(query.where(Centre.public_id.in_(wanted))))
+        unknown = sorted(set(wanted) - {c.public_id for c in found})
+        if unknown or not wanted:
+            message = (
+                f"unknown centre id(s): {', '.join(unknown[:10])}" if unknown else "list one centre"
+            )
+            raise InvalidInput(
+                "Some centres are not in the registry.",
+                errors=[FieldError(("centre_ids",), message)],
+            )
+        return found
+    query = query.where(Centre.active.is_(True))
+    if scope == "countries":
+        codes = sorted({c.upper() for c in countries})
+        known = set(session.scalars(select(Country.iso2).where(Country.iso2.in_(codes))))
+        unknown = [c for c in codes if c not in known]
+        if unknown or not codes:
+            message = f"unknown country code(s): {', '.join(unknown)}" if unknown else "name one"
+            raise InvalidInput(
+                "Some countries are not known.", errors=[FieldError(("countries",), message)]
+            )
+        query = query.where(Country.iso2.in_(codes))
+    centres = list(session.scalars(query))
+    if not centres:
+        raise InvalidInput(
+            "No active centre matches this choice.",
+            errors=[FieldError(("centre_scope",), "no active centre matches")],
+        )
+    return centres
+
+
+def reopen_campaign(
+    session: Session, campaign: Campaign, *, closes_at: dt.datetime | None, now: dt.datetime
+) -> Campaign:
+    """Reopen a closed campaign until a new deadline; live links that expired with the old
+    deadline are extended to the new one (revoked links stay revoked)."""
+    if campaign.status != "closed":
+        raise CampaignStateConflict(
+            f"Only a closed campaign can be reopened; this one is {campaign.status}."
+        )
+    if closes_at is not None and closes_at <= now:
+        raise InvalidInput(
+            "The new deadline must be in the future.",
+            errors=[FieldError(("closes_at",), "must be in the future")],
+        )
+    if closes_at is None and campaign.closes_at is not None and campaign.closes_at <= now:
+        raise InvalidInput(
+            "The deadline has passed: give a new one.",
+            errors=[FieldError(("closes_at",), "give a new deadline")],
+        )
+    if closes_at is not None:
+        if campaign.opens_at is not None and closes_at <= campaign.opens_at:
+            raise InvalidInput(
+                "The campaign must close after it opens.",
+                errors=[FieldError(("closes_at",), "must be after the opening date")],
+            )
+        for invitation in session.scalars(
+            select(Invitation).where(
+                Invitation.campaign_id == campaign.id,
+                Invitation.revoked_at.is_(None),
+                Invitation.expires_at.is_not(None),
+                Invitation.expires_at < closes_at,
+            )
+        ):
+            invitation.expires_at = closes_at
+        campaign.closes_at = closes_at
+    _transition(campaign, "open")
+    session.flush()
+    return campaign
+
+
+def list_invitations(session: Session, campaign: Campaign) -> list[Invitation]:
+    """Every invitation of a campaign (revoked ones too), by centre then newest first."""
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(Invitation.campaign_id == campaign.id)
+            .options(joinedload(Invitation.centre).joinedload(Centre.country))
+            .order_by(Invitation.centre_id, Invitation.id.desc())
+        )
+    )
+
+
+def get_invitation(session: Session, campaign: Campaign, invitation_id: int) -> Invitation:
+    """An invitation of this campaign; one of another campaign is not found."""
+    found = None
+    if 0 < invitation_id < 2**31:
+        found = session.scalar(
+            select(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.campaign_id == campaign.id)
+            .options(joinedload(Invitation.centre).joinedload(Centre.country))
+        )
+    if found is None:
+        raise InvitationNotFound(f"No invitation {invitation_id} in this campaign.")
+    return found
+
+
+def centres_not_submitted(session: Session, campaign: Campaign) -> list[Centre]:
+    """Expected centres still missing a submitted response to at least one questionnaire."""
+    from surveys.responses.models import FINAL_STATUSES, Response
+
+    wanted = {v.questionnaire_id for v in campaign_versions(session, campaign)}
+    done: dict[int, set[int]] = {}
+    for centre_id, questionnaire_id in session.execute(
+        select(Response.centre_id, Response.questionnaire_id).where(
+            Response.campaign_id == campaign.id, Response.status.in_(FINAL_STATUSES)
+        )
+    ):
+        done.setdefault(centre_id, set()).add(questionnaire_id)
+    return [c for c in expected_centres(session, campaign) if not wanted <= done.get(c.id, set())]
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """A centre's new link, and the ids of its links that were revoked for it."""
+
+    issued: IssuedInvitation
+    revoked: list[int]
+
+
+def _renew(
+    session: Session, campaign: Campaign, centre: Centre, expires_at: dt.datetime | None
+) -> Renewal:
+    live = list(
+        session.scalars(
+            select(Invitation).where(
+                Invitation.campaign_id == campaign.id,
+                Invitation.centre_id == centre.id,
+                Invitation.revoked_at.is_(None),
+            )
+        )
+    )
+    for invitation in live:
+        revoke_invitation(session, invitation)
+    issued = issue_invitation(session, campaign, centre, expires_at=expires_at)
+    return Renewal(issued, [i.id for i in live])
+
+
+def renew_invitation(
+    session: Session, invitation: Invitation, *, expires_at: dt.datetime | None = None
+) -> Renewal:
+    """A new link for the invitation's centre; every live link of that centre is revoked, so a
+    centre never holds two working links (re-issuing an already revoked one is fine too)."""
+    campaign = session.get_one(Campaign, invitation.campaign_id)
+    centre = session.get_one(Centre, invitation.centre_id)
+    return _renew(session, campaign, centre, expires_at)
+
+
+def remind_not_submitted(
+    session: Session, campaign: Campaign, *, expires_at: dt.datetime | None = None
+) -> list[Renewal]:
+    """A new link for every centre that has not submitted everything (its old links revoked:
+    only hashes are stored, so a reminder that carries a link must re-issue it)."""
+    if campaign.status != "open":
+        raise CampaignStateConflict(
+            f"Reminders go out while the campaign is open; this one is {campaign.status}."
+        )
+    return [
+        _renew(session, campaign, centre, expires_at)
+        for centre in centres_not_submitted(session, campaign)
+    ]
+
+
+def contact_emails(session: Session, centre_ids: Sequence[int]) -> dict[int, str]:
+    """The first contact e-mail address of each centre that has one (erased contacts skipped)."""
+    from surveys.registry.models import Contact
+
+    found: dict[int, str] = {}
+    rows = session.execute(
+        select(Contact.centre_id, Contact.email)
+        .where(
+            Contact.centre_id.in_(list(centre_ids)),
+            Contact.email.is_not(None),
+            Contact.erased_at.is_(None),
+        )
+        .order_by(Contact.centre_id, Contact.id)
+    )
+    for centre_id, email in rows:
+        if email and email.strip():
+            found.setdefault(centre_id, email.strip())
+    return found
+
+
+def mark_sent(session: Session, invitations: Sequence[Invitation], *, now: dt.datetime) -> None:
+    """Remember when links went out by e-mail."""
+    for invitation in invitations:
+        invitation.sent_at = now
+    session.flush()
+
+
+def invitation_state(invitation: Invitation, now: dt.datetime) -> str:
+    """``revoked``, ``expired``, ``used`` (opened at least once) or ``live``."""
+    if invitation.revoked_at is not None:
+        return "revoked"
+    if invitation.expires_at is not None and now >= invitation.expires_at:
+        return "expired"
+    return "used" if invitation.last_used_at is not None else "live"
+
+
+def count_expected_centres(session: Session, campaign: Campaign) -> int:
+    return (
+        session.scalar(
+            select(func.count(CampaignCentre.id)).where(CampaignCentre.campaign_id == campaign.id)
+        )
+        or 0
+    )

@@ -86,3 +86,19 @@ class ResponseVersion(Base):
     actor: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ResponseComment(Base):
+    """A reviewer's note on a response, with the review state it was written with.
+
+    Comments are kept for ever, like versions: the review history of a response is its comments.
+    """
+
+    __tablename__ = "response_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("response.id"), index=True)
+    review_state: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.accounts_fixtures import sign_in
 
 PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def client(client: TestClient, session_factory: sessionmaker[Session]) -> TestClient:
+    """The registry is for signed-in staff: these tests act as a coordinator."""
+    sign_in(client, session_factory, role="coordinator")
+    return client
 
 
 def create(client: TestClient, **fields: object) -> dict[str, object]:

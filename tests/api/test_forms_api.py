@@ -3,7 +3,11 @@ from __future__ import annotations
 import io
 
 import openpyxl
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.accounts_fixtures import sign_in
 
 FORM = b"""
 | survey |
@@ -18,6 +22,13 @@ FORM = b"""
 |          | form_id | version | title::en | title::fr |
 |          | pet     | 1       | PET       | TEP       |
 """
+
+
+@pytest.fixture
+def client(client: TestClient, session_factory: sessionmaker[Session]) -> TestClient:
+    """Questionnaires are managed by coordinators: these tests act as one."""
+    sign_in(client, session_factory, role="coordinator")
+    return client
 
 
 def upload(client: TestClient, url: str, data: bytes, name: str = "pet.md") -> object:

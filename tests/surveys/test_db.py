@@ -101,7 +101,7 @@ class TestTimestamps:
         assert loaded.at.utcoffset() == dt.timedelta(0)
 
     def test_naive_datetimes_are_refused(self, session: Session) -> None:
-        session.add(AuditEvent(actor="t", action="a", at=dt.datetime(2026, 1, 1)))  # noqa: DTZ001
+        session.add(AuditEvent(actor="t", action="a", at=dt.datetime(2026, 1, 1)))
         with pytest.raises(Exception, match="naive datetime"):
             session.flush()
 

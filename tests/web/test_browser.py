@@ -13,6 +13,7 @@ from surveys import migrate
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.demo.centres import load_demo_centres
 from surveys.registry.countries import seed_countries
+from tests.accounts_fixtures import STAFF_PASSWORD, make_user
 from tests.web.live_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -22,6 +23,7 @@ from tests.web.live_server import (
 )
 
 pytestmark = pytest.mark.browser
+BROWSER_USER = "browser.coordinator@example.org"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +35,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with transaction(make_session_factory(engine)) as session:
         seed_countries(session)
         load_demo_centres(session)
+        make_user(session, role="coordinator", email=BROWSER_USER)
     engine.dispose()
     with live_server(url, log=folder / "server.log") as base:
         yield base
@@ -53,6 +56,11 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, demo_server: str) -> Iterator[Page]:
     context = browser.new_context(base_url=demo_server, viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.goto("/login")  # the registry is for signed-in staff
+    page.get_by_label("E-mail address").fill(BROWSER_USER)
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/$"))
     yield page
     context.close()
 

@@ -1,8 +1,18 @@
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
+from tests.accounts_fixtures import sign_in
 from tests.builders import make_centre
+
+
+@pytest.fixture
+def client(client: TestClient, session_factory: sessionmaker[Session]) -> TestClient:
+    """The registry pages are for signed-in staff: these tests act as a coordinator."""
+    sign_in(client, session_factory, role="coordinator")
+    return client
 
 
 class TestHomePage:

@@ -7,6 +7,7 @@ stale save (409), not when the campaign has closed (409).
 
 from __future__ import annotations
 
+from gettext import NullTranslations
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -27,22 +28,13 @@ from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
 from surveys.responses import service as responses
 from surveys.responses.models import Response as ResponseRow
+from web import i18n
 from web.respondent.access import RespondentActor, cookie_name, current
 from web.respondent.form_data import answers_from_form
 from web.respondent.form_view import FormView, logic_json
 from web.templating import templates
 
 router = APIRouter(include_in_schema=False)
-LANGUAGE_NAMES = {
-    "en": "English",
-    "fr": "Français",
-    "es": "Español",
-    "it": "Italiano",
-    "el": "Ελληνικά",
-    "sl": "Slovenščina",
-    "da": "Dansk",
-    "no": "Norsk",
-}
 
 
 class NotSignedIn(NotFound):
@@ -64,15 +56,30 @@ def _actor(row: RespondentSession) -> Actor:
     return Actor(kind="respondent", label_override=f"invitation:{row.invitation_id}")
 
 
-def _language(request: Request, row: RespondentSession, languages: list[str]) -> str:
-    wanted = request.query_params.get("lang") or row.language
-    if wanted in languages:
-        return wanted
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in languages:
-            return code
-    return languages[0]
+def _language(
+    request: Request, row: RespondentSession, languages: list[str], default: str | None = None
+) -> str:
+    """The language of the form content: ``?lang=``, else the respondent's choice, else the
+    browser's; the interface follows it where a catalogue exists (``request.state``)."""
+    requested = request.query_params.get("lang")
+    accept = request.headers.get("accept-language", "")
+    request.state.ui_language = i18n.negotiate(
+        requested=requested, stored=row.language, accept_language=accept
+    )
+    return i18n.negotiate(
+        requested=requested,
+        stored=row.language,
+        accept_language=accept,
+        available=languages,
+        default=default,
+    )
+
+
+def _remember_language(request: Request, row: RespondentSession, languages: list[str]) -> None:
+    """A ``?lang=`` the form or the interface offers becomes the respondent's choice."""
+    wanted = request.query_params.get("lang", "")[:10].lower()
+    if wanted in languages or i18n.normalise(wanted) == wanted:
+        row.language = wanted
 
 
 def _version(session: DbSession, campaign: Campaign, form_id: str) -> QuestionnaireVersion:
@@ -87,7 +94,9 @@ def open_invitation(
     request: Request, session: DbSession, settings: AppSettings, token: str, _: RespondentActor
 ) -> Response:
     """Exchange the invitation token for a session and go to a token-free address."""
-    raw, row = respondents.open_session(session, token, now=utcnow())
+    raw, row = respondents.open_session(
+        session, token, now=utcnow(), language=i18n.normalise(request.query_params.get("lang"))
+    )
     record(
         session,
         actor=_actor(row),
@@ -106,7 +115,8 @@ def overview(request: Request, session: DbSession, _: RespondentActor) -> HTMLRe
     row = _row(request)
     campaign, centre = row.invitation.campaign, row.invitation.centre
     versions = campaign_versions(session, campaign)
-    language = _language(request, row, ["en", "fr"])
+    _remember_language(request, row, list(i18n.UI_LANGUAGES))
+    language = _language(request, row, list(i18n.UI_LANGUAGES))
     mine = {r.questionnaire_id: r for r in responses.responses_of_centre(session, campaign, centre)}
     items = []
     for version in versions:
@@ -131,6 +141,7 @@ def overview(request: Request, session: DbSession, _: RespondentActor) -> HTMLRe
             "items": items,
             "open": is_open(campaign, utcnow()),
             "language": language,
+            "languages": list(i18n.UI_LANGUAGES.items()),
         },
     )
 
@@ -149,8 +160,8 @@ def _render_form(
     current_values: dict[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> HTMLResponse:
-    form = compiled_form(version.definition)
-    language = _language(request, row, form.languages)
+    form = compiled_form(version.definition, version.content_hash)
+    language = _language(request, row, form.languages, form.default_language)
     view = FormView(form, values, language, problems)
     campaign = row.invitation.campaign
     read_only = response.status != "draft" or not is_open(campaign, utcnow())
@@ -161,7 +172,7 @@ def _render_form(
             "form": form,
             "fields": view.fields(),
             "language": language,
-            "languages": [(code, LANGUAGE_NAMES.get(code, code)) for code in form.languages],
+            "languages": [(code, i18n.language_name(code)) for code in form.languages],
             "title": form.definition["settings"]["title"].get(language, form.form_id),
             "response": response,
             "campaign": campaign,
@@ -172,7 +183,7 @@ def _render_form(
             "message_kind": message_kind,
             "read_only": read_only,
             "current_values": current_values,
-            "error_links": _error_links(form, language, problems or []),
+            "error_links": _error_links(form, language, problems or [], request),
             "expected_version": expected_version
             if expected_version is not None
             else response.version,
@@ -181,21 +192,33 @@ def _render_form(
     )
 
 
-def _error_links(form: Any, language: str, problems: list[Any]) -> list[dict[str, str]]:
+def _error_links(
+    form: Any, language: str, problems: list[Any], request: Request
+) -> list[dict[str, str]]:
     """Each problem as a link to its field, named by the question's label."""
+    texts = i18n.translations(request.state.ui_language)
     links = []
     for problem in problems:
         parts = [str(part) for part in problem.loc]
         question = form.by_name.get(parts[-1]) if parts else None
         label = question.text(question.label, language, form.default_language) if question else ""
-        row = f" (row {int(parts[-2]) + 1})" if len(parts) >= 3 and parts[-2].isdigit() else ""
+        row = (
+            " (" + texts.gettext("row %(number)s") % {"number": int(parts[-2]) + 1} + ")"
+            if len(parts) >= 3 and parts[-2].isdigit()
+            else ""
+        )
         links.append(
             {
                 "href": "#q-" + "-".join(parts),
-                "text": f"{label or parts[-1]}{row}: {problem.message}",
+                "text": f"{label or parts[-1]}{row}{_separator(label, row)}{problem.message}",
             }
         )
     return links
+
+
+def _separator(label: str, row: str) -> str:
+    """A label ending in its own punctuation ("Any PET/CT?") needs no colon before the message."""
+    return " " if not row and label.rstrip().endswith(("?", ".", "!", ":")) else ": "
 
 
 def _context(
@@ -212,8 +235,8 @@ def form_page(
 ) -> HTMLResponse:
     """The questionnaire, with the draft as last saved."""
     row, campaign, centre, version = _context(request, session, form_id)
-    if "lang" in request.query_params:
-        row.language = request.query_params["lang"][:10]
+    form = compiled_form(version.definition, version.content_hash)
+    _remember_language(request, row, form.languages)
     response = responses.start_draft(session, campaign, centre, version, now=utcnow())
     saved = request.query_params.get("saved") == "1"
     return _render_form(
@@ -222,8 +245,41 @@ def form_page(
         version=version,
         response=response,
         values=response.answers,
-        message="Your answers are saved." if saved else "",
+        message=_saved_message(request, row) if saved else "",
     )
+
+
+def _texts(request: Request, row: RespondentSession) -> NullTranslations:
+    """The catalogue of the respondent's interface language, for messages made here."""
+    language = getattr(request.state, "ui_language", None) or i18n.negotiate(
+        requested=request.query_params.get("lang"),
+        stored=row.language,
+        accept_language=request.headers.get("accept-language", ""),
+    )
+    return i18n.translations(language)
+
+
+def _saved_message(request: Request, row: RespondentSession) -> str:
+    return _texts(request, row).gettext("Your answers are saved.")
+
+
+def _conflict_message(request: Request, row: RespondentSession, exc: Exception) -> str:
+    """The service's conflict, said in the respondent's language."""
+    texts = _texts(request, row)
+    if isinstance(exc, responses.StaleVersion):
+        return texts.gettext(
+            "Someone else saved this questionnaire at %(time)s; your copy is out of date."
+        ) % {"time": exc.current.updated_at.strftime("%Y-%m-%d %H:%M UTC")}
+    if isinstance(exc, CampaignClosed):
+        return texts.gettext(
+            "The campaign is closed: nothing can be saved or submitted any more. Your draft "
+            "is kept and stays readable; contact your coordinator if you need more time."
+        )
+    if isinstance(exc, responses.AlreadyFinalised):
+        return texts.gettext("This questionnaire was already submitted.")
+    if isinstance(exc, responses.Withdrawn):
+        return texts.gettext("This response has been withdrawn and cannot be changed.")
+    return str(exc)
 
 
 @router.post("/r/forms/{form_id}", response_class=HTMLResponse)
@@ -233,7 +289,7 @@ async def form_post(
     """Save the draft (also on a language switch), or submit it."""
     row, campaign, centre, version = _context(request, session, form_id)
     data = await request.form()
-    form = compiled_form(version.definition)
+    form = compiled_form(version.definition, version.content_hash)
     answers = answers_from_form(form, data)
     action = str(data.get("action", "save"))
     wants_json = "application/json" in request.headers.get("accept", "")
@@ -246,8 +302,9 @@ async def form_post(
         expected = int(str(data.get("expected_version", "")))
     except ValueError:
         expected = -1
-    if action.startswith("lang:"):
-        row.language = action.removeprefix("lang:")[:10]
+    wanted = action.removeprefix("lang:")[:10] if action.startswith("lang:") else ""
+    if wanted and (wanted in form.languages or i18n.normalise(wanted) == wanted):
+        row.language = wanted
     _apply_row_action(form, answers, action)
     try:
         if response.status == "draft":
@@ -278,6 +335,7 @@ async def form_post(
                     "code": exc.code,
                     "detail": exc.detail,
                     "current_version": exc.current.version,
+                    "current_saved_at": exc.current.updated_at.isoformat(),
                     "current_answers": exc.current.answers,
                     "your_answers": answers,
                 },
@@ -290,7 +348,7 @@ async def form_post(
             response=exc.current,
             values=answers,
             status_code=409,
-            message=exc.detail,
+            message=_conflict_message(request, row, exc),
             message_kind="error",
             current_values=exc.current.answers,
             expected_version=exc.current.version,
@@ -305,7 +363,7 @@ async def form_post(
             response=response,
             values=answers,
             status_code=409,
-            message=exc.detail,
+            message=_conflict_message(request, row, exc),
             message_kind="error",
         )
     if wants_json:
@@ -329,7 +387,7 @@ async def form_post(
         response=response,
         values=answers,
         problems=validated.errors,
-        message="Your answers are saved.",
+        message=_saved_message(request, row),
     )
 
 
@@ -378,7 +436,9 @@ def _submit(
             values=answers,
             status_code=422,
             problems=exc.validated.errors,
-            message="Some answers need attention before you can submit.",
+            message=_texts(request, row).gettext(
+                "Some answers need attention before you can submit."
+            ),
             message_kind="error",
         )
     record(
@@ -400,9 +460,9 @@ def review_page(
     """Every answer with its question, and what still needs attention, before submitting."""
     row, campaign, centre, version = _context(request, session, form_id)
     response = responses.start_draft(session, campaign, centre, version, now=utcnow())
-    form = compiled_form(version.definition)
-    validated = validate_answers(form, response.answers, language=row.language)
-    language = _language(request, row, form.languages)
+    form = compiled_form(version.definition, version.content_hash)
+    language = _language(request, row, form.languages, form.default_language)
+    validated = validate_answers(form, response.answers, language=language)
     view = FormView(form, validated.answers, language, validated.errors)
     return templates.TemplateResponse(
         request,
@@ -411,6 +471,7 @@ def review_page(
             "form": form,
             "fields": view.fields(),
             "problems": validated.errors,
+            "error_links": _error_links(form, language, validated.errors, request),
             "response": response,
             "campaign": campaign,
             "centre": centre,
@@ -437,8 +498,8 @@ def receipt(
     ):
         raise responses.ResponseNotFound("No submitted questionnaire has this receipt number.")
     version = session.get_one(QuestionnaireVersion, found.questionnaire_version_id)
-    form = compiled_form(version.definition)
-    language = _language(request, row, form.languages)
+    form = compiled_form(version.definition, version.content_hash)
+    language = _language(request, row, form.languages, form.default_language)
     view = FormView(form, found.answers, language)
     return templates.TemplateResponse(
         request,

@@ -1,18 +1,29 @@
 // The respondent form, improved when JavaScript runs: live relevance and calculations from the
 // same expression tree the server evaluates, matrix totals, repeat rows, and autosave with a
 // visible "saved at". Without JavaScript the form still works: the server applies relevance
-// when the draft is saved.
+// when the draft is saved. Every text shown here comes translated from the page
+// (#form-messages), so this file holds no interface language of its own.
 import { evaluate, truthy } from "./expressions.js";
 
 const form = document.getElementById("survey-form");
 const logicNode = document.getElementById("form-logic");
+const messagesNode = document.getElementById("form-messages");
 if (form && logicNode) {
   const logic = JSON.parse(logicNode.textContent);
+  const messages = messagesNode ? JSON.parse(messagesNode.textContent) : {};
+  const say = (key, values = {}) =>
+    String(messages[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
   const status = document.getElementById("save-status");
   const versionInput = form.querySelector('input[name="expected_version"]');
   const csrf = form.querySelector('input[name="csrf_token"]').value;
   let dirty = false;
-  let saving = false;
+  let inFlight = null;
+
+  // A live region is read out on every change: only write when the text really changes.
+  function showStatus(text, isError = false) {
+    if (status.textContent !== text) status.textContent = text;
+    status.classList.toggle("save-error", isError);
+  }
 
   function fieldValue(container, name) {
     const inputs = container.querySelectorAll(`[name="${CSS.escape(name)}"]`);
@@ -135,15 +146,35 @@ if (form && logicNode) {
     });
   }
 
+  const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const ID_ATTRIBUTES = ["id", "for", "aria-describedby", "aria-labelledby"];
+
+  // Rows are numbered by position: after an add or a remove, every name (repeat.N.child), id
+  // (q-repeat-N-child) and reference to an id is rewritten, so ids stay unique and labels,
+  // hints and errors stay tied to their input.
   function renumberRows(fieldset) {
     const name = fieldset.dataset.repeat;
-    fieldset.querySelectorAll(".repeat-rows > .repeat-row").forEach((row, index) => {
-      row.querySelectorAll("[name]").forEach((input) => {
-        input.name = input.name.replace(new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\.(\\d+|__index__)\\.`), `${name}.${index}.`);
+    const namePattern = new RegExp(`^${escapeRegExp(name)}\\.(\\d+|__index__)\\.`);
+    const idPrefix = `q-${name.replace(/\./g, "-")}-`;
+    const idPattern = new RegExp(`${escapeRegExp(idPrefix)}(\\d+|__index__)-`, "g");
+    const rows = fieldset.querySelectorAll(".repeat-rows > .repeat-row");
+    rows.forEach((row, index) => {
+      row.dataset.index = String(index);
+      row.querySelectorAll("*").forEach((node) => {
+        if (node.name && namePattern.test(node.name)) node.name = node.name.replace(namePattern, `${name}.${index}.`);
+        if (node.dataset.field) node.dataset.field = node.dataset.field.replace(namePattern, `${name}.${index}.`);
+        ID_ATTRIBUTES.forEach((attribute) => {
+          const value = node.getAttribute(attribute);
+          if (value) node.setAttribute(attribute, value.replace(idPattern, `${idPrefix}${index}-`));
+        });
       });
-      row.querySelectorAll("[id]").forEach((node) => { node.id = node.id.replace("__index__", String(index)); });
-      row.querySelectorAll("label[for]").forEach((label) => { label.htmlFor = label.htmlFor.replace("__index__", String(index)); });
+      const title = row.querySelector(".repeat-row-title");
+      if (title && title.dataset.titleTemplate) title.textContent = title.dataset.titleTemplate.replace("{n}", String(index + 1));
+      const remove = row.querySelector("button.remove-row");
+      if (remove && remove.dataset.labelText) remove.textContent = remove.dataset.labelText.replace("{n}", String(index + 1));
     });
+    const empty = fieldset.querySelector(".repeat-empty");
+    if (empty) empty.hidden = rows.length > 0;
   }
 
   form.querySelectorAll("[data-repeat]").forEach((fieldset) => {
@@ -158,6 +189,7 @@ if (form && logicNode) {
       const rows = list.querySelectorAll(".repeat-row");
       const first = rows[rows.length - 1].querySelector("input, select, textarea");
       if (first) first.focus();
+      showStatus(say("row_added", { n: rows.length }));
       changed();
     });
     fieldset.addEventListener("click", (event) => {
@@ -167,14 +199,23 @@ if (form && logicNode) {
       button.closest(".repeat-row").remove();
       renumberRows(fieldset);
       add.focus();
+      showStatus(say("row_removed"));
       changed();
     });
   });
 
-  async function save() {
-    if (saving || !dirty || form.dataset.autosave !== "on") return;
-    saving = true;
-    dirty = false;
+  function conflictText(response, body) {
+    if (response.status === 409 && body.code === "stale_version") {
+      const time = body.current_saved_at ? new Date(body.current_saved_at).toISOString().slice(11, 16) : "";
+      return say("stale", { time });
+    }
+    if (response.status === 409 && body.code === "campaign_closed") return say("closed");
+    if (response.status === 409) return body.detail || say("not_saved");
+    if (response.status === 404 || response.status === 401) return say("session_ended");
+    return say("not_saved");
+  }
+
+  async function send() {
     const data = new FormData(form);
     data.set("action", "save");
     try {
@@ -185,30 +226,28 @@ if (form && logicNode) {
       const body = await response.json().catch(() => ({}));
       if (response.ok) {
         versionInput.value = String(body.version);
-        const time = new Date(body.saved_at);
-        status.textContent = `Saved at ${time.toISOString().slice(11, 16)} UTC`;
-        status.classList.remove("save-error");
+        const time = new Date(body.saved_at).toISOString().slice(11, 16);
+        if (!dirty) showStatus(say("saved_at", { time }));
       } else {
         dirty = true;
-        status.classList.add("save-error");
-        status.textContent = response.status === 409
-          ? `${body.detail || "Someone else saved this questionnaire."} Your answers are still here; use "Save draft" to see both versions.`
-          : response.status === 404 || response.status === 401
-            ? "Your session has ended. Your answers are still on this page: open your invitation link in a new tab, then save again."
-            : "Not saved yet. Your answers are still on this page; we will try again.";
+        showStatus(conflictText(response, body), true);
       }
     } catch (error) {
       dirty = true;
-      status.classList.add("save-error");
-      status.textContent = "Not saved: the connection failed. Your answers are still on this page; we will try again.";
-    } finally {
-      saving = false;
+      showStatus(say("offline"), true);
     }
+  }
+
+  function save() {
+    if (inFlight || !dirty || form.dataset.autosave !== "on") return inFlight;
+    dirty = false;
+    inFlight = send().finally(() => { inFlight = null; });
+    return inFlight;
   }
 
   function changed() {
     dirty = true;
-    status.textContent = "Unsaved changes…";
+    if (!status.classList.contains("save-error")) showStatus(say("unsaved"));
     applyRelevance();
   }
 
@@ -216,8 +255,35 @@ if (form && logicNode) {
   form.addEventListener("change", changed);
   window.setInterval(save, 4000);
   window.addEventListener("beforeunload", (event) => { if (dirty) { event.preventDefault(); } });
-  form.addEventListener("submit", () => { dirty = false; });
-  applyRelevance();
+  // A submit (save, review, submit, a language switch) carries the version it read: if an
+  // autosave is on its way, wait for it, so the form does not post an outdated version.
+  form.addEventListener("submit", (event) => {
+    if (inFlight) {
+      event.preventDefault();
+      const submitter = event.submitter;
+      inFlight.then(() => form.requestSubmit(submitter));
+      return;
+    }
+    dirty = false;
+  });
+
+  // The error summary's links move the focus to the field itself (the first choice of a group),
+  // with its label in view above the sticky toolbar.
   const summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.addEventListener("click", (event) => {
+      const link = event.target.closest("a[href^='#']");
+      if (!link) return;
+      const target = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+      if (!target) return;
+      event.preventDefault();
+      const input = target.matches("input, textarea, select") ? target : target.querySelector("input, textarea, select");
+      const label = target.closest(".question")?.querySelector("label, legend") || target;
+      (input || target).focus({ preventScroll: true });
+      label.scrollIntoView({ block: "start" });
+      history.replaceState(null, "", link.hash);
+    });
+  }
+  applyRelevance();
   if (summary) summary.focus();
 }

@@ -1,0 +1,141 @@
+"""``accessgap users ...`` and ``accessgap privacy ...``: accounts and personal-data requests.
+
+``accessgap users create --role admin --email ...`` makes the first administrator. The password
+is read from ``ACCESSGAP_NEW_PASSWORD`` or asked for (hidden, twice); it is never an argument,
+so it stays out of shell history and process lists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from api.settings import Settings
+from surveys import privacy
+from surveys.accounts import service as accounts
+from surveys.accounts import totp
+from surveys.accounts.schemas import UserCreate
+from surveys.audit import service as audit
+from surveys.db import make_engine, make_session_factory, transaction
+from surveys.errors import DomainError
+from surveys.policy import Role, system_actor
+
+users_app = typer.Typer(help="Staff accounts.")
+privacy_app = typer.Typer(help="Personal data: erasure and access requests (GDPR).")
+console = Console()
+errors = Console(stderr=True)
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="The person's e-mail address (their sign-in).")],
+    role: Annotated[Role, typer.Option(help="admin, coordinator, domain_lead or researcher.")],
+    name: Annotated[str | None, typer.Option(help="Display name (default: the e-mail).")] = None,
+    domain: Annotated[
+        list[str] | None, typer.Option(help="A domain of a domain lead (repeat for several).")
+    ] = None,
+    country: Annotated[
+        list[str] | None, typer.Option(help="A country (ISO alpha-2) to scope a domain lead.")
+    ] = None,
+    with_totp: Annotated[
+        bool, typer.Option("--totp/--no-totp", help="Set up the authenticator now.")
+    ] = True,
+) -> None:
+    """Create a staff account; prints the authenticator (TOTP) link to add to an app."""
+    password = os.environ.get("ACCESSGAP_NEW_PASSWORD") or typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    try:
+        data = UserCreate(
+            email=email,
+            display_name=name or email,
+            password=password,
+            role=role,
+            domains=domain or [],
+            countries=country or [],
+        )
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = ".".join(str(p) for p in error["loc"]) or "account"
+            errors.print(f"[red]{loc}: {error['msg']}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
+    engine = make_engine(Settings().database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            user = accounts.create_user(session, data, with_totp=with_totp)
+            audit.record(
+                session,
+                actor=system_actor(),
+                action="user.create",
+                object_type="user",
+                object_id=user.id,
+                details={"role": user.role, "domains": user.domains, "via": "cli"},
+            )
+            user_id, secret, address = user.id, user.totp_secret, user.email
+    except DomainError as exc:
+        errors.print(f"[red]{exc.detail}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    console.print(f"User {user_id} created with the role {role.value}.")
+    if secret is not None:
+        console.print("Add this account to an authenticator app (the link or the key):")
+        console.print(totp.provisioning_uri(secret, account=address), highlight=False)
+        console.print(f"key: {secret}", highlight=False)
+
+
+@privacy_app.command("erase-contact")
+def privacy_erase_contact(
+    contact_id: Annotated[int, typer.Argument(min=1, max=2**31 - 1)],
+) -> None:
+    """Blank a contact's personal fields (the erasure is audited without the values)."""
+    engine = make_engine(Settings().database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            contact, blanked = privacy.erase_contact(session, contact_id)
+            audit.record(
+                session,
+                actor=system_actor(),
+                action="contact.erase",
+                object_type="contact",
+                object_id=contact.id,
+                details={"fields": blanked, "centre_id": contact.centre_id, "via": "cli"},
+            )
+    except DomainError as exc:
+        errors.print(f"[red]{exc.detail}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    console.print(f"Contact {contact_id} erased ({', '.join(blanked) or 'nothing left to blank'}).")
+
+
+@privacy_app.command("access-request")
+def privacy_access_request(
+    email: Annotated[str, typer.Argument(help="The e-mail address the request is about.")],
+    out: Annotated[Path, typer.Option(dir_okay=False, writable=True, help="JSON file to write.")],
+) -> None:
+    """Write everything held about one e-mail address to a JSON file (GDPR Art. 15)."""
+    engine = make_engine(Settings().database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            document = privacy.access_request(session, email)
+            audit.record(
+                session,
+                actor=system_actor(),
+                action="privacy.access_export",
+                object_type="data_subject",
+                details={
+                    "rows": {name: len(rows) for name, rows in document["tables"].items()},
+                    "via": "cli",
+                },
+            )
+    finally:
+        engine.dispose()
+    out.write_text(json.dumps(document, ensure_ascii=False, indent=2, default=str), "utf-8")
+    console.print(f"Access-request export written to {out.name}.")

@@ -1,0 +1,66 @@
+"""JSON routes for administrators: the audit log, filtered and paged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from api.auth import Require
+from api.deps import DbSession
+from api.problems import PROBLEM_RESPONSES
+from surveys.audit import service as audit
+from surveys.audit.schemas import AuditEventPage, AuditEventRead
+from surveys.policy import Actor, Permission
+
+router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
+
+AuditReader = Annotated[Actor, Depends(Require(Permission.AUDIT_READ))]
+Short = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
+
+
+@router.get("/audit-events")
+def list_audit_events(
+    session: DbSession,
+    actor: AuditReader,
+    action: Short = None,
+    actor_label: Annotated[
+        str | None, Query(alias="actor", max_length=100, pattern=r"^[^\x00]*$")
+    ] = None,
+    object_type: Short = None,
+    object_id: Short = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 50,
+) -> AuditEventPage:
+    """Audit events, newest first; ``action`` matches a prefix (``login`` finds every sign-in)."""
+    filters = audit.AuditFilter(
+        action=action,
+        actor=actor_label,
+        object_type=object_type,
+        object_id=object_id,
+        since=_aware(since),
+        until=_aware(until),
+    )
+    result = audit.list_events(session, filters, page=page, per_page=per_page)
+    return AuditEventPage(
+        items=[AuditEventRead.model_validate(e) for e in result.items],
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+    )
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """The filter time in UTC; a naive time is read as UTC, an extreme one is clamped."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        edge = dt.datetime.min if value.year < 1000 else dt.datetime.max
+        return edge.replace(tzinfo=dt.UTC)

@@ -1,0 +1,503 @@
+"""Sign-in, second factor, sign-out and the signed-in user's own account page.
+
+Sign-in answers the same way whether the account exists or not (scenario 40): "Invalid e-mail
+or password", 422 with the form again; after 10 failures within 15 minutes, 429 for 15 minutes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from api.auth import PublicActor, Require, SignedIn, begin_session, end_request_session, safe_next
+from api.deps import AppSettings, DbSession
+from surveys.accounts import service as accounts
+from surveys.accounts import tokens, totp
+from surveys.accounts.models import StaffSession, User
+from surveys.accounts.passwords import verify_password
+from surveys.accounts.schemas import TokenCreate
+from surveys.accounts.service import LoginOutcome
+from surveys.audit import service as audit
+from surveys.db import utcnow
+from surveys.errors import DomainError
+from surveys.policy import TOKEN_SCOPES, TOTP_REQUIRED_ROLES, Actor, Permission, Role, staff_actor
+from web.templating import templates
+
+router = APIRouter(include_in_schema=False)
+
+INVALID_LOGIN = "Invalid e-mail or password."
+LOCKED_LOGIN = "Too many failed attempts: wait 15 minutes before you try again."
+FormErrors = dict[str, list[str]]
+FormText = Annotated[str, Form()]
+AccountHolder = Annotated[Actor, Depends(Require(Permission.ACCOUNT))]
+OwnTokens = Annotated[Actor, Depends(Require(Permission.TOKENS_OWN))]
+ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+# --- helpers shared with the admin pages -----------------------------------------------------
+
+
+def validation_errors(exc: ValidationError) -> FormErrors:
+    """Pydantic errors as messages per form field (``_`` for errors of the whole form)."""
+    errors: FormErrors = {}
+    for error in exc.errors():
+        loc = error.get("loc") or ("_",)
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        errors.setdefault(str(loc[0]), []).append(message)
+    return errors
+
+
+def domain_errors(exc: DomainError) -> FormErrors:
+    """A domain error as messages per form field."""
+    errors: FormErrors = {}
+    for error in exc.errors:
+        errors.setdefault(str(error.loc[0]) if error.loc else "_", []).append(error.msg)
+    return errors or {"_": [exc.detail]}
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], *, status: int = 200
+) -> HTMLResponse:
+    response = templates.TemplateResponse(request, template, context, status_code=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def request_id(request: Request) -> str | None:
+    value: str | None = getattr(request.state, "request_id", None)
+    return value
+
+
+def user_actor(user: User) -> Actor:
+    return staff_actor(
+        user_id=user.id, role=user.role, domains=user.domains, countries=user.countries
+    )
+
+
+def clean_text(value: str, limit: int) -> str:
+    """Form text cut to a sane length, NUL characters removed (they are never meaningful here)."""
+    return value.replace("\x00", "")[:limit]
+
+
+# --- sign in --------------------------------------------------------------------------------
+
+
+def _login_page(
+    request: Request, *, email: str = "", next_path: str = "/", error: str = "", status: int = 200
+) -> HTMLResponse:
+    errors: FormErrors = {"_": [error]} if error else {}
+    return render(
+        request,
+        "auth/login.html",
+        {"form": {"email": email}, "errors": errors, "next": next_path},
+        status=status,
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, actor: PublicActor, next: str | None = None) -> Response:
+    """The sign-in form (a signed-in user goes straight on)."""
+    if actor.is_authenticated:
+        return RedirectResponse(safe_next(next), 303)
+    return _login_page(request, next_path=safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    actor: PublicActor,
+    email: FormText = "",
+    password: FormText = "",
+    next: FormText = "/",
+) -> Response:
+    """Check the password; then the second factor (or its set-up) when the account needs one."""
+    email = clean_text(email, 254).strip()
+    next_path = safe_next(next)
+    key = accounts.throttle_key(email, settings.secret_key)
+    result = accounts.authenticate(session, email=email, password=password[:1024], key=key)
+    user = result.user
+    if result.outcome is not LoginOutcome.SUCCESS or user is None:
+        action = {
+            LoginOutcome.INVALID: "login.failure",
+            LoginOutcome.LOCKED: "login.locked",
+            LoginOutcome.LOCKED_NOW: "login.lockout",
+        }.get(result.outcome, "login.failure")
+        audit.record(
+            session,
+            actor=actor,
+            action=action,
+            object_type="user",
+            object_id=user.id if user is not None else None,
+            details={"failures": result.failures, "key": key[:16], "known": user is not None},
+            request_id=request_id(request),
+        )
+        if result.outcome in (LoginOutcome.LOCKED, LoginOutcome.LOCKED_NOW):
+            return _login_page_locked(request, email, next_path)
+        return _login_page(
+            request, email=email, next_path=next_path, error=INVALID_LOGIN, status=422
+        )
+    if user.totp_secret is not None:
+        begin_session(request, session, settings, user, stage="totp")
+        return RedirectResponse(f"/login/totp?next={_quoted(next_path)}", 303)
+    if settings.totp_required and Role(user.role) in TOTP_REQUIRED_ROLES:
+        begin_session(
+            request, session, settings, user, stage="enrol", pending_totp_secret=totp.new_secret()
+        )
+        return RedirectResponse(f"/login/totp?next={_quoted(next_path)}", 303)
+    begin_session(request, session, settings, user)
+    audit.record(
+        session,
+        actor=user_actor(user),
+        action="login.success",
+        object_type="user",
+        object_id=user.id,
+        details={"second_factor": False},
+        request_id=request_id(request),
+    )
+    return RedirectResponse(next_path, 303)
+
+
+def _login_page_locked(request: Request, email: str, next_path: str) -> HTMLResponse:
+    page = render(
+        request,
+        "auth/login.html",
+        {
+            "form": {"email": email},
+            "errors": {"_": [INVALID_LOGIN, LOCKED_LOGIN]},
+            "next": next_path,
+        },
+        status=429,
+    )
+    page.headers["Retry-After"] = str(int(accounts.LOCKOUT.total_seconds()))
+    return page
+
+
+def _quoted(path: str) -> str:
+    return quote(path, safe="")
+
+
+def _pending(request: Request) -> StaffSession | None:
+    row: StaffSession | None = getattr(request.state, "pending_session", None)
+    return row
+
+
+def _totp_page(
+    request: Request,
+    row: StaffSession,
+    *,
+    next_path: str,
+    errors: FormErrors | None = None,
+    status: int = 200,
+    action: str = "/login/totp",
+) -> HTMLResponse:
+    secret = row.pending_totp_secret
+    return render(
+        request,
+        "auth/totp.html",
+        {
+            "enrol": row.stage == "enrol" or action != "/login/totp",
+            "secret": secret,
+            "uri": totp.provisioning_uri(secret, account=f"user {row.user_id}") if secret else "",
+            "errors": errors or {},
+            "next": next_path,
+            "action": action,
+        },
+        status=status,
+    )
+
+
+@router.get("/login/totp", response_class=HTMLResponse)
+def totp_form(request: Request, actor: PublicActor, next: str | None = None) -> Response:
+    """The second step of signing in: the authenticator code (or setting one up)."""
+    row = _pending(request)
+    if row is None:
+        return RedirectResponse("/login", 303)
+    return _totp_page(request, row, next_path=safe_next(next))
+
+
+@router.post("/login/totp", response_class=HTMLResponse)
+def totp_submit(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    actor: PublicActor,
+    code: FormText = "",
+    next: FormText = "/",
+) -> Response:
+    """Check the code; on success the half-way session is replaced by a full one (new id)."""
+    row = _pending(request)
+    if row is None:
+        return RedirectResponse("/login", 303)
+    next_path = safe_next(next)
+    user = accounts.get_user(session, row.user_id)
+    code = clean_text(code, 20)
+    if row.stage == "enrol" and row.pending_totp_secret:
+        step = totp.matching_step(row.pending_totp_secret, code, at=utcnow(), after=None)
+        ok = step is not None
+        if ok:
+            accounts.enable_totp(session, user, row.pending_totp_secret, step=step)
+            audit.record(
+                session,
+                actor=user_actor(user),
+                action="user.totp_enable",
+                object_type="user",
+                object_id=user.id,
+                request_id=request_id(request),
+            )
+    else:
+        ok = accounts.verify_totp(user, code)
+    if not ok:
+        key = accounts.throttle_key(user.email, settings.secret_key)
+        result = accounts.register_failure(session, key=key, user=user)
+        audit.record(
+            session,
+            actor=actor,
+            action="login.totp_failure",
+            object_type="user",
+            object_id=user.id,
+            details={"failures": result.failures},
+            request_id=request_id(request),
+        )
+        if result.outcome in (LoginOutcome.LOCKED, LoginOutcome.LOCKED_NOW):
+            end_request_session(request, session, settings)
+            return _login_page_locked(request, "", next_path)
+        return _totp_page(
+            request,
+            row,
+            next_path=next_path,
+            errors={"code": ["The code is not valid; enter the current 6-digit code."]},
+            status=422,
+        )
+    begin_session(request, session, settings, user)
+    audit.record(
+        session,
+        actor=user_actor(user),
+        action="login.success",
+        object_type="user",
+        object_id=user.id,
+        details={"second_factor": True},
+        request_id=request_id(request),
+    )
+    return RedirectResponse(next_path, 303)
+
+
+@router.post("/logout")
+def logout(
+    request: Request, session: DbSession, settings: AppSettings, actor: SignedIn
+) -> RedirectResponse:
+    """Sign out: the session row is deleted, so the old cookie no longer works anywhere."""
+    audit.record(
+        session,
+        actor=actor,
+        action="logout",
+        object_type="user",
+        object_id=actor.user_id,
+        request_id=request_id(request),
+    )
+    end_request_session(request, session, settings)
+    return RedirectResponse("/login", 303)
+
+
+# --- the account page -----------------------------------------------------------------------
+
+
+def _account_page(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    *,
+    password_errors: FormErrors | None = None,
+    token_errors: FormErrors | None = None,
+    token_form: dict[str, Any] | None = None,
+    message: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    assert actor.user_id is not None  # noqa: S101 - Require ensures it
+    user = accounts.get_user(session, actor.user_id)
+    own = tokens.list_tokens(session, actor, user_id=actor.user_id)
+    role_scopes = sorted(s.value for s in TOKEN_SCOPES if s in actor.permissions)
+    return render(
+        request,
+        "auth/account.html",
+        {
+            "user": accounts.to_read(user),
+            "tokens": own,
+            "show_owner": False,
+            "owners": {},
+            "now": utcnow(),
+            "revoke_base": "/account/tokens",
+            "can_tokens": Permission.TOKENS_OWN in actor.permissions,
+            "scopes": role_scopes,
+            "token_form": token_form or {"name": "", "scopes": [], "days": 30},
+            "token_errors": token_errors or {},
+            "password_errors": password_errors or {},
+            "message": message,
+        },
+        status=status,
+    )
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, session: DbSession, actor: AccountHolder) -> HTMLResponse:
+    """Your profile, password, second factor and API tokens."""
+    return _account_page(request, session, actor)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    actor: AccountHolder,
+    current_password: FormText = "",
+    new_password: FormText = "",
+) -> Response:
+    """Change your password; every other session of yours ends, this one gets a new id."""
+    assert actor.user_id is not None  # noqa: S101
+    user = accounts.get_user(session, actor.user_id)
+    if not verify_password(user.password_hash, current_password[:1024]):
+        errors = {"current_password": ["Your current password is not correct."]}
+        return _account_page(request, session, actor, password_errors=errors, status=422)
+    try:
+        current: StaffSession = request.state.staff_session
+        ended = accounts.set_password(session, user, new_password, keep_session=current.id)
+    except DomainError as exc:
+        errors = {"new_password": [e.msg for e in exc.errors] or [exc.detail]}
+        return _account_page(request, session, actor, password_errors=errors, status=422)
+    begin_session(request, session, settings, user)
+    audit.record(
+        session,
+        actor=actor,
+        action="user.password_change",
+        object_type="user",
+        object_id=user.id,
+        details={"sessions_ended": ended},
+        request_id=request_id(request),
+    )
+    return _account_page(request, session, actor, message="Your password was changed.")
+
+
+def token_form_data(name: str, scopes: list[str] | None, days: str) -> dict[str, Any]:
+    return {"name": clean_text(name, 200), "scopes": scopes or [], "days": clean_text(days, 10)}
+
+
+def parse_token_form(form: dict[str, Any]) -> TokenCreate:
+    days = form["days"].strip() or "30"
+    return TokenCreate.model_validate(
+        {"name": form["name"], "scopes": form["scopes"], "days": days}
+    )
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def issue_own_token(
+    request: Request,
+    session: DbSession,
+    actor: OwnTokens,
+    name: FormText = "",
+    scopes: Annotated[list[str] | None, Form()] = None,
+    days: FormText = "30",
+) -> HTMLResponse:
+    """Issue yourself an API token; it is shown once, on the next page."""
+    assert actor.user_id is not None  # noqa: S101
+    form = token_form_data(name, scopes, days)
+    try:
+        issued = tokens.issue_token(
+            session, accounts.get_user(session, actor.user_id), parse_token_form(form)
+        )
+    except ValidationError as exc:
+        errors = validation_errors(exc)
+        return _account_page(
+            request, session, actor, token_errors=errors, token_form=form, status=422
+        )
+    except DomainError as exc:
+        return _account_page(
+            request, session, actor, token_errors=domain_errors(exc), token_form=form, status=422
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="token.issue",
+        object_type="api_token",
+        object_id=issued.id,
+        details={"token_name": issued.name, "scopes": issued.scopes, "for_user": issued.user_id},
+        request_id=request_id(request),
+    )
+    return render(
+        request,
+        "auth/token_issued.html",
+        {"issued": issued, "owner": "you", "back": "/account"},
+        status=201,
+    )
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_own_token(
+    request: Request, session: DbSession, actor: OwnTokens, token_id: ObjectId
+) -> RedirectResponse:
+    """Revoke one of your tokens (another user's token is "not found")."""
+    token = tokens.revoke_token(session, actor, token_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="token.revoke",
+        object_type="api_token",
+        object_id=token.id,
+        details={"for_user": token.user_id},
+        request_id=request_id(request),
+    )
+    return RedirectResponse("/account", 303)
+
+
+@router.get("/account/totp", response_class=HTMLResponse)
+def totp_setup_form(request: Request, session: DbSession, actor: AccountHolder) -> Response:
+    """Set up an authenticator: a new key is kept on this session until you confirm a code."""
+    assert actor.user_id is not None  # noqa: S101
+    row: StaffSession = request.state.staff_session
+    user = accounts.get_user(session, actor.user_id)
+    if user.totp_secret is not None:
+        return RedirectResponse("/account", 303)
+    if row.pending_totp_secret is None:
+        row.pending_totp_secret = totp.new_secret()
+        session.flush()
+    return _totp_page(request, row, next_path="/account", action="/account/totp")
+
+
+@router.post("/account/totp", response_class=HTMLResponse)
+def totp_setup_submit(
+    request: Request, session: DbSession, actor: AccountHolder, code: FormText = ""
+) -> Response:
+    """Confirm the authenticator with a code; from then on, sign-in asks for one."""
+    assert actor.user_id is not None  # noqa: S101
+    row: StaffSession | None = getattr(request.state, "staff_session", None)
+    user = accounts.get_user(session, actor.user_id)
+    if row is None or row.pending_totp_secret is None or user.totp_secret is not None:
+        return RedirectResponse("/account", 303)
+    step = totp.matching_step(
+        row.pending_totp_secret, clean_text(code, 20), at=utcnow(), after=None
+    )
+    if step is None:
+        return _totp_page(
+            request,
+            row,
+            next_path="/account",
+            action="/account/totp",
+            errors={"code": ["The code is not valid; enter the current 6-digit code."]},
+            status=422,
+        )
+    accounts.enable_totp(session, user, row.pending_totp_secret, step=step)
+    row.pending_totp_secret = None
+    audit.record(
+        session,
+        actor=actor,
+        action="user.totp_enable",
+        object_type="user",
+        object_id=user.id,
+        request_id=request_id(request),
+    )
+    return RedirectResponse("/account", 303)
