@@ -146,16 +146,51 @@ def areas_frame(session: Session, level: Level, codes: set[str] | None = None) -
     else:
         regions = session.execute(
             select(Region.code, Region.name).where(Region.level == 2).order_by(Region.code)
-        )
-        rows = [
-            (code, name, *imported.get(code, (None, None, None)))
-            for code, name in regions
-            if codes is None or code in codes
-        ]
+        ).all()
+        approximate = {} if len(imported) >= len(regions) else _city_populations(session)
+        rows = []
+        for code, name in regions:
+            if codes is not None and code not in codes:
+                continue
+            if code in imported:
+                rows.append((code, name, *imported[code]))
+            elif code in approximate:
+                rows.append((code, name, approximate[code], CITY_POPULATION_SOURCE, None))
+            else:
+                rows.append((code, name, None, None, None))
     return pd.DataFrame(
         rows,
         columns=["area_code", "area_name", "population", "population_source", "population_year"],
     )
+
+
+CITY_POPULATION_SOURCE = (
+    "approximation: GeoNames places of 15,000+ inhabitants in the region; import official "
+    "figures with 'accessgap geo import-population'"
+)
+_CITY_POPULATION_CACHE: dict[int, dict[str, int]] = {}
+
+
+def _city_populations(session: Session) -> dict[str, int]:
+    """A stand-in regional population until official figures are imported: the summed
+    population of the packaged GeoNames places in each NUTS-2 region (an undercount, labelled
+    as such wherever it is shown)."""
+    from mapping.layers import area_layer
+    from mapping.reference import load_cities
+
+    regions = area_layer(session, "nuts2").rename(columns={"area_code": "nuts_id"})
+    key = len(regions)
+    if key not in _CITY_POPULATION_CACHE:
+        cities = load_cities()
+        points = gpd.GeoDataFrame(
+            {"population": cities["population"]},
+            geometry=gpd.points_from_xy(cities["longitude"], cities["latitude"]),
+            crs="EPSG:4326",
+        )
+        points["region"] = assign_regions(points, regions).to_numpy()
+        totals = points.dropna(subset=["region"]).groupby("region")["population"].sum()
+        _CITY_POPULATION_CACHE[key] = {str(k): int(v) for k, v in totals.items()}
+    return _CITY_POPULATION_CACHE[key]
 
 
 def _imported_populations(session: Session, area_level: str) -> dict[str, tuple[int, str, int]]:
@@ -200,6 +235,7 @@ class EquitySummary:
     gini: float
     gini_population_weighted: float
     theil: float
+    theil_population_weighted: float
     theil_between: float | None
     theil_within: float | None
     max_min_ratio: float
@@ -254,6 +290,7 @@ def equity_summary(
         gini=equity.gini(values) if len(data) else math.nan,
         gini_population_weighted=equity.gini(values, weights) if len(data) else math.nan,
         theil=equity.theil(values) if len(data) else math.nan,
+        theil_population_weighted=equity.theil(values, weights) if len(data) else math.nan,
         theil_between=between,
         theil_within=within,
         max_min_ratio=equity.max_min_ratio(values) if len(data) else math.nan,

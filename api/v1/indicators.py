@@ -72,6 +72,7 @@ class AreaValue(Schema):
     value: float | None
     numerator: float | None
     denominator: float | None
+    denominator_kind: str
     denominator_source: str | None
     denominator_year: int | None
     expected: int
@@ -165,6 +166,7 @@ class EquityRead(Schema):
     gini: float | None
     gini_population_weighted: float | None
     theil: float | None
+    theil_population_weighted: float | None
     theil_between: float | None
     theil_within: float | None
     max_min_ratio: float | None

@@ -137,7 +137,10 @@ def test_nuts2_boundaries_assign_centres_and_give_regional_values(session: Sessi
     )
     rows = frame.set_index("area_code")
     assert rows.loc["FR10", "numerator"] == 2  # the Paris centre's two units
-    assert math.isnan(rows.loc["FR10", "value"])  # no regional population imported yet
+    # No official regional figure imported yet: the denominator is the labelled approximation
+    # from GeoNames places, and the value follows from it.
+    assert rows.loc["FR10", "denominator_source"] == service.CITY_POPULATION_SOURCE
+    assert rows.loc["FR10", "value"] == pytest.approx(2 / rows.loc["FR10", "denominator"] * 1e6)
 
 
 def test_population_import(session: Session, tmp_path: Path) -> None:
