@@ -87,7 +87,11 @@ def _answer(form: CompiledForm, question: Question, rng: random.Random, capabili
     if kind == "acknowledge":
         return "OK"
     if kind == "text":
-        return "" if question.identifier else rng.choice(["", "", "Synthetic demo answer."])
+        if question.identifier:  # personal data: clearly fake values, never a real person
+            if "mail" in question.name:
+                return f"contact{rng.randint(1, 9999)}@example.org"
+            return "Synthetic Contact"
+        return rng.choice(["", "", "Synthetic demo answer."])
     options = [c.name for c in form.options(question) if c.name != "other"]
     if not options:
         return ""
