@@ -319,7 +319,7 @@ def _state_change(
     request: Request, session: DbSession, actor: Actor, slug: str, action: str
 ) -> Response:
     campaign = campaigns.get_campaign(session, slug)
-    change = campaigns.open_campaign if action == "open" else campaigns.close_campaign
+    change = campaigns.open_draft_campaign if action == "open" else campaigns.close_campaign
     try:
         change(session, campaign)
     except DomainError as exc:
@@ -419,6 +419,8 @@ def _issue_options(
     expires_on: str, send: str, language: str, errors: FormErrors
 ) -> tuple[dt.datetime | None, bool, str | None]:
     expires_at = _day(clean_text(expires_on, 10), "expires_on", errors, end_of_day=True)
+    if expires_at is not None and expires_at <= utcnow():
+        errors.setdefault("expires_on", []).append("must be in the future")
     chosen = language if language in mail.MAIL_LANGUAGES else None
     return expires_at, send == "yes", chosen
 

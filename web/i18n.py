@@ -7,12 +7,13 @@ file and restarting is enough. English is the source language; a string missing 
 falls back to English. The form content (labels, hints, messages) is not here: it comes from the
 questionnaire definition, per language.
 
-Updating the catalogues after changing a template or a page::
+Updating the catalogues after changing a template or a page (then translate the new empty
+``msgstr`` entries; English, whose ``msgstr`` repeat the ``msgid``, and French must stay complete)::
 
-    .venv/bin/pybabel extract -F babel.cfg -o web/locales/messages.pot --no-location \\
-        --omit-header .
+    .venv/bin/pybabel extract -F babel.cfg -o web/locales/messages.pot \\
+        --no-location --omit-header --sort-output .
     .venv/bin/pybabel update -i web/locales/messages.pot -d web/locales -D messages \\
-        --no-fuzzy-matching --omit-header
+        --no-fuzzy-matching -w 100
 
 ``tests/web/test_i18n.py`` fails when a string of a template is missing from the ``.pot`` file,
 or when the English or French catalogue lacks a translation.
@@ -153,8 +154,8 @@ def request_language(request: Request) -> str:
 
 
 def template_context(request: Request) -> dict[str, Any]:
-    """Added to every template's context: the interface language and the languages offered."""
-    return {"ui_language": request_language(request), "ui_languages": UI_LANGUAGES}
+    """Added to every template's context: the interface language (``<html lang>``, ``_()``)."""
+    return {"ui_language": request_language(request)}
 
 
 def _context_language(context: Context) -> str:

@@ -179,9 +179,8 @@ def open_campaign(
 ) -> CampaignDetail:
     """Start collection (a draft campaign)."""
     campaign = campaigns.get_campaign(session, slug)
-    previous = campaign.status
-    campaigns.open_campaign(session, campaign)
-    _record(request, session, actor, "campaign.open", campaign, previous=previous)
+    campaigns.open_draft_campaign(session, campaign)
+    _record(request, session, actor, "campaign.open", campaign)
     return _detail(session, campaign)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
 from surveys.campaigns.models import Campaign, Invitation
 from surveys.campaigns.service import invitation_state, is_open
@@ -204,6 +204,13 @@ class InvitationIssue(Schema):
     language: MailLanguage | None = Field(
         default=None, description="e-mail language; by default French for FR, BE, LU, MC"
     )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value <= dt.datetime.now(dt.UTC):
+            raise ValueError("must be in the future")
+        return value
 
 
 class IssuedLinkRead(Schema):

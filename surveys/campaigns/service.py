@@ -563,3 +563,13 @@ def count_expected_centres(session: Session, campaign: Campaign) -> int:
         )
         or 0
     )
+
+
+def open_draft_campaign(session: Session, campaign: Campaign) -> Campaign:
+    """Open a campaign for the first time; a closed one is reopened with a deadline instead."""
+    if campaign.status != "draft":
+        raise CampaignStateConflict(
+            f"This campaign is {campaign.status}; only a draft is opened (a closed campaign is "
+            "reopened, with a new deadline if the old one has passed)."
+        )
+    return open_campaign(session, campaign)

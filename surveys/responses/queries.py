@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVarTuple, Unpack
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
@@ -56,7 +56,7 @@ def _in_scope(actor: Actor) -> list[ColumnElement[bool]]:
 _Ts = TypeVarTuple("_Ts")
 
 
-def _joined(query: Select[Unpack[_Ts]]) -> Select[Unpack[_Ts]]:
+def _joined(query: Select[*_Ts]) -> Select[*_Ts]:
     return (
         query.join(Campaign, Campaign.id == Response.campaign_id)
         .join(Centre, Centre.id == Response.centre_id)
@@ -66,7 +66,7 @@ def _joined(query: Select[Unpack[_Ts]]) -> Select[Unpack[_Ts]]:
     )
 
 
-def _summaries() -> Select[Unpack[tuple[Any, ...]]]:
+def _summaries() -> Select[*tuple[Any, ...]]:
     comments = (
         select(func.count(ResponseComment.id))
         .where(ResponseComment.response_id == Response.id)

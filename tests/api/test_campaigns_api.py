@@ -253,8 +253,8 @@ class TestOpenCloseReopen:
         refused = coordinator.post("/api/v1/campaigns/late/reopen")
         assert refused.status_code == 422
         assert refused.json()["errors"][0]["loc"] == ["closes_at"]
-        assert coordinator.post("/api/v1/campaigns/late/open").status_code == 200
-        assert coordinator.post("/api/v1/campaigns/late/reopen").status_code == 409
+        assert coordinator.post("/api/v1/campaigns/late/open").status_code == 409
+        assert coordinator.post("/api/v1/campaigns/late/close").json()["status"] == "closed"
 
 
 class TestCompletion:

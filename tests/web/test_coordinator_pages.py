@@ -209,8 +209,8 @@ class TestCampaigns:
     def test_completion_tables(self, coordinator: TestClient, world: World) -> None:
         page = coordinator.get("/coordinator/campaigns/wave-1").text
         assert row(page, "completion-total", "total") == ["Total", "3", "3", "2", "67 %"]
-        assert row(page, "completion-country", "FR") == ["FR", "2", "2", "1", "50 %"]
-        assert row(page, "completion-country", "DE") == ["DE", "1", "1", "1", "100 %"]
+        assert row(page, "completion-country", "FR") == ["France (FR)", "2", "2", "1", "50 %"]
+        assert row(page, "completion-country", "DE") == ["Germany (DE)", "1", "1", "1", "100 %"]
         assert row(page, "completion-domain", "nuclear_medicine") == [
             "Nuclear medicine",
             "3",
@@ -227,6 +227,11 @@ class TestInvitations:
         page = coordinator.get("/coordinator/campaigns/wave-1/invitations")
         assert "Links are shown only once." in page.text
         assert "Issue 3 links and download the CSV" in page.text
+        past = coordinator.post(
+            "/coordinator/campaigns/wave-1/invitations", data={"expires_on": "2001-01-01"}
+        )
+        assert past.status_code == 422
+        assert "must be in the future" in past.text
         download = coordinator.post("/coordinator/campaigns/wave-1/invitations")
         assert download.status_code == 200
         assert download.headers["content-type"] == "text/csv; charset=utf-8"

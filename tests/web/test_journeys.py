@@ -202,12 +202,20 @@ def test_a_language_switch_saves_first_and_keeps_what_was_typed(
         "Typed just before"
     )
     expect(page.locator("#save-status")).to_have_text(re.compile(r"^Enregistré à \d\d:\d\d UTC$"))
-    # The script's own texts come from the catalogue too.
+    # The script's own texts come from the catalogue too: every status it shows is recorded.
+    page.evaluate(
+        """() => {
+            window.statuses = [];
+            const status = document.getElementById("save-status");
+            new MutationObserver(() => window.statuses.push(status.textContent))
+                .observe(status, { childList: true, characterData: true, subtree: true });
+        }"""
+    )
     page.get_by_label(re.compile("^Autre chose à savoir")).fill("Tapé ensuite")
-    expect(page.locator("#save-status")).to_have_text("Modifications non enregistrées…")
     expect(page.locator("#save-status")).to_have_text(
         re.compile(r"^Enregistré à \d\d:\d\d UTC$"), timeout=10_000
     )
+    assert "Modifications non enregistrées…" in page.evaluate("window.statuses")
     screenshot(page, "journey-form-french")
 
     # The choice stays with the session: the overview is in French too, and back again.
