@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surveys.questionnaires.answers import expression_context
 from surveys.questionnaires.expressions import as_number, evaluate, parse
 
 AREA_COLUMNS = ["area_code", "area_name", "population", "population_source", "population_year"]
@@ -88,23 +89,8 @@ def numerator_values(responses: pd.DataFrame, spec: IndicatorSpec) -> pd.Series:
     [2.0, '']
     """
     node = parse(spec.numerator, question=spec.id)
-    values = [evaluate(node, _context(answers)) for answers in responses["answers"]]
+    values = [evaluate(node, expression_context(answers)) for answers in responses["answers"]]
     return pd.Series(values, index=responses.index, dtype=object)
-
-
-def _context(answers: Mapping[str, Any]) -> dict[str, object]:
-    context: dict[str, object] = {}
-    for name, value in answers.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            context[name] = ["row"] * len(value)
-            for row in value:
-                for child, child_value in row.items():
-                    bucket = context.setdefault(child, [])
-                    if isinstance(bucket, list):
-                        bucket.append(child_value)
-        else:
-            context[name] = value
-    return context
 
 
 def _aggregate(values: pd.Series, aggregation: str) -> float:

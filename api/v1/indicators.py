@@ -7,6 +7,7 @@ import math
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
@@ -88,6 +89,24 @@ class IndicatorValues(Schema):
     areas: list[AreaValue]
 
 
+def _values(
+    session: DbSession,
+    settings: AppSettings,
+    actor: Actor,
+    slug: str,
+    indicator: str,
+    level: Literal["country", "nuts2"],
+) -> tuple[IndicatorSpec, pd.DataFrame]:
+    return service.indicator_values(
+        session,
+        get_campaign(session, slug),
+        indicator,
+        level=level,
+        low_coverage_threshold=settings.low_coverage_threshold,
+        domains=_domains(actor),
+    )
+
+
 def _spec_read(spec: IndicatorSpec) -> IndicatorRead:
     return IndicatorRead(
         id=spec.id,
@@ -117,14 +136,7 @@ def indicator_values(
     level: LevelParam = "country",
 ) -> IndicatorValues:
     """The indicator per area: value, numerator, denominator with source and year, coverage."""
-    spec, frame = service.indicator_values(
-        session,
-        get_campaign(session, slug),
-        indicator,
-        level=level,
-        low_coverage_threshold=settings.low_coverage_threshold,
-        domains=_domains(actor),
-    )
+    spec, frame = _values(session, settings, actor, slug, indicator, level)
     rows = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
     return IndicatorValues(
         indicator=_spec_read(spec), level=level, areas=[AreaValue.model_validate(r) for r in rows]
@@ -145,14 +157,7 @@ def indicator_geojson(
     level: LevelParam = "country",
 ) -> JSONResponse:
     """The indicator per area as GeoJSON (EPSG:4326, simplified for the web)."""
-    _, frame = service.indicator_values(
-        session,
-        get_campaign(session, slug),
-        indicator,
-        level=level,
-        low_coverage_threshold=settings.low_coverage_threshold,
-        domains=_domains(actor),
-    )
+    _, frame = _values(session, settings, actor, slug, indicator, level)
     areas = with_geometry(web_layer(session, level), frame)
     collection = json.loads(areas[[*GEOJSON_PROPERTIES, "geometry"]].to_json(na="null"))
     for feature in collection["features"]:
@@ -189,14 +194,7 @@ def indicator_equity(
     level: LevelParam = "country",
 ) -> EquityRead:
     """Gini, Theil (between and within countries for regions), max/min, CV, benchmark gaps."""
-    spec, frame = service.indicator_values(
-        session,
-        get_campaign(session, slug),
-        indicator,
-        level=level,
-        low_coverage_threshold=settings.low_coverage_threshold,
-        domains=_domains(actor),
-    )
+    spec, frame = _values(session, settings, actor, slug, indicator, level)
     groups = frame["area_code"].str[:2] if level == "nuts2" else frame["area_code"]
     summary = asdict(service.equity_summary(spec, frame, groups))
     summary["gaps"] = {k: _clean(v) for k, v in summary["gaps"].items()}

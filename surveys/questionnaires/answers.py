@@ -161,6 +161,26 @@ def _coerce(value: object, question: Question) -> Any:
     return _text(value, question)
 
 
+def expression_context(values: Mapping[str, Any]) -> dict[str, object]:
+    """What expressions see of answers: top-level names as they are, and each repeat as a list
+    of rows (for ``count()``) with its children's values listed across the rows (for ``sum()``).
+    """
+    context: dict[str, object] = {}
+    for name, value in values.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            context[name] = ["row"] * len(value)
+            for row in value:
+                for child, child_value in row.items():
+                    bucket = context.setdefault(child, [])
+                    if isinstance(bucket, list) and not isinstance(child_value, list):
+                        bucket.append(child_value)
+        elif isinstance(value, list) and not value:
+            context[name] = []
+        else:
+            context[name] = value
+    return context
+
+
 def _stored(result: object) -> Any:
     """A calculated value as stored: NaN is no value, whole floats are integers."""
     if isinstance(result, bool):
@@ -251,21 +271,7 @@ class _Validator:
         return found
 
     def context(self, values: Mapping[str, Any]) -> dict[str, object]:
-        """Top-level names, plus each repeat's children as lists across its rows."""
-        context: dict[str, object] = {}
-        for name, value in values.items():
-            if isinstance(value, list) and value and isinstance(value[0], dict):
-                context[name] = ["row"] * len(value)
-                for row in value:
-                    for child, child_value in row.items():
-                        bucket = context.setdefault(child, [])
-                        if isinstance(bucket, list) and not isinstance(child_value, list):
-                            bucket.append(child_value)
-            elif isinstance(value, list) and not value:
-                context[name] = []
-            else:
-                context[name] = value
-        return context
+        return expression_context(values)
 
     def calculate(
         self, questions: list[Question], values: dict[str, Any], outer: MutableMapping[str, object]

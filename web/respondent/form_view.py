@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from surveys.questionnaires.answers import AnswerProblem, validate_answers
+from surveys.questionnaires.answers import AnswerProblem, expression_context, validate_answers
 from surveys.questionnaires.definitions.compiled import CompiledForm, Question
 from surveys.questionnaires.expressions import evaluate, to_json, truthy
 
@@ -100,7 +100,7 @@ class FormView:
     def _relevant(self, question: Question, scope: Mapping[str, Any]) -> bool:
         if question.relevant is None:
             return True
-        return truthy(evaluate(question.relevant, _context(scope)))
+        return truthy(evaluate(question.relevant, expression_context(scope)))
 
     def _field(
         self,
@@ -227,21 +227,6 @@ def _total(values: list[Any]) -> float | None:
         return None
     total = float(sum(numbers))
     return int(total) if total.is_integer() else total
-
-
-def _context(values: Mapping[str, Any]) -> dict[str, object]:
-    context: dict[str, object] = {}
-    for name, value in values.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            context[name] = ["row"] * len(value)
-            for row in value:
-                for child, child_value in row.items():
-                    bucket = context.setdefault(child, [])
-                    if isinstance(bucket, list):
-                        bucket.append(child_value)
-        else:
-            context[name] = value
-    return context
 
 
 def logic_json(form: CompiledForm) -> dict[str, Any]:
