@@ -28,6 +28,7 @@ from surveys.errors import DomainError
 from web import admin_pages, auth_pages, coordinator_pages, map_pages, pages
 from web.errors import render_error_page
 from web.respondent import pages as respondent_pages
+from web.respondent.throttle import InvitationThrottle
 from web.templating import STATIC_DIR
 
 logger = logging.getLogger("accessgap")
@@ -59,6 +60,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.invitation_throttle = InvitationThrottle()
 
     app.include_router(health.router)
     app.include_router(api_v1_router)
@@ -102,7 +104,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if _wants_json(request):
             return problems.from_http_exception(request, exc)
-        return render_error_page(request, exc.status_code, _page_title(exc.status_code), "")
+        # Our own 429s carry a sentence for people; framework 404/405 details stay hidden.
+        detail = str(exc.detail) if exc.status_code == 429 else ""
+        response = render_error_page(request, exc.status_code, _page_title(exc.status_code), detail)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
 
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> Response:
@@ -134,4 +141,5 @@ def _page_title(status: int) -> str:
         404: "Page not found",
         405: "Method not allowed",
         413: "Request too large",
+        429: "Too many attempts",
     }.get(status, "Request failed")

@@ -46,10 +46,13 @@ class Invitations:
         return self.tokens[campaign].pop()
 
 
-def prepare_database(folder: Path, *, centres: int = 6) -> tuple[str, Invitations]:
-    """A migrated SQLite file: countries, the catalogue, the keyboard form, two open campaigns
-    (radiotherapy; the keyboard form), each with ``centres`` invited centres."""
-    url = f"sqlite:///{folder / 'respondent.sqlite3'}"
+def prepare_database(
+    folder: Path, *, centres: int = 6, url: str | None = None
+) -> tuple[str, Invitations]:
+    """A migrated database (a SQLite file unless ``url`` names another): countries, the
+    catalogue, the keyboard form, two open campaigns (radiotherapy; the keyboard form), each
+    with ``centres`` invited centres."""
+    url = url or f"sqlite:///{folder / 'respondent.sqlite3'}"
     migrate.upgrade(url)
     engine = make_engine(url)
     invitations = Invitations()

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.databases import fresh_postgres_database
 from tests.web.live_server import live_server
 from tests.web.respondent_browser import (
     Invitations,
@@ -38,12 +39,21 @@ REQUIRED_CHOICES = (
 AUTOSAVED = re.compile(r"^Saved at \d\d:\d\d UTC$")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Invitations]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Invitations]]:
+    """The journeys run against a real server on each database."""
     folder = tmp_path_factory.mktemp("journeys")
-    url, invitations = prepare_database(folder)
-    with live_server(url, log=folder / "server.log") as base:
-        yield base, invitations
+    if request.param == "sqlite":
+        url, invitations = prepare_database(folder)
+        with live_server(url, log=folder / "server.log") as base:
+            yield base, invitations
+        return
+    with fresh_postgres_database("accessgap_journeys") as database_url:
+        url, invitations = prepare_database(folder, url=database_url)
+        with live_server(url, log=folder / "server.log") as base:
+            yield base, invitations
 
 
 @pytest.fixture(scope="module")

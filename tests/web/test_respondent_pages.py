@@ -225,3 +225,16 @@ def test_a_post_without_csrf_is_refused(client: TestClient, invited: dict[str, o
     client.get("/r/forms/petscan")
     response = client.post("/r/forms/petscan", data={"expected_version": "1", "notes": "x"})
     assert response.status_code == 403
+
+
+def test_guessing_links_is_throttled_but_valid_links_keep_working(
+    client: TestClient, invited: dict[str, object]
+) -> None:
+    for _ in range(20):  # twenty failures a minute are allowed ...
+        assert client.get("/i/guessed-token").status_code == 404
+    blocked = client.get("/i/guessed-token")  # ... the next one blocks the address
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 60
+    assert "Too many invalid invitation links" in blocked.text
+    # a valid link still works from the same address
+    assert client.get(f"/i/{invited['token']}", follow_redirects=False).status_code == 303

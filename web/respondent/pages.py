@@ -10,7 +10,7 @@ from __future__ import annotations
 from gettext import NullTranslations
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api.auth import CookieChange, schedule_cookie
@@ -18,7 +18,7 @@ from api.deps import AppSettings, DbSession
 from surveys.audit.service import record
 from surveys.campaigns import respondents
 from surveys.campaigns.models import Campaign, RespondentSession
-from surveys.campaigns.service import CampaignClosed, campaign_versions, is_open
+from surveys.campaigns.service import CampaignClosed, InvitationNotFound, campaign_versions, is_open
 from surveys.db import utcnow
 from surveys.errors import NotFound
 from surveys.policy import Actor
@@ -32,9 +32,22 @@ from web import i18n
 from web.respondent.access import RespondentActor, cookie_name, current
 from web.respondent.form_data import answers_from_form
 from web.respondent.form_view import FormView, logic_json
+from web.respondent.throttle import InvitationThrottle
 from web.templating import templates
 
 router = APIRouter(include_in_schema=False)
+
+
+class TooManyAttempts(HTTPException):
+    """Too many invalid invitation links from one address: 429 with Retry-After."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            status_code=429,
+            detail="Too many invalid invitation links from your network. Wait a few minutes, "
+            "then open the link from your invitation e-mail again.",
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 class NotSignedIn(NotFound):
@@ -94,9 +107,20 @@ def open_invitation(
     request: Request, session: DbSession, settings: AppSettings, token: str, _: RespondentActor
 ) -> Response:
     """Exchange the invitation token for a session and go to a token-free address."""
-    raw, row = respondents.open_session(
-        session, token, now=utcnow(), language=i18n.normalise(request.query_params.get("lang"))
-    )
+    throttle: InvitationThrottle = request.app.state.invitation_throttle
+    address = request.client.host if request.client else "unknown"
+    try:
+        raw, row = respondents.open_session(
+            session, token, now=utcnow(), language=i18n.normalise(request.query_params.get("lang"))
+        )
+    except InvitationNotFound:
+        # Only failures count, and a valid link always works: colleagues behind the same
+        # address are never locked out by someone else's guessing.
+        throttle.failed(address)
+        wait = throttle.retry_after(address)
+        if wait is not None:
+            raise TooManyAttempts(wait) from None
+        raise
     record(
         session,
         actor=_actor(row),
