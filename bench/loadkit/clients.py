@@ -41,8 +41,11 @@ def _failure(kind: str, started: float, exc: BaseException) -> Outcome:
     )
 
 
-def submit_fields(invited: Invited, fields: dict[str, Any], action: str = "submit") -> dict[str, Any]:
-    assert invited.csrf is not None and invited.expected_version is not None
+def submit_fields(
+    invited: Invited, fields: dict[str, Any], action: str = "submit"
+) -> dict[str, Any]:
+    assert invited.csrf is not None
+    assert invited.expected_version is not None
     return {
         "csrf_token": invited.csrf,
         "expected_version": str(invited.expected_version),
@@ -122,7 +125,11 @@ async def open_invitation(client: httpx.AsyncClient, form_id: str, invited: Invi
         page = await client.get(f"/r/forms/{form_id}", headers=respondent_headers(invited))
     except httpx.HTTPError as exc:
         return _failure("open", started, exc)
-    csrf, version, key = CSRF.search(page.text), VERSION.search(page.text), UUID_FIELD.search(page.text)
+    csrf, version, key = (
+        CSRF.search(page.text),
+        VERSION.search(page.text),
+        UUID_FIELD.search(page.text),
+    )
     if page.status_code != 200 or not (csrf and version and key):
         return Outcome("open", False, page.status_code, started, 0.0, page.text[:300])
     invited.csrf, invited.expected_version = csrf.group(1), int(version.group(1))
@@ -130,13 +137,24 @@ async def open_invitation(client: httpx.AsyncClient, form_id: str, invited: Invi
     return Outcome("open", True, 200, started, time.perf_counter() - started)
 
 
-def new_client(base: str) -> httpx.AsyncClient:
-    """One simulated user: its own connection, no shared cookie jar."""
-    return httpx.AsyncClient(
+def new_client(base: str, **headers: str) -> httpx.AsyncClient:
+    """One simulated user with its own connection.
+
+    The cookie jar is emptied after every response: one client may act for several centres in
+    turn, and each request names its centre's session in its own ``Cookie`` header.
+    """
+    client = httpx.AsyncClient(
         base_url=base,
         timeout=TIMEOUT,
         limits=httpx.Limits(max_connections=2, max_keepalive_connections=2),
+        headers=headers,
     )
+
+    async def forget_cookies(response: httpx.Response) -> None:
+        client.cookies.clear()
+
+    client.event_hooks["response"] = [forget_cookies]
+    return client
 
 
 async def run_clients(
@@ -151,9 +169,7 @@ async def run_clients(
     Returns every outcome and the wall time. Jobs not started when the deadline passes are
     skipped (and reported by the caller as missing), so a run is bounded in time as in count.
     """
-    queue: asyncio.Queue[Callable[[httpx.AsyncClient], Awaitable[list[Outcome]]]] = (
-        asyncio.Queue()
-    )
+    queue: asyncio.Queue[Callable[[httpx.AsyncClient], Awaitable[list[Outcome]]]] = asyncio.Queue()
     for job in jobs:
         queue.put_nowait(job)
     outcomes: list[Outcome] = []

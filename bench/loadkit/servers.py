@@ -193,6 +193,8 @@ class Zygote:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         self._out.close()
 
     def __enter__(self) -> Zygote:

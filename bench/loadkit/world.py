@@ -153,17 +153,18 @@ def build_world(
     *,
     centres: int,
     questions: int = 150,
-    open_sessions: bool = False,
+    open_sessions: bool | int = False,
     slug: str = "load-1",
     migrated: bool = False,
 ) -> World:
     """Migrate ``url`` and fill it: one published questionnaire, ``centres`` invited centres.
 
-    With ``open_sessions`` every invitation is also exchanged for a respondent session and a
-    draft (what ``GET /i/{token}`` and the first form page do), so a client can submit with one
-    request: the session cookie, its CSRF token and the draft's version are kept on
-    :class:`Invited`.
+    With ``open_sessions`` every invitation (or that many, the first ones) is also exchanged for
+    a respondent session and a draft (what ``GET /i/{token}`` and the first form page do), so a
+    client can submit with one request: the session cookie, its CSRF token and the draft's
+    version are kept on :class:`Invited`.
     """
+    opened = centres if open_sessions is True else int(open_sessions)
     if not migrated:
         migrate.upgrade(url)
     engine = make_engine(url)
@@ -211,10 +212,10 @@ def build_world(
             )
             open_campaign(session, campaign)
             invited = []
-            for centre in made:
+            for number, centre in enumerate(made):
                 issued = issue_invitation(session, campaign, centre)
                 entry = Invited(centre_id=centre.id, token=issued.token)
-                if open_sessions:
+                if number < opened:
                     raw, row = respondents.open_session(session, issued.token, now=now)
                     draft = responses.start_draft(session, campaign, centre, version, now=now)
                     entry.cookie, entry.csrf = raw, row.csrf_token
