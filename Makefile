@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PACKAGES := api surveys mapping web
 
-.PHONY: install run test lint typecheck layering pytest serve clean
+.PHONY: install run test lint typecheck layering pytest serve clean bench serve-prod
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,17 @@ layering: install
 
 pytest: install
 	$(BIN)/pytest
+
+## Benchmarks side by side (submission, export, map): one table, figures in bench/results/
+bench: install
+	$(BIN)/python bench/run_all.py
+
+## Production server: gunicorn, 2 uvicorn workers, PostgreSQL from ACCESSGAP_DATABASE_URL
+serve-prod: install
+	@case "$$ACCESSGAP_DATABASE_URL" in postgresql*) ;; \
+	  *) echo "Set ACCESSGAP_DATABASE_URL=postgresql://... (see docs/deploy.md)"; exit 1;; esac
+	$(BIN)/accessgap db upgrade
+	$(BIN)/gunicorn -c api/gunicorn_conf.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,7 @@ from surveys import migrate
 from surveys.accounts.models import User
 from surveys.accounts.schemas import TokenCreate
 from surveys.accounts.tokens import issue_token
+from surveys.audit.models import AuditEvent
 from surveys.campaigns import respondents
 from surveys.campaigns.service import create_campaign, issue_invitation, open_campaign
 from surveys.db import make_engine, make_session_factory, transaction, utcnow
@@ -259,7 +260,8 @@ def add_submitted(url: str, slug: str, count: int, *, seed: int = 11) -> int:
     """``count`` more submitted responses in campaign ``slug``, inserted in bulk.
 
     The answers are validated by the questionnaire (as a submission's are) and each row gets its
-    version row, so exports and maps see ordinary data; it is only faster than ``count`` requests.
+    version row and its ``response.finalize`` audit event, as a submission stores them; it is
+    only faster than ``count`` requests.
     Returns the number of responses submitted in the campaign afterwards.
     """
     from surveys.campaigns.models import Campaign, CampaignCentre
@@ -326,6 +328,20 @@ def add_submitted(url: str, slug: str, count: int, *, seed: int = 11) -> int:
                             "answers_hash": row["answers_hash"],
                             "actor": "load",
                             "created_at": now,
+                        }
+                        for rid, row in zip(ids, batch, strict=True)
+                    ],
+                )
+                session.execute(
+                    insert(AuditEvent),
+                    [
+                        {
+                            "at": now,
+                            "actor": "system:load",
+                            "action": "response.finalize",
+                            "object_type": "response",
+                            "object_id": str(rid),
+                            "details": {"answers_hash": row["answers_hash"]},
                         }
                         for rid, row in zip(ids, batch, strict=True)
                     ],
