@@ -66,17 +66,19 @@ def _cities() -> dict[str, list[_City]]:
 
 
 def _allocate(total: int, weights: dict[str, float]) -> dict[str, int]:
-    """Split ``total`` across countries in proportion to weight, at least 3 each."""
+    """Split ``total`` across countries in proportion to weight, at least 3 each when there are
+    enough centres for that (fewer otherwise)."""
+    floor = min(3, total // len(weights))
     scale = sum(weights.values())
-    counts = {code: max(3, math.floor(total * w / scale)) for code, w in weights.items()}
+    counts = {code: max(floor, math.floor(total * w / scale)) for code, w in weights.items()}
     ordered = sorted(weights, key=lambda c: -weights[c])
     index = 0
     while sum(counts.values()) < total:
         counts[ordered[index % len(ordered)]] += 1
         index += 1
-    while sum(counts.values()) > total:
+    while sum(counts.values()) > total and any(n > floor for n in counts.values()):
         code = ordered[index % len(ordered)]
-        if counts[code] > 3:
+        if counts[code] > floor:
             counts[code] -= 1
         index += 1
     return counts
