@@ -29,6 +29,7 @@ from web import admin_pages, auth_pages, coordinator_pages, map_pages, pages
 from web.errors import render_error_page
 from web.respondent import pages as respondent_pages
 from web.respondent.throttle import InvitationThrottle
+from web.respondent.unavailable import kept_answers_page
 from web.templating import STATIC_DIR
 
 logger = logging.getLogger("accessgap")
@@ -41,7 +42,11 @@ def _wants_json(request: Request) -> bool:
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the app against the database the settings name. The schema must be migrated."""
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        isolation_level=settings.database_isolation,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -120,6 +125,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         if isinstance(exc, DBAPIError) and problems.is_database_unavailable(exc):
             if _wants_json(request):
                 return problems.from_database_unavailable(request, exc)
+            kept = await kept_answers_page(request, problems.RETRY_AFTER_SECONDS)
+            if kept is not None:
+                return kept
             response = render_error_page(
                 request,
                 503,

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    """Async only so that FastAPI calls it on the event loop: a sync dependency costs a trip
+    through the thread pool on every request that needs it."""
     settings: Settings = request.app.state.settings
     return settings
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from surveys.campaigns.models import Campaign, CampaignCentre, CampaignQuestionnaire, Invitation
 from surveys.db import utcnow
@@ -160,6 +160,23 @@ def campaign_versions(session: Session, campaign: Campaign) -> list[Questionnair
             .options(joinedload(QuestionnaireVersion.questionnaire))
             .order_by(QuestionnaireVersion.id)
         )
+    )
+
+
+def campaign_version(
+    session: Session, campaign: Campaign, form_id: str
+) -> QuestionnaireVersion | None:
+    """The campaign's version of one questionnaire, its definition left unloaded (see
+    :func:`surveys.questionnaires.definitions.compiled.compiled_version`)."""
+    return session.scalar(
+        select(QuestionnaireVersion)
+        .join(
+            CampaignQuestionnaire,
+            CampaignQuestionnaire.questionnaire_version_id == QuestionnaireVersion.id,
+        )
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+        .where(CampaignQuestionnaire.campaign_id == campaign.id, Questionnaire.form_id == form_id)
+        .options(defer(QuestionnaireVersion.definition))
     )
 
 

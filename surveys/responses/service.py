@@ -30,7 +30,7 @@ from surveys.campaigns.models import Campaign, CampaignQuestionnaire
 from surveys.campaigns.service import ensure_open
 from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
 from surveys.questionnaires.answers import ValidatedAnswers, validate_answers
-from surveys.questionnaires.definitions.compiled import CompiledForm, compiled_form
+from surveys.questionnaires.definitions.compiled import CompiledForm, compiled_version
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
 from surveys.responses.models import FINAL_STATUSES, Response, ResponseComment, ResponseVersion
@@ -97,8 +97,9 @@ def get_response(session: Session, response_id: int, *, centre_id: int | None = 
 
 
 def _form(session: Session, response: Response) -> CompiledForm:
-    version = session.get_one(QuestionnaireVersion, response.questionnaire_version_id)
-    return compiled_form(version.definition, version.content_hash)
+    return compiled_version(
+        session.get_one(QuestionnaireVersion, response.questionnaire_version_id)
+    )
 
 
 def by_submission_uuid(session: Session, submission_uuid: str) -> Response | None:
@@ -141,9 +142,15 @@ def start_draft(
     version: QuestionnaireVersion,
     *,
     now: dt.datetime,
+    in_campaign: bool = False,
 ) -> Response:
-    """The centre's current response to a questionnaire, or a new draft with a new UUID."""
-    _check_version_in_campaign(session, campaign, version)
+    """The centre's current response to a questionnaire, or a new draft with a new UUID.
+
+    ``in_campaign``: the caller found ``version`` through the campaign, so its membership is not
+    checked again.
+    """
+    if not in_campaign:
+        _check_version_in_campaign(session, campaign, version)
     existing = session.scalar(
         select(Response)
         .where(
@@ -181,6 +188,36 @@ def _stale(response: Response, expected: int) -> StaleVersion:
     )
 
 
+def _check_writable(
+    session: Session, response: Response, *, expected_version: int, now: dt.datetime
+) -> None:
+    """A draft can be written only while it is a draft, in an open campaign, at the version the
+    client read."""
+    if response.status in FINAL_STATUSES:
+        raise AlreadyFinalised("This questionnaire was already submitted.")
+    if response.status == "withdrawn":
+        raise Withdrawn("This response has been withdrawn and cannot be changed.")
+    ensure_open(session.get_one(Campaign, response.campaign_id), now)
+    if response.version != expected_version:
+        raise _stale(response, expected_version)
+
+
+def _store_draft(
+    session: Session, response: Response, answers: dict[str, Any], expected_version: int
+) -> None:
+    savepoint = session.begin_nested()
+    try:
+        response.answers = answers
+        session.flush()
+        savepoint.commit()
+    except StaleDataError as exc:
+        # Another save committed between our read and our write (the version check in the
+        # UPDATE matched no row): report it with the winner's time, overwrite nothing.
+        savepoint.rollback()
+        session.refresh(response)
+        raise _stale(response, expected_version) from exc
+
+
 def save_draft(
     session: Session,
     response: Response,
@@ -195,27 +232,37 @@ def save_draft(
     Nothing typed is refused here: a draft keeps invalid values too, so nothing is lost; the
     problems come back for display and block only the submission.
     """
-    if response.status in FINAL_STATUSES:
-        raise AlreadyFinalised("This questionnaire was already submitted.")
-    if response.status == "withdrawn":
-        raise Withdrawn("This response has been withdrawn and cannot be changed.")
-    ensure_open(session.get_one(Campaign, response.campaign_id), now)
-    if response.version != expected_version:
-        raise _stale(response, expected_version)
-    form = _form(session, response)
-    validated = validate_answers(form, answers, language=language, partial=True)
-    savepoint = session.begin_nested()
-    try:
-        response.answers = answers
-        session.flush()
-        savepoint.commit()
-    except StaleDataError as exc:
-        # Another save committed between our read and our write (the version check in the
-        # UPDATE matched no row): report it with the winner's time, overwrite nothing.
-        savepoint.rollback()
-        session.refresh(response)
-        raise _stale(response, expected_version) from exc
+    _check_writable(session, response, expected_version=expected_version, now=now)
+    validated = validate_answers(_form(session, response), answers, language=language, partial=True)
+    _store_draft(session, response, answers, expected_version)
     return validated
+
+
+def submit_typed(
+    session: Session,
+    response: Response,
+    answers: dict[str, Any],
+    *,
+    version: QuestionnaireVersion,
+    campaign: Campaign,
+    centre: Centre,
+    expected_version: int,
+    now: dt.datetime,
+    actor: str,
+    language: str | None = None,
+) -> SubmitOutcome:
+    """The form's Submit button: finalise the draft with what the respondent has just typed.
+
+    The answers are validated once. Valid, they become the submitted response in one write (no
+    draft save first); invalid, they are kept as the draft, as typed, and :class:`InvalidAnswers`
+    says what needs attention. A stale page is refused (409) as a save would be.
+    """
+    _check_writable(session, response, expected_version=expected_version, now=now)
+    validated = validate_answers(compiled_version(version), answers, language=language)
+    if not validated.ok:
+        _store_draft(session, response, answers, expected_version)
+        raise InvalidAnswers(validated)
+    return _finalise(session, response, validated, campaign, centre, version, now, actor)
 
 
 @dataclass(frozen=True)
@@ -256,8 +303,7 @@ def submit(
             "submission_uuid must be a UUID.",
             errors=[FieldError(("submission_uuid",), "is not a UUID")],
         ) from exc
-    form = compiled_form(version.definition, version.content_hash)
-    validated = validate_answers(form, answers, language=language)
+    validated = validate_answers(compiled_version(version), answers, language=language)
     digest = answers_hash(validated.answers)
     # The response alone: its questionnaire version is the one given (joining it would decode
     # the whole definition again, a twelfth of a submission's CPU time in the profile).
@@ -272,15 +318,32 @@ def submit(
     _check_version_in_campaign(session, campaign, version)
     if not validated.ok:
         raise InvalidAnswers(validated)
+    response = existing or Response(
+        submission_uuid=submission_uuid,
+        campaign_id=campaign.id,
+        centre_id=centre.id,
+        questionnaire_id=version.questionnaire_id,
+        questionnaire_version_id=version.id,
+    )
+    return _finalise(session, response, validated, campaign, centre, version, now, actor)
+
+
+def _finalise(
+    session: Session,
+    response: Response,
+    validated: ValidatedAnswers,
+    campaign: Campaign,
+    centre: Centre,
+    version: QuestionnaireVersion,
+    now: dt.datetime,
+    actor: str,
+) -> SubmitOutcome:
+    """Write the submitted state and its first version; a lost race is settled by the unique
+    constraints inside a savepoint (see the module docstring)."""
+    digest = answers_hash(validated.answers)
+    submission_uuid = response.submission_uuid
     savepoint = session.begin_nested()
     try:
-        response = existing or Response(
-            submission_uuid=submission_uuid,
-            campaign_id=campaign.id,
-            centre_id=centre.id,
-            questionnaire_id=version.questionnaire_id,
-            questionnaire_version_id=version.id,
-        )
         response.questionnaire_version_id = version.id
         response.answers = validated.answers
         response.answers_hash = digest
@@ -288,7 +351,8 @@ def submit(
         response.review_state = "received"
         response.submitted_at = now
         session.add(response)
-        session.flush()
+        if response.id is None:  # a submission without a draft: its id comes from the insert
+            session.flush()
         session.add(
             ResponseVersion(
                 response_id=response.id,

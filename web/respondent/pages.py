@@ -8,22 +8,29 @@ stale save (409), not when the campaign has closed (409).
 from __future__ import annotations
 
 from gettext import NullTranslations
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from api.auth import CookieChange, schedule_cookie
 from api.deps import AppSettings, DbSession
 from surveys.audit.service import record
 from surveys.campaigns import respondents
 from surveys.campaigns.models import Campaign, RespondentSession
-from surveys.campaigns.service import CampaignClosed, InvitationNotFound, campaign_versions, is_open
+from surveys.campaigns.service import (
+    CampaignClosed,
+    InvitationNotFound,
+    campaign_version,
+    campaign_versions,
+    is_open,
+)
 from surveys.db import utcnow
 from surveys.errors import NotFound
 from surveys.policy import Actor
 from surveys.questionnaires.answers import validate_answers
-from surveys.questionnaires.definitions.compiled import compiled_form
+from surveys.questionnaires.definitions.compiled import compiled_version
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
 from surveys.responses import service as responses
@@ -96,9 +103,9 @@ def _remember_language(request: Request, row: RespondentSession, languages: list
 
 
 def _version(session: DbSession, campaign: Campaign, form_id: str) -> QuestionnaireVersion:
-    for version in campaign_versions(session, campaign):
-        if version.definition["settings"]["form_id"] == form_id:
-            return version
+    version = campaign_version(session, campaign, form_id)
+    if version is not None:
+        return version
     raise responses.ResponseNotFound("This questionnaire is not part of your campaign.")
 
 
@@ -184,7 +191,7 @@ def _render_form(
     current_values: dict[str, Any] | None = None,
     expected_version: int | None = None,
 ) -> HTMLResponse:
-    form = compiled_form(version.definition, version.content_hash)
+    form = compiled_version(version)
     language = _language(request, row, form.languages, form.default_language)
     view = FormView(form, values, language, problems)
     campaign = row.invitation.campaign
@@ -259,9 +266,11 @@ def form_page(
 ) -> HTMLResponse:
     """The questionnaire, with the draft as last saved."""
     row, campaign, centre, version = _context(request, session, form_id)
-    form = compiled_form(version.definition, version.content_hash)
+    form = compiled_version(version)
     _remember_language(request, row, form.languages)
-    response = responses.start_draft(session, campaign, centre, version, now=utcnow())
+    response = responses.start_draft(
+        session, campaign, centre, version, now=utcnow(), in_campaign=True
+    )
     saved = request.query_params.get("saved") == "1"
     return _render_form(
         request,
@@ -306,18 +315,29 @@ def _conflict_message(request: Request, row: RespondentSession, exc: Exception) 
     return str(exc)
 
 
+async def posted_form(request: Request) -> FormData:
+    """The posted fields, read on the event loop, so the handler itself can run in a worker
+    thread: its database work (and, on SQLite, the wait for the write lock) never blocks the loop
+    that serves everybody else."""
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
 @router.post("/r/forms/{form_id}", response_class=HTMLResponse)
-async def form_post(
-    request: Request, session: DbSession, form_id: str, _: RespondentActor
+def form_post(
+    request: Request, session: DbSession, form_id: str, _: RespondentActor, data: PostedForm
 ) -> Response:
     """Save the draft (also on a language switch), or submit it."""
     row, campaign, centre, version = _context(request, session, form_id)
-    data = await request.form()
-    form = compiled_form(version.definition, version.content_hash)
+    form = compiled_version(version)
     answers = answers_from_form(form, data)
     action = str(data.get("action", "save"))
     wants_json = "application/json" in request.headers.get("accept", "")
-    response = responses.start_draft(session, campaign, centre, version, now=utcnow())
+    response = responses.start_draft(
+        session, campaign, centre, version, now=utcnow(), in_campaign=True
+    )
     if action == "submit_saved":  # from the review page: submit the draft as saved
         return _submit(
             request, session, row, campaign, centre, version, response, dict(response.answers)
@@ -331,27 +351,22 @@ async def form_post(
         row.language = wanted
     _apply_row_action(form, answers, action)
     try:
-        if response.status == "draft":
-            validated = responses.save_draft(
-                session,
-                response,
-                answers,
-                expected_version=expected,
-                now=utcnow(),
-                language=row.language,
+        if action == "submit" and response.status == "draft":
+            return _submit_typed(
+                request, session, row, campaign, centre, version, response, answers, expected
             )
-            record(
-                session,
-                actor=_actor(row),
-                action="response.draft.save",
-                object_type="response",
-                object_id=response.id,
-                details={"version": response.version},
-                request_id=getattr(request.state, "request_id", None),
-            )
-            expected = response.version
-        if action == "submit":
+        if action == "submit":  # already submitted: a harmless replay, or a clean 409
             return _submit(request, session, row, campaign, centre, version, response, answers)
+        # A save on a response that is no longer a draft is refused here (409), never lost.
+        validated = responses.save_draft(
+            session,
+            response,
+            answers,
+            expected_version=expected,
+            now=utcnow(),
+            language=row.language,
+        )
+        _record_draft_save(request, session, row, response)
     except responses.StaleVersion as exc:
         if wants_json:
             return JSONResponse(
@@ -415,6 +430,20 @@ async def form_post(
     )
 
 
+def _record_draft_save(
+    request: Request, session: DbSession, row: RespondentSession, response: ResponseRow
+) -> None:
+    record(
+        session,
+        actor=_actor(row),
+        action="response.draft.save",
+        object_type="response",
+        object_id=response.id,
+        details={"version": response.version},
+        request_id=getattr(request.state, "request_id", None),
+    )
+
+
 def _apply_row_action(form: Any, answers: dict[str, Any], action: str) -> None:
     """Without JavaScript, "Add a row" and "Remove this row" are submit buttons."""
     kind, _, target = action.partition(":")
@@ -427,6 +456,38 @@ def _apply_row_action(form: Any, answers: dict[str, Any], action: str) -> None:
         rows.append({})
     elif kind == "remove" and index.isdigit() and int(index) < len(rows):
         rows.pop(int(index))
+
+
+def _submit_typed(
+    request: Request,
+    session: DbSession,
+    row: RespondentSession,
+    campaign: Campaign,
+    centre: Centre,
+    version: QuestionnaireVersion,
+    response: ResponseRow,
+    answers: dict[str, Any],
+    expected: int,
+) -> Response:
+    """Submit what the page holds: one validation and one write when it is valid; otherwise the
+    draft keeps what was typed and the form comes back (422) with what needs attention."""
+    try:
+        outcome = responses.submit_typed(
+            session,
+            response,
+            answers,
+            version=version,
+            campaign=campaign,
+            centre=centre,
+            expected_version=expected,
+            now=utcnow(),
+            actor=_actor(row).label,
+            language=row.language,
+        )
+    except responses.InvalidAnswers as exc:
+        _record_draft_save(request, session, row, response)
+        return _invalid(request, row, version, response, answers, exc)
+    return _finalised(request, session, row, outcome)
 
 
 def _submit(
@@ -452,19 +513,34 @@ def _submit(
             language=row.language,
         )
     except responses.InvalidAnswers as exc:
-        return _render_form(
-            request,
-            row=row,
-            version=version,
-            response=response,
-            values=answers,
-            status_code=422,
-            problems=exc.validated.errors,
-            message=_texts(request, row).gettext(
-                "Some answers need attention before you can submit."
-            ),
-            message_kind="error",
-        )
+        return _invalid(request, row, version, response, answers, exc)
+    return _finalised(request, session, row, outcome)
+
+
+def _invalid(
+    request: Request,
+    row: RespondentSession,
+    version: QuestionnaireVersion,
+    response: ResponseRow,
+    answers: dict[str, Any],
+    exc: responses.InvalidAnswers,
+) -> Response:
+    return _render_form(
+        request,
+        row=row,
+        version=version,
+        response=response,
+        values=answers,
+        status_code=422,
+        problems=exc.validated.errors,
+        message=_texts(request, row).gettext("Some answers need attention before you can submit."),
+        message_kind="error",
+    )
+
+
+def _finalised(
+    request: Request, session: DbSession, row: RespondentSession, outcome: responses.SubmitOutcome
+) -> Response:
     record(
         session,
         actor=_actor(row),
@@ -483,8 +559,10 @@ def review_page(
 ) -> HTMLResponse:
     """Every answer with its question, and what still needs attention, before submitting."""
     row, campaign, centre, version = _context(request, session, form_id)
-    response = responses.start_draft(session, campaign, centre, version, now=utcnow())
-    form = compiled_form(version.definition, version.content_hash)
+    response = responses.start_draft(
+        session, campaign, centre, version, now=utcnow(), in_campaign=True
+    )
+    form = compiled_version(version)
     language = _language(request, row, form.languages, form.default_language)
     validated = validate_answers(form, response.answers, language=language)
     view = FormView(form, validated.answers, language, validated.errors)
@@ -522,7 +600,7 @@ def receipt(
     ):
         raise responses.ResponseNotFound("No submitted questionnaire has this receipt number.")
     version = session.get_one(QuestionnaireVersion, found.questionnaire_version_id)
-    form = compiled_form(version.definition, version.content_hash)
+    form = compiled_version(version)
     language = _language(request, row, form.languages, form.default_language)
     view = FormView(form, found.answers, language)
     return templates.TemplateResponse(

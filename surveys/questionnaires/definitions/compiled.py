@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from surveys.questionnaires.definitions.model import (
     GENERATED_OTHER_SUFFIX,
@@ -281,3 +281,18 @@ def compiled_form(definition: dict[str, Any], digest: str | None = None) -> Comp
             _CACHE.pop(next(iter(_CACHE)))
         found = _CACHE[digest] = compile_definition(definition)
     return found
+
+
+class _StoredVersion(Protocol):
+    content_hash: str
+    definition: dict[str, Any]
+
+
+def compiled_version(version: _StoredVersion) -> CompiledForm:
+    """The compiled form of a stored version, touching its definition only on a cache miss.
+
+    The respondent pages load versions with the definition deferred: decoding a large
+    definition's JSON on every request cost more than the rest of the lookup.
+    """
+    found = _CACHE.get(version.content_hash)
+    return found if found is not None else compiled_form(version.definition, version.content_hash)
