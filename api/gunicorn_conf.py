@@ -20,9 +20,9 @@ serve the same database.
 
 from __future__ import annotations
 
-import logging
 import os
-import re
+
+from api import access_log
 
 wsgi_app = "api.asgi:app"
 worker_class = "uvicorn_worker.UvicornWorker"
@@ -48,20 +48,6 @@ loglevel = os.environ.get("ACCESSGAP_LOG_LEVEL", "info").lower()
 proc_name = "accessgap"
 
 
-class RedactInvitationTokens(logging.Filter):
-    """Access-log lines show ``/i/[redacted]`` instead of an invitation token: the token opens a
-    centre's questionnaire, so it must not sit in log files (RELIABILITY.md scenario 36)."""
-
-    TOKEN_PATH = re.compile(r"/i/[^/?#\s\"]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            path = self.TOKEN_PATH.sub("/i/[redacted]", args[2])
-            record.args = (*args[:2], path, *args[3:])
-        return True
-
-
 def post_worker_init(worker: object) -> None:
     """gunicorn hook: once a worker runs, redact tokens in its uvicorn access log."""
-    logging.getLogger("uvicorn.access").addFilter(RedactInvitationTokens())
+    access_log.install()

@@ -10,8 +10,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from surveys.db import IsolationLevel
 
 DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production"  # noqa: S105 - refused below
 
@@ -31,6 +33,8 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite:///var/accessgap.sqlite3"
+    # PostgreSQL only; unset keeps READ COMMITTED. See docs/database.md, "Isolation and retries".
+    database_isolation: IsolationLevel | None = None
     secret_key: str = DEVELOPMENT_SECRET
     pseudonym_secret: str = DEVELOPMENT_SECRET
     base_url: str = "http://127.0.0.1:8000"
@@ -46,6 +50,16 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "accessgap@localhost"
     smtp_starttls: bool = False
+
+    @field_validator("database_isolation", mode="before")
+    @classmethod
+    def _spell_isolation_as_sql(cls, value: object) -> object:
+        """Accept ``serializable`` or ``repeatable_read`` in the environment, as well as the SQL
+        spelling ``REPEATABLE READ``; an empty variable means unset."""
+        if isinstance(value, str):
+            spelled = " ".join(value.replace("_", " ").replace("-", " ").split()).upper()
+            return spelled or None
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> Self:

@@ -15,6 +15,11 @@ SQLite choices (see ``docs/database.md``):
   writer got in between (the DEFERRED trap); taking the lock first makes writers queue instead.
   Read-only work can ask for a deferred transaction with the execution option
   ``sqlite_deferred=True``.
+
+PostgreSQL runs at the driver's default, READ COMMITTED, unless a deployment asks for REPEATABLE
+READ or SERIALIZABLE (``ACCESSGAP_DATABASE_ISOLATION``). At those levels the server may abort a
+transaction with a serialization failure or a deadlock; :func:`surveys.retry.run_transaction`
+runs it again.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from surveys import sqlite_writers
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -39,6 +46,8 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+IsolationLevel = Literal["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"]
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -108,19 +117,30 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str | URL, *, echo: bool = False, pool_size: int = 5) -> Engine:
+def make_engine(
+    url: str | URL,
+    *,
+    echo: bool = False,
+    pool_size: int = 5,
+    isolation_level: IsolationLevel | None = None,
+) -> Engine:
     """Create an engine for SQLite or PostgreSQL with the platform's settings.
 
-    PostgreSQL URLs written as ``postgresql://`` are routed to psycopg 3.
+    PostgreSQL URLs written as ``postgresql://`` are routed to psycopg 3. ``isolation_level``
+    applies to PostgreSQL only (``None`` keeps the driver's READ COMMITTED): SQLite transactions
+    are serializable whatever is asked, since writers queue behind ``BEGIN IMMEDIATE`` and each
+    reader sees one WAL snapshot.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_file(parsed)
         engine = create_engine(parsed, echo=echo, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
+        sqlite_writers.install(engine, SQLITE_BUSY_TIMEOUT_MS / 1000)
         return engine
     if parsed.get_backend_name() == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+        isolation = {} if isolation_level is None else {"isolation_level": isolation_level}
         return create_engine(
             parsed,
             echo=echo,
@@ -128,6 +148,7 @@ def make_engine(url: str | URL, *, echo: bool = False, pool_size: int = 5) -> En
             max_overflow=pool_size * 2,
             pool_pre_ping=True,
             pool_timeout=10,
+            **isolation,
         )
     raise ValueError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://"

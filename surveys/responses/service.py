@@ -34,6 +34,7 @@ from surveys.questionnaires.definitions.compiled import CompiledForm, compiled_v
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
 from surveys.responses.models import FINAL_STATUSES, Response, ResponseComment, ResponseVersion
+from surveys.retry import RetryableConflict
 
 REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
 
@@ -61,6 +62,19 @@ class AlreadyFinalised(Conflict):
 
 class RequestInProgress(Conflict):
     code = "request_in_progress"
+
+
+class RaceLostInSnapshot(RetryableConflict, RequestInProgress):
+    """A uniqueness race lost to a transaction that committed after this one's snapshot.
+
+    At REPEATABLE READ (and at SERIALIZABLE when PostgreSQL reports the unique violation rather
+    than a serialization failure) the winner stays invisible to every query of this
+    transaction, so it cannot tell a replay from ``already_finalised``. ``run_transaction``
+    runs the work again, and the new snapshot can; where it is not retried, it is the usual
+    409 ``request_in_progress``.
+    """
+
+    sqlstate = "23505"
 
 
 class Withdrawn(Conflict):
@@ -396,7 +410,7 @@ def _after_race(
         raise AlreadyFinalised(
             "This centre has already submitted this questionnaire in this campaign."
         )
-    raise RequestInProgress("This submission is being processed; try again in a moment.")
+    raise RaceLostInSnapshot("This submission is being processed; try again in a moment.")
 
 
 def correct(
