@@ -19,12 +19,14 @@ from api.middleware import (
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
 )
+from api.retry_middleware import TransactionRetryMiddleware, mark_retryable
 from api.settings import Environment, Settings
 from api.v1 import admin as api_v1_admin
 from api.v1 import auth as api_v1_auth
 from api.v1 import router as api_v1_router
 from surveys.db import make_engine, make_session_factory
 from surveys.errors import DomainError
+from surveys.retry import DEFAULT_POLICY, TransactionRetriesExhausted, retryable_sqlstate
 from web import admin_pages, auth_pages, coordinator_pages, map_pages, pages
 from web.errors import render_error_page
 from web.respondent import pages as respondent_pages
@@ -82,6 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     _install_error_handlers(app)
     auth.install(app, settings)
+    app.add_middleware(TransactionRetryMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
     )
@@ -93,9 +96,15 @@ def create_app(settings: Settings) -> FastAPI:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        status = problems.STATUS_BY_KIND[exc.kind]
         if _wants_json(request):
-            return problems.from_domain_error(request, exc)
-        return render_error_page(request, problems.STATUS_BY_KIND[exc.kind], exc.title, exc.detail)
+            response: Response = problems.from_domain_error(request, exc)
+        else:
+            response = render_error_page(request, status, exc.title, exc.detail)
+            if status == 503:
+                response.headers["Retry-After"] = problems.RETRY_AFTER_SECONDS
+        sqlstate = retryable_sqlstate(exc)
+        return response if sqlstate is None else mark_retryable(response, sqlstate)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -118,6 +127,17 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> Response:
+        sqlstate = retryable_sqlstate(exc)
+        if sqlstate is not None:  # a lost race: run the request again, else 503 database_busy
+            busy = TransactionRetriesExhausted(
+                sqlstate=sqlstate, attempts=DEFAULT_POLICY.retries + 1
+            )
+            kept = (
+                None
+                if _wants_json(request)
+                else await kept_answers_page(request, problems.RETRY_AFTER_SECONDS)
+            )
+            return mark_retryable(kept or await domain_error(request, busy), sqlstate)
         return await unexpected_error(request, exc)
 
     @app.exception_handler(Exception)
