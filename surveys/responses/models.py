@@ -25,6 +25,7 @@ from surveys.registry.models import Centre
 RESPONSE_STATUSES = ("draft", "submitted", "approved", "withdrawn")
 FINAL_STATUSES = ("submitted", "approved")
 _FINAL_CLAUSE = "status IN ('submitted', 'approved')"
+_DRAFT_CLAUSE = "status = 'draft'"
 
 
 class Response(Base):
@@ -47,6 +48,15 @@ class Response(Base):
             unique=True,
             sqlite_where=text(_FINAL_CLAUSE),
             postgresql_where=text(_FINAL_CLAUSE),
+        ),
+        Index(
+            "uq_response_one_draft",
+            "campaign_id",
+            "centre_id",
+            "questionnaire_id",
+            unique=True,
+            sqlite_where=text(_DRAFT_CLAUSE),
+            postgresql_where=text(_DRAFT_CLAUSE),
         ),
     )
 

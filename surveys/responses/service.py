@@ -165,17 +165,7 @@ def start_draft(
     """
     if not in_campaign:
         _check_version_in_campaign(session, campaign, version)
-    existing = session.scalar(
-        select(Response)
-        .where(
-            Response.campaign_id == campaign.id,
-            Response.centre_id == centre.id,
-            Response.questionnaire_id == version.questionnaire_id,
-            Response.status != "withdrawn",
-        )
-        .order_by(Response.status.desc(), Response.id.desc())
-        .limit(1)
-    )
+    existing = _current(session, campaign, centre, version)
     if existing is not None:
         return existing
     ensure_open(campaign, now)
@@ -188,9 +178,37 @@ def start_draft(
         status="draft",
         answers={},
     )
-    session.add(draft)
-    session.flush()
+    savepoint = session.begin_nested()
+    try:
+        session.add(draft)
+        session.flush()
+        savepoint.commit()
+    except IntegrityError:
+        # A colleague's first visit created the draft at the same moment (uq_response_one_draft).
+        savepoint.rollback()
+        winner = _current(session, campaign, centre, version)
+        if winner is None:  # committed after this transaction's snapshot: a new one sees it
+            raise RaceLostInSnapshot(
+                "This questionnaire is being opened by a colleague; try again in a moment."
+            ) from None
+        return winner
     return draft
+
+
+def _current(
+    session: Session, campaign: Campaign, centre: Centre, version: QuestionnaireVersion
+) -> Response | None:
+    return session.scalar(
+        select(Response)
+        .where(
+            Response.campaign_id == campaign.id,
+            Response.centre_id == centre.id,
+            Response.questionnaire_id == version.questionnaire_id,
+            Response.status != "withdrawn",
+        )
+        .order_by(Response.status.desc(), Response.id.desc())
+        .limit(1)
+    )
 
 
 def _stale(response: Response, expected: int) -> StaleVersion:
