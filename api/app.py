@@ -37,11 +37,6 @@ from web.templating import STATIC_DIR
 logger = logging.getLogger("accessgap")
 
 
-def _wants_json(request: Request) -> bool:
-    path = request.url.path
-    return path.startswith(("/api/", "/health/")) or path == "/openapi.json"
-
-
 def create_app(settings: Settings) -> FastAPI:
     """Build the app against the database the settings name. The schema must be migrated."""
     engine = make_engine(
@@ -97,7 +92,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         status = problems.STATUS_BY_KIND[exc.kind]
-        if _wants_json(request):
+        if auth.wants_json(request):
             response: Response = problems.from_domain_error(request, exc)
         else:
             response = render_error_page(request, status, exc.title, exc.detail)
@@ -108,7 +103,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        if _wants_json(request):
+        if auth.wants_json(request):
             return problems.from_validation_error(request, exc)
         return render_error_page(
             request, 422, "Invalid request", "The address or the form data is not valid."
@@ -116,7 +111,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if _wants_json(request):
+        if auth.wants_json(request):
             return problems.from_http_exception(request, exc)
         # Our own 429s carry a sentence for people; framework 404/405 details stay hidden.
         detail = str(exc.detail) if exc.status_code == 429 else ""
@@ -134,7 +129,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             )
             kept = (
                 None
-                if _wants_json(request)
+                if auth.wants_json(request)
                 else await kept_answers_page(request, problems.RETRY_AFTER_SECONDS)
             )
             return mark_retryable(kept or await domain_error(request, busy), sqlstate)
@@ -143,7 +138,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, DBAPIError) and problems.is_database_unavailable(exc):
-            if _wants_json(request):
+            if auth.wants_json(request):
                 return problems.from_database_unavailable(request, exc)
             kept = await kept_answers_page(request, problems.RETRY_AFTER_SECONDS)
             if kept is not None:
@@ -157,7 +152,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             response.headers["Retry-After"] = problems.RETRY_AFTER_SECONDS
             return response
         logger.exception("unhandled error (request %s)", getattr(request.state, "request_id", "-"))
-        if _wants_json(request):
+        if auth.wants_json(request):
             return problems.internal_error(request)
         return render_error_page(
             request, 500, "Internal error", "Something went wrong on our side."

@@ -63,8 +63,13 @@ def csrf_cookie_name(settings: Settings) -> str:
 
 
 def wants_json(request: Request) -> bool:
+    """Errors as problem documents: for the API, and for a page's own background requests (the
+    respondent autosave asks for JSON); people get HTML pages."""
     path = request.url.path
-    return path.startswith(("/api/", "/health/")) or path == "/openapi.json"
+    if path.startswith(("/api/", "/health/")) or path == "/openapi.json":
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
 
 
 # --- cookies set by handlers and dependencies ------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from api.cli_export import export_command
 from api.cli_forms import forms_app
 from api.cli_geo import geo_app, maps_app
 from api.settings import Settings
-from surveys import migrate
+from surveys import backup, migrate
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.demo.campaign import demo_invitation, load_demo_campaign
 from surveys.demo.centres import DEMO_CENTRE_COUNT, load_demo_centres
@@ -77,6 +78,76 @@ def db_check() -> None:
     """Fail when the models and the migrations differ."""
     migrate.check(Settings().database_url)
     console.print("Models and migrations agree.")
+
+
+# The name of the variable that holds the passphrase, not the passphrase.
+PASSPHRASE_VARIABLE = "ACCESSGAP_BACKUP_PASSPHRASE"  # noqa: S105
+
+
+def _passphrase(variable: str) -> str:
+    """The backup passphrase, from an environment variable (never an argument: argv is public)."""
+    value = os.environ.get(variable, "")
+    if not value:
+        errors.print(f"[red]Set the passphrase in the environment variable {variable}.[/red]")
+        raise typer.Exit(2)
+    return value
+
+
+PassphraseEnv = Annotated[
+    str,
+    typer.Option(
+        "--passphrase-env",
+        metavar="VAR",
+        help="The environment variable that holds the passphrase.",
+    ),
+]
+
+
+@db_app.command("backup")
+def db_backup(
+    out: Annotated[Path, typer.Option("--out", dir_okay=False, help="The backup file to write.")],
+    passphrase_env: PassphraseEnv = PASSPHRASE_VARIABLE,
+) -> None:
+    """Take an encrypted online backup (a consistent snapshot, while the app keeps writing),
+    with a manifest of every table's row count and SHA-256."""
+    passphrase = _passphrase(passphrase_env)
+    try:
+        manifest = backup.create_backup(Settings().database_url, out, passphrase)
+    except backup.BackupError as exc:
+        errors.print(f"[red]{exc.detail}[/red]", markup=True, highlight=False)
+        raise typer.Exit(1) from exc
+    console.print(
+        f"Backup of {len(manifest.tables)} tables ({manifest.total_rows} rows, revision "
+        f"{manifest.revision}) written to {out} ({out.stat().st_size:,} bytes).",
+        markup=False,
+        highlight=False,
+    )
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    into: Annotated[
+        str, typer.Option("--into", help="The EMPTY database to restore into (a URL).")
+    ],
+    passphrase_env: PassphraseEnv = PASSPHRASE_VARIABLE,
+) -> None:
+    """Restore a backup into an empty database, then prove it holds the snapshot: same row
+    count and SHA-256 in every table. Exit 100 for a wrong passphrase or a damaged file (the
+    target is then untouched), 1 for any other failure."""
+    passphrase = _passphrase(passphrase_env)
+    try:
+        manifest = backup.restore_backup(file, into, passphrase)
+    except backup.BackupError as exc:
+        errors.print(f"[red]{exc.detail}[/red]", markup=True, highlight=False)
+        raise typer.Exit(100 if isinstance(exc, backup.BackupUnreadable) else 1) from exc
+    console.print(
+        f"Restored {len(manifest.tables)} tables ({manifest.total_rows} rows, revision "
+        f"{manifest.revision}, taken {manifest.created_at:%Y-%m-%d %H:%M:%S} UTC); every "
+        "table matches the backup's manifest.",
+        markup=False,
+        highlight=False,
+    )
 
 
 @demo_app.command("load")

@@ -5,21 +5,17 @@ Every check reads the database directly (not through the app), after the load or
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import hashlib
-import json
 import sqlite3
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, MetaData, Table, func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.engine import make_url
 
 from surveys.audit.models import AuditEvent
+from surveys.backup import TableDigest, reflect, table_digests, table_rows
 from surveys.campaigns.models import Campaign
 from surveys.db import make_engine
 from surveys.responses.models import FINAL_STATUSES, Response, ResponseVersion
@@ -33,6 +29,8 @@ class Ledger:
     drafts: set[str] = field(default_factory=set)
     without_version: list[str] = field(default_factory=list)
     without_finalize_audit: list[str] = field(default_factory=list)
+    answers_mismatch: list[str] = field(default_factory=list)  # no answers, or not the version's
+    orphans: list[str] = field(default_factory=list)  # not submitted, yet a version or event
     finalize_events: Counter[str] = field(default_factory=Counter)  # response id -> events
 
     @property
@@ -41,29 +39,40 @@ class Ledger:
 
     @property
     def half_written(self) -> list[str]:
-        return self.without_version + self.without_finalize_audit
+        return (
+            self.without_version
+            + self.without_finalize_audit
+            + self.answers_mismatch
+            + self.orphans
+        )
 
 
 def ledger(url: str, slug: str) -> Ledger:
     """Every response of campaign ``slug``: submitted UUIDs, drafts, and incomplete ones.
 
-    A submitted response is whole when it has its version row (number 1) and a
-    ``response.finalize`` audit event: the three are written in one transaction, so a crash
-    can leave all of them or none, never a part.
+    A submitted response is whole when it has its answers, its version row (number 1) holding
+    the same answers (same hash), and a ``response.finalize`` audit event: they are written in
+    one transaction, so a crash can leave all of them or none, never a part.
     """
     engine = make_engine(url)
     try:
         with engine.connect().execution_options(sqlite_deferred=True) as connection:
             campaign_id = connection.scalar(select(Campaign.id).where(Campaign.slug == slug))
             rows = connection.execute(
-                select(Response.id, Response.submission_uuid, Response.status).where(
-                    Response.campaign_id == campaign_id
-                )
+                select(
+                    Response.id,
+                    Response.submission_uuid,
+                    Response.status,
+                    Response.answers,
+                    Response.answers_hash,
+                ).where(Response.campaign_id == campaign_id)
             ).all()
-            versions = set(
-                connection.scalars(
-                    select(ResponseVersion.response_id).where(ResponseVersion.number == 1)
-                )
+            versions: dict[int, str] = dict(
+                connection.execute(
+                    select(ResponseVersion.response_id, ResponseVersion.answers_hash).where(
+                        ResponseVersion.number == 1
+                    )
+                ).all()
             )
             events = Counter(
                 connection.scalars(
@@ -73,14 +82,18 @@ def ledger(url: str, slug: str) -> Ledger:
     finally:
         engine.dispose()
     result = Ledger(finalize_events=events)
-    for response_id, key, status in rows:
+    for response_id, key, status, answers, answers_hash in rows:
         if status not in FINAL_STATUSES:
             if status == "draft":
                 result.drafts.add(key)
+                if response_id in versions or events[str(response_id)] > 0:
+                    result.orphans.append(key)
             continue
         result.submitted.append(key)
         if response_id not in versions:
             result.without_version.append(key)
+        elif not answers or not answers_hash or versions[response_id] != answers_hash:
+            result.answers_mismatch.append(key)
         if events[str(response_id)] < 1:
             result.without_finalize_audit.append(key)
     return result
@@ -122,75 +135,31 @@ def sqlite_health(path: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
 # --- canonical content: dumps and digests ------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, bytes | memoryview):
-        return bytes(value).hex()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, str) and value[:1] in "{[":
-        try:  # JSON kept as text (SQLite): compare its content, not its spacing
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
-def _rows(connection: Connection, table: Table, columns: list[str] | None) -> list[list[Any]]:
-    chosen = [table.c[name] for name in columns] if columns is not None else list(table.c)
-    order = list(table.primary_key.columns) or chosen
-    return [
-        [_plain(v) for v in row]
-        for row in connection.execute(select(*chosen).order_by(*order)).all()
-    ]
-
-
 def dump(
     connection: Connection, *, only: dict[str, list[str]] | None = None
 ) -> dict[str, list[list[Any]]]:
-    """Every table's rows (by primary key), in canonical form; ``only`` limits tables/columns.
-
-    Tables are read by reflection, so the dump works at any revision.
-    """
-    metadata = MetaData()
-    metadata.reflect(connection)
-    tables = sorted(metadata.tables) if only is None else sorted(only)
+    """Every table's rows (by primary key), in the canonical form the backup manifest hashes;
+    ``only`` limits tables and columns. Tables are read by reflection, so any revision works."""
+    tables = reflect(connection).tables
+    names = sorted(tables) if only is None else sorted(only)
     return {
-        name: _rows(connection, metadata.tables[name], None if only is None else only[name])
-        for name in tables
+        name: list(table_rows(connection, tables[name], None if only is None else only[name]))
+        for name in names
     }
 
 
 def columns_by_table(connection: Connection) -> dict[str, list[str]]:
-    metadata = MetaData()
-    metadata.reflect(connection)
-    return {name: [c.name for c in table.c] for name, table in sorted(metadata.tables.items())}
-
-
-def digests(connection: Connection) -> dict[str, tuple[int, str]]:
-    """Per table: row count and SHA-256 of its canonical rows."""
     return {
-        name: (
-            len(rows),
-            hashlib.sha256(
-                json.dumps(rows, sort_keys=True, default=str, ensure_ascii=False).encode()
-            ).hexdigest(),
-        )
-        for name, rows in dump(connection).items()
+        name: [c.name for c in table.c]
+        for name, table in sorted(reflect(connection).tables.items())
     }
 
 
-def digests_of(url: str) -> dict[str, tuple[int, str]]:
+def digests_of(url: str) -> dict[str, TableDigest]:
+    """Per table: row count and SHA-256 of its canonical rows, as a backup's manifest has them."""
     engine = make_engine(url)
     try:
         with engine.connect().execution_options(sqlite_deferred=True) as connection:
-            return digests(connection)
+            return table_digests(connection)
     finally:
         engine.dispose()

@@ -15,6 +15,9 @@ import contextlib
 import resource
 import socket
 import threading
+from collections.abc import Iterator
+
+from sqlalchemy.engine import make_url
 
 from bench.loadkit.servers import free_port
 
@@ -117,3 +120,39 @@ def limit_file_size(pid: int, limit: int | None) -> None:
     _, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
     soft = resource.RLIM_INFINITY if limit is None else limit
     resource.prlimit(pid, resource.RLIMIT_FSIZE, (soft, hard))
+
+
+@contextlib.contextmanager
+def reachable_through_proxy(url: str) -> Iterator[tuple[str, TcpProxy | None]]:
+    """The URL a server should use so that a test can take its database away, and the relay.
+
+    PostgreSQL: the URL points at a :class:`TcpProxy` in front of the real server. SQLite: the
+    URL itself and no relay (a full disk is the fault there, see :func:`database_down`).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        yield url, None
+        return
+    with TcpProxy(parsed.host or "127.0.0.1", parsed.port or 5432) as proxy:
+        proxied = parsed.set(host="127.0.0.1", port=proxy.port)
+        yield proxied.render_as_string(hide_password=False), proxy
+
+
+@contextlib.contextmanager
+def database_down(pid: int, proxy: TcpProxy | None) -> Iterator[None]:
+    """The database unavailable to server ``pid`` inside the block, back after it.
+
+    With a relay, PostgreSQL goes away (open connections reset, new ones refused); without one,
+    the SQLite server's disk is full (no file of the process may grow).
+    """
+    if proxy is not None:
+        proxy.cut()
+    else:
+        limit_file_size(pid, 0)
+    try:
+        yield
+    finally:
+        if proxy is not None:
+            proxy.restore()
+        else:
+            limit_file_size(pid, None)

@@ -36,7 +36,7 @@ def pid_alive(pid: int) -> bool:
     # A zombie still answers kill(0); it is dead for our purposes.
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
+    except (FileNotFoundError, ProcessLookupError, IndexError):  # gone between the two looks
         return False
     return state != "Z"
 

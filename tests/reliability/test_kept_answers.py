@@ -80,11 +80,20 @@ def test_a_submit_during_an_outage_keeps_every_answer_and_goes_through_after(
         with outage(server, proxy):
             refused = httpx.post(form_url, data=dict(_group(posted)), headers=headers)
             ready = httpx.get(f"{server.base}/health/ready")
+            autosave = httpx.post(
+                form_url,
+                data={**dict(_group(posted)), "action": "save"},
+                headers={**headers, "Accept": "application/json"},
+            )
 
         assert refused.status_code == 503, refused.text[:500]
         assert refused.headers["retry-after"]
         assert refused.headers["content-type"].startswith("text/html")
         assert ready.status_code == 503
+        # The page's background save gets a problem document it can act on, not a page.
+        assert autosave.status_code == 503
+        assert autosave.headers["content-type"].startswith("application/problem+json")
+        assert autosave.headers["retry-after"]
         kept = [(html.unescape(n), html.unescape(v)) for n, v in HIDDEN.findall(refused.text)]
         assert sorted(kept) == sorted(posted)  # every field, every value, nothing more
         assert "<b>& co</b>" not in refused.text
