@@ -248,9 +248,17 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=32)] = 1,
 ) -> None:
-    """Serve the application with uvicorn."""
+    """Serve the application with uvicorn (invitation tokens redacted in the access log)."""
     import uvicorn
 
+    from api.access_log import uvicorn_log_config
+
     uvicorn.run(
-        "api.asgi:app", host=host, port=port, workers=workers, proxy_headers=True, log_level="info"
+        "api.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+        log_config=uvicorn_log_config(),
     )
