@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PACKAGES := api surveys mapping web
 
-.PHONY: install run test lint typecheck layering pytest serve clean bench serve-prod
+.PHONY: install run test lint typecheck layering pytest serve clean bench soak serve-prod
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ pytest: install
 ## Benchmarks side by side (submission, export, map): one table, figures in bench/results/
 bench: install
 	$(BIN)/python bench/run_all.py
+
+## Soak: scenario 24 (5 min) and 27 (30 min at ~5 req/s) per database, then the fault tests at full length (ACCESSGAP_SOAK=1); bench/results/soak.json
+soak: install
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 ## Production server: gunicorn, 2 uvicorn workers, PostgreSQL from ACCESSGAP_DATABASE_URL
 serve-prod: install

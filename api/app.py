@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from api import auth, health, problems
+from api.deps import SessionGate
 from api.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -24,7 +25,7 @@ from api.settings import Environment, Settings
 from api.v1 import admin as api_v1_admin
 from api.v1 import auth as api_v1_auth
 from api.v1 import router as api_v1_router
-from surveys.db import make_engine, make_session_factory
+from surveys.db import make_engine, make_session_factory, pool_capacity
 from surveys.errors import DomainError
 from surveys.retry import DEFAULT_POLICY, TransactionRetriesExhausted, retryable_sqlstate
 from web import admin_pages, auth_pages, coordinator_pages, map_pages, pages
@@ -62,6 +63,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.session_gate = SessionGate(pool_capacity(settings.db_pool_size))
     app.state.invitation_throttle = InvitationThrottle()
 
     app.include_router(health.router)

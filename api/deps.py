@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from api.settings import Settings
 
@@ -18,15 +22,60 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-def _session(request: Request) -> Iterator[Session]:
+class SessionGate:
+    """How many requests may hold a database session at once, in one process.
+
+    Sync dependencies and handlers run in a pool of worker threads (40 by default). Without a
+    gate, a burst can fill every thread with requests waiting for a connection or for SQLite's
+    write lock, while the request that holds them cannot get a thread for its next step (the
+    handler, then the commit): everything stalls until the timeouts answer 503 or 500. The gate
+    is an asyncio semaphore, so requests beyond it wait on the event loop, holding no thread and
+    no connection; its size is the connection pool's capacity, and at most half the threads.
+    """
+
+    def __init__(self, pool_capacity: int) -> None:
+        self.pool_capacity = pool_capacity
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+        self._by_loop = weakref.WeakKeyDictionary()
+
+    def semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        found = self._by_loop.get(loop)
+        if found is None:
+            threads = int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+            found = asyncio.Semaphore(max(1, min(self.pool_capacity, threads // 2)))
+            self._by_loop[loop] = found
+        return found
+
+
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
+
+
+async def _session(request: Request) -> AsyncIterator[Session]:
     """Open one transaction for the request: commit when the handler returns, roll back on error.
 
     The dependency has function scope, so the commit happens before the response is sent: a
-    client never gets a success for a write that was not committed.
+    client never gets a success for a write that was not committed. The commit and the close
+    run in a worker thread (they wait for the disk); the session itself is opened lazily by its
+    first query, inside whichever thread runs it.
     """
     factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session, session.begin():
-        yield session
+    gate: SessionGate = request.app.state.session_gate
+    async with gate.semaphore():
+        session = factory()
+        try:
+            yield session
+        except BaseException:
+            await run_in_threadpool(_finish, session, commit=False)
+            raise
+        await run_in_threadpool(_finish, session, commit=True)
 
 
 DbSession = Annotated[Session, Depends(_session, scope="function")]

@@ -103,18 +103,29 @@ def _configure_sqlite(engine: Engine) -> None:
         # Hand transaction control to SQLAlchemy: pysqlite would otherwise issue its own BEGIN.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # The journal mode is kept in the file: set it once, not on every new connection.
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+
+    writers = sqlite_writers.install(engine, SQLITE_BUSY_TIMEOUT_MS / 1000)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         if connection.get_execution_options().get("sqlite_deferred"):
             connection.exec_driver_sql("BEGIN")
         else:
+            writers.enter(connection.info)
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def pool_capacity(pool_size: int) -> int:
+    """How many connections an engine made with ``pool_size`` hands out at once (the pool and
+    its overflow)."""
+    return pool_size * 3
 
 
 def make_engine(
@@ -134,9 +145,12 @@ def make_engine(
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         _prepare_sqlite_file(parsed)
-        engine = create_engine(parsed, echo=echo, connect_args={"check_same_thread": False})
+        in_memory = parsed.database in (None, "", ":memory:")
+        # Every connection stays open (no overflow): a new one runs the PRAGMAs below, and under
+        # a burst an overflow connection was opened and closed again for nearly every request.
+        pool = {} if in_memory else {"pool_size": pool_capacity(pool_size), "max_overflow": 0}
+        engine = create_engine(parsed, echo=echo, connect_args={"check_same_thread": False}, **pool)
         _configure_sqlite(engine)
-        sqlite_writers.install(engine, SQLITE_BUSY_TIMEOUT_MS / 1000)
         return engine
     if parsed.get_backend_name() == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

@@ -102,7 +102,12 @@ async def autosave(
         return _failure("autosave", started, exc)
     ok = response.status_code == 200
     if ok:
-        invited.expected_version = int(response.json()["version"])
+        try:
+            invited.expected_version = int(response.json()["version"])
+        except (ValueError, KeyError, TypeError) as exc:  # a 200 that is not the save's JSON
+            return Outcome(
+                "autosave", False, 200, started, time.perf_counter() - started, repr(exc)
+            )
     return Outcome(
         "autosave",
         ok,

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from bench.loadkit import clients
+from bench.loadkit.checks import Ledger
 from bench.loadkit.clients import Outcome
 from bench.loadkit.world import Invited, World, form_fields, question_kinds
 
@@ -42,21 +43,30 @@ class BurstResult:
 async def burst(
     base: str, world: World, *, clients_count: int, submissions: int, deadline: float = 300
 ) -> BurstResult:
-    """``clients_count`` browsers share ``submissions`` centres; each centre opens its invitation,
-    loads the form and finalizes it once (a distinct submission UUID per centre)."""
+    """``clients_count`` browsers share ``submissions`` centres; each centre finalizes once (a
+    distinct submission UUID per centre).
+
+    A centre whose session was opened ahead (``build_world(open_sessions=...)``) only posts its
+    finalize, so the burst is of finalizes alone; any other first opens its invitation and loads
+    the form, as a browser does, and those two requests are part of the burst.
+    """
     rng = random.Random(23)  # noqa: S311 - reproducible answers, not a secret
     kinds = question_kinds(world.questions)
     sent: set[str] = set()
 
     def job(entry: Invited) -> Callable[[httpx.AsyncClient], Any]:
         async def run(client: httpx.AsyncClient) -> list[Outcome]:
-            opened = await clients.open_invitation(client, world.form_id, entry)
-            if not opened.ok:
-                return [opened]
+            steps = []
+            if entry.cookie is None:
+                opened = await clients.open_invitation(client, world.form_id, entry)
+                steps.append(opened)
+                if not opened.ok:
+                    return steps
             assert entry.submission_uuid is not None
             sent.add(entry.submission_uuid)
             fields = form_fields(rng, kinds)
-            return [opened, await clients.submit_opened(client, world.form_id, entry, fields)]
+            steps.append(await clients.submit_opened(client, world.form_id, entry, fields))
+            return steps
 
         return run
 
@@ -162,9 +172,22 @@ class MixedResult:
     exports: list[ExportRun]
     submissions: list[Submission]
     seconds: float
+    started: float = 0.0  # perf_counter() when the load began
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
 
     def of(self, kind: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.kind == kind]
+
+
+def _json_body(response: httpx.Response) -> bool:
+    """A non-empty JSON document (a broken body is a failed request, not a crashed client)."""
+    try:
+        return bool(response.json())
+    except ValueError:
+        return False
 
 
 def _main_table(archive: zipfile.ZipFile, form_id: str) -> tuple[list[str], dict[str, Any]]:
@@ -252,7 +275,7 @@ async def mixed_load(
                 t0 = time.perf_counter()
                 try:
                     response = await client.get(url, params={"level": "country"})
-                    ok = response.status_code == 200 and bool(response.json())
+                    ok = response.status_code == 200 and _json_body(response)
                     outcomes.append(
                         Outcome(
                             "dashboard",
@@ -311,7 +334,7 @@ async def mixed_load(
         submitter(),
         researcher(),
     )
-    return MixedResult(outcomes, exports, submissions, time.perf_counter() - started)
+    return MixedResult(outcomes, exports, submissions, time.perf_counter() - started, started)
 
 
 def export_consistency(
@@ -337,7 +360,47 @@ def export_consistency(
         problems.append(f"{len(extra)} responses sent after the export started are in it")
     if leaked := keys & drafts:
         problems.append(f"{len(leaked)} drafts are in the export")
+    if run.manifest.get("complete") is not True:
+        problems.append("the manifest does not say the export is complete")
     rows = {t["name"]: t["rows"] for t in run.manifest.get("tables", [])}
     if rows.get(form_id) != len(run.keys) or run.manifest.get("responses") != len(run.keys):
         problems.append(f"the manifest counts {rows}, the file holds {len(run.keys)} rows")
+    return problems
+
+
+def mixed_load_problems(
+    result: MixedResult, before: Ledger, after: Ledger, form_id: str
+) -> list[str]:
+    """Why a mixed load broke scenario 24's promises (empty when it kept them).
+
+    Failure ratio 0; every acknowledged submission stored once and nothing else added; at least
+    one export, each a consistent snapshot (:func:`export_consistency`). ``before`` and
+    ``after`` are the campaign's :func:`~bench.loadkit.checks.ledger` around the load.
+    """
+    problems = []
+    if failures := result.failures:
+        kinds: dict[str, int] = {}
+        for outcome in failures:
+            key = f"{outcome.kind} {outcome.status}"
+            kinds[key] = kinds.get(key, 0) + 1
+        samples = sorted({f"{o.kind} {o.status} {o.detail[:160]}" for o in failures})[:5]
+        problems.append(f"{len(failures)} of {len(result.outcomes)} failed {kinds}: {samples}")
+    acknowledged = {s.key for s in result.submissions if s.acked_at is not None}
+    if not result.submissions:
+        problems.append("no submission was sent")
+    if after.duplicates:
+        problems.append(f"{len(after.duplicates)} submissions are stored twice")
+    if lost := acknowledged - set(after.submitted):
+        problems.append(f"{len(lost)} acknowledged submissions are not stored")
+    if stray := set(after.submitted) - set(before.submitted) - acknowledged:
+        problems.append(f"{len(stray)} stored submissions were never acknowledged")
+    if after.half_written:
+        problems.append(f"{len(after.half_written)} submissions are half written")
+    if not result.exports:
+        problems.append("no export ran")
+    for run in result.exports:
+        for problem in export_consistency(
+            run, result, set(before.submitted), after.drafts, form_id
+        ):
+            problems.append(f"export at {run.sent_at - result.started:.1f} s: {problem}")
     return problems

@@ -46,17 +46,6 @@ def zygote(tmp_path: Path) -> Iterator[Zygote]:
         yield forks
 
 
-@pytest.fixture(scope="module")
-def module_zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
-    """One fork server for all the tests of a module that each start their own server.
-
-    Importing the app takes seconds on a busy 2-core machine; tests that need a fresh server
-    per database (not many restarts) share this one instead of paying that per test.
-    """
-    with Zygote(tmp_path_factory.mktemp("zygote") / "zygote.log") as forks:
-        yield forks
-
-
 @pytest.fixture(scope="session")
 def _session_zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
     with Zygote(tmp_path_factory.mktemp("zygote") / "zygote.log") as forks:

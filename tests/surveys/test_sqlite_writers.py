@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,29 @@ def test_many_threads_reading_then_writing_lose_no_update(engine: Engine) -> Non
     assert errors == []
     with engine.connect() as connection:
         assert connection.execute(text("SELECT n FROM counter")).scalar() == threads * rounds
+
+
+def test_waiting_writers_get_their_turn_in_order_of_arrival(engine: Engine) -> None:
+    order: list[int] = []
+
+    def write(number: int) -> None:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE counter SET n = n + 1"))
+            order.append(number)
+
+    connections = [engine.connect() for _ in range(7)]  # opened ahead, as in a running server
+    for connection in connections:
+        connection.close()
+    with engine.connect() as first:
+        first.begin()
+        first.execute(text("UPDATE counter SET n = 100"))
+        waiting = []
+        for number in range(6):
+            thread = threading.Thread(target=write, args=(number,))
+            thread.start()
+            waiting.append(thread)
+            time.sleep(0.05)  # each one queued before the next arrives
+        first.commit()
+    for thread in waiting:
+        thread.join(10)
+    assert order == list(range(6))
