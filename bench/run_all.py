@@ -41,6 +41,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "submission.py": ["--clients", "1", "8", "--min-requests", "40"],
     "export_stream.py": ["--responses", "500", "--questions", "150", "--insert", "bulk"],
     "map_render.py": ["--repeat", "1"],
+    "export_under_load.py": ["--responses", "1000", "--seconds", "4"],
 }
 Row = dict[str, Any]
 
@@ -115,6 +116,28 @@ def _export(data: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _export_under_load(data: dict[str, Any]) -> list[Row]:
+    target = data["targets"]
+    return [
+        {
+            "benchmark": "export+load",
+            "case": f"{r['responses']} x 150 CSV during autosaves, {r['database']}",
+            "ours": f"{r['export_seconds']:.1f} s, +{r['rss_growth_mb']} MB, autosave p95 "
+            f"{r['autosave_during_export']['p95_ms']} ms",
+            "baseline": f"autosave p95 {r['autosave_baseline']['p95_ms']} ms, no export",
+            "ratio": round(
+                r["autosave_during_export"]["p95_ms"] / r["autosave_baseline"]["p95_ms"], 2
+            )
+            if r["autosave_during_export"]["p95_ms"] and r["autosave_baseline"]["p95_ms"]
+            else None,
+            "target": f"< {target['export_seconds']:.0f} s, < {target['rss_growth_mb']:.0f} MB, "
+            f"p95 < {target['autosave_p95_ms']:.0f} ms",
+            "met": r["met"],
+        }
+        for r in data["results"]
+    ]
+
+
 def _map(data: dict[str, Any]) -> list[Row]:
     rows = []
     for m in data["results"]:
@@ -138,6 +161,7 @@ def _map(data: dict[str, Any]) -> list[Row]:
 SUMMARISERS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
     "submission": _submission,
     "export_stream": _export,
+    "export_under_load": _export_under_load,
     "map_render": _map,
 }
 
