@@ -80,7 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
     pages.mount_vendor_assets(app)
 
     _install_error_handlers(app)
-    auth.install(app, settings)
+    auth.install(app, settings, render_error_page=render_error_page)
     app.add_middleware(TransactionRetryMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION

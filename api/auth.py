@@ -22,6 +22,7 @@ import datetime as dt
 import hmac
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -333,12 +334,27 @@ def rules_of(dependant: Any) -> list[AccessRule]:
     return found
 
 
-def _permission_alias(permission: Permission | None) -> Any:
-    return Annotated[Actor, Depends(Require(permission))]
+# --- one alias per permission: a route declares what it needs by its parameter's type ---------
 
-
-SignedIn = _permission_alias(None)
+SignedIn = Annotated[Actor, Depends(Require(None))]
 PublicActor = Annotated[Actor, Depends(Public())]
+AccountHolder = Annotated[Actor, Depends(Require(Permission.ACCOUNT))]
+RegistryReader = Annotated[Actor, Depends(Require(Permission.REGISTRY_READ))]
+RegistryWriter = Annotated[Actor, Depends(Require(Permission.REGISTRY_WRITE))]
+ContactsReader = Annotated[Actor, Depends(Require(Permission.CONTACTS_READ))]
+QuestionnaireReader = Annotated[Actor, Depends(Require(Permission.QUESTIONNAIRES_READ))]
+QuestionnaireManager = Annotated[Actor, Depends(Require(Permission.QUESTIONNAIRES_MANAGE))]
+CampaignManager = Annotated[Actor, Depends(Require(Permission.CAMPAIGNS_MANAGE))]
+ResponseReader = Annotated[Actor, Depends(Require(Permission.RESPONSES_READ))]
+ResponseEditor = Annotated[Actor, Depends(Require(Permission.RESPONSES_EDIT))]
+MapReader = Annotated[Actor, Depends(Require(Permission.MAPS_READ))]
+Exporter = Annotated[Actor, Depends(Require(Permission.EXPORT_PSEUDONYMISED))]
+IdentifiedExporter = Annotated[Actor, Depends(Require(Permission.EXPORT_IDENTIFIED))]
+TokenOwner = Annotated[Actor, Depends(Require(Permission.TOKENS_OWN))]
+TokenManager = Annotated[Actor, Depends(Require(Permission.TOKENS_MANAGE))]
+UserManager = Annotated[Actor, Depends(Require(Permission.USERS_MANAGE))]
+AuditReader = Annotated[Actor, Depends(Require(Permission.AUDIT_READ))]
+PrivacyOfficer = Annotated[Actor, Depends(Require(Permission.PRIVACY_MANAGE))]
 
 
 # --- signing in and out ---------------------------------------------------------------------
@@ -415,9 +431,15 @@ def safe_next(target: str | None, default: str = "/") -> str:
 # --- wiring into the app ---------------------------------------------------------------------
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Register the 401/CSRF handlers and the cookie middleware (called by the app factory)."""
-    from web.errors import render_error_page
+ErrorPage = Callable[[Request, int, str, str], Response]
+
+
+def install(app: FastAPI, settings: Settings, *, render_error_page: ErrorPage) -> None:
+    """Register the 401/CSRF handlers and the cookie middleware (called by the app factory).
+
+    People get ``render_error_page`` (the pages' HTML error page, passed in by the factory so
+    that this module needs no page code); API clients get problem details.
+    """
 
     @app.exception_handler(NotAuthenticated)
     async def not_authenticated(request: Request, exc: NotAuthenticated) -> Response:

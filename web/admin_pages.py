@@ -13,24 +13,25 @@ import uuid
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.auth import Require
+from api.auth import AuditReader, PrivacyOfficer, RegistryWriter, TokenManager, UserManager
 from api.deps import AppSettings, DbSession
 from surveys import privacy
 from surveys.accounts import service as accounts
 from surveys.accounts import tokens
 from surveys.accounts.errors import UserNotFound
 from surveys.accounts.models import User
-from surveys.accounts.schemas import DOMAINS, UserCreate, UserRoleChange
+from surveys.accounts.schemas import UserCreate, UserRoleChange
 from surveys.audit import service as audit
 from surveys.db import utcnow
+from surveys.domains import DOMAIN_NAMES, DOMAINS
 from surveys.errors import DomainError
-from surveys.policy import TOKEN_SCOPES, Actor, Permission, Role
+from surveys.policy import TOKEN_SCOPES, Actor, Role
 from surveys.registry.transfer import import_centres
-from web.auth_pages import (
+from web.forms import (
     FormErrors,
     FormText,
     ObjectId,
@@ -45,15 +46,10 @@ from web.auth_pages import (
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
-AuditReader = Annotated[Actor, Depends(Require(Permission.AUDIT_READ))]
-UserManager = Annotated[Actor, Depends(Require(Permission.USERS_MANAGE))]
-TokenManager = Annotated[Actor, Depends(Require(Permission.TOKENS_MANAGE))]
-RegistryWriter = Annotated[Actor, Depends(Require(Permission.REGISTRY_WRITE))]
-PrivacyOfficer = Annotated[Actor, Depends(Require(Permission.PRIVACY_MANAGE))]
 FormList = Annotated[list[str] | None, Form()]
 
 ROLES = [r.value for r in Role]
-DOMAIN_CHOICES = [(code, code.replace("_", " ").capitalize()) for code in DOMAINS]
+DOMAIN_CHOICES = list(DOMAIN_NAMES.items())
 UPLOAD_SUFFIXES = frozenset({".csv", ".xlsx"})
 AUDIT_PER_PAGE = 50
 

@@ -9,81 +9,52 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.auth import PublicActor, Require, SignedIn, begin_session, end_request_session, safe_next
+from api.auth import (
+    AccountHolder,
+    PublicActor,
+    SignedIn,
+    TokenOwner,
+    begin_session,
+    end_request_session,
+    safe_next,
+)
 from api.deps import AppSettings, DbSession
 from surveys.accounts import service as accounts
 from surveys.accounts import tokens, totp
 from surveys.accounts.models import StaffSession, User
 from surveys.accounts.passwords import verify_password
-from surveys.accounts.schemas import TokenCreate
 from surveys.accounts.service import LoginOutcome
 from surveys.audit import service as audit
 from surveys.db import utcnow
 from surveys.errors import DomainError
 from surveys.policy import TOKEN_SCOPES, TOTP_REQUIRED_ROLES, Actor, Permission, Role, staff_actor
-from web.templating import templates
+from web.forms import (
+    FormErrors,
+    FormText,
+    ObjectId,
+    clean_text,
+    domain_errors,
+    parse_token_form,
+    render,
+    request_id,
+    token_form_data,
+    validation_errors,
+)
 
 router = APIRouter(include_in_schema=False)
 
 INVALID_LOGIN = "Invalid e-mail or password."
 LOCKED_LOGIN = "Too many failed attempts: wait 15 minutes before you try again."
-FormErrors = dict[str, list[str]]
-FormText = Annotated[str, Form()]
-AccountHolder = Annotated[Actor, Depends(Require(Permission.ACCOUNT))]
-OwnTokens = Annotated[Actor, Depends(Require(Permission.TOKENS_OWN))]
-ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-# --- helpers shared with the admin pages -----------------------------------------------------
-
-
-def validation_errors(exc: ValidationError) -> FormErrors:
-    """Pydantic errors as messages per form field (``_`` for errors of the whole form)."""
-    errors: FormErrors = {}
-    for error in exc.errors():
-        loc = error.get("loc") or ("_",)
-        message = str(error.get("msg", "")).removeprefix("Value error, ")
-        errors.setdefault(str(loc[0]), []).append(message)
-    return errors
-
-
-def domain_errors(exc: DomainError) -> FormErrors:
-    """A domain error as messages per form field."""
-    errors: FormErrors = {}
-    for error in exc.errors:
-        errors.setdefault(str(error.loc[0]) if error.loc else "_", []).append(error.msg)
-    return errors or {"_": [exc.detail]}
-
-
-def render(
-    request: Request, template: str, context: dict[str, Any], *, status: int = 200
-) -> HTMLResponse:
-    response = templates.TemplateResponse(request, template, context, status_code=status)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def request_id(request: Request) -> str | None:
-    value: str | None = getattr(request.state, "request_id", None)
-    return value
 
 
 def user_actor(user: User) -> Actor:
     return staff_actor(
         user_id=user.id, role=user.role, domains=user.domains, countries=user.countries
     )
-
-
-def clean_text(value: str, limit: int) -> str:
-    """Form text cut to a sane length, NUL characters removed (they are never meaningful here)."""
-    return value.replace("\x00", "")[:limit]
-
-
-# --- sign in --------------------------------------------------------------------------------
 
 
 def _login_page(
@@ -383,22 +354,11 @@ def change_password(
     return _account_page(request, session, actor, message="Your password was changed.")
 
 
-def token_form_data(name: str, scopes: list[str] | None, days: str) -> dict[str, Any]:
-    return {"name": clean_text(name, 200), "scopes": scopes or [], "days": clean_text(days, 10)}
-
-
-def parse_token_form(form: dict[str, Any]) -> TokenCreate:
-    days = form["days"].strip() or "30"
-    return TokenCreate.model_validate(
-        {"name": form["name"], "scopes": form["scopes"], "days": days}
-    )
-
-
 @router.post("/account/tokens", response_class=HTMLResponse)
 def issue_own_token(
     request: Request,
     session: DbSession,
-    actor: OwnTokens,
+    actor: TokenOwner,
     name: FormText = "",
     scopes: Annotated[list[str] | None, Form()] = None,
     days: FormText = "30",
@@ -438,7 +398,7 @@ def issue_own_token(
 
 @router.post("/account/tokens/{token_id}/revoke")
 def revoke_own_token(
-    request: Request, session: DbSession, actor: OwnTokens, token_id: ObjectId
+    request: Request, session: DbSession, actor: TokenOwner, token_id: ObjectId
 ) -> RedirectResponse:
     """Revoke one of your tokens (another user's token is "not found")."""
     token = tokens.revoke_token(session, actor, token_id)

@@ -13,12 +13,12 @@ import datetime as dt
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from api.auth import Require
+from api.auth import CampaignManager, ResponseEditor, ResponseReader
 from api.deps import AppSettings, DbSession
 from api.v1.campaigns import links_csv_response, smtp_config
 from surveys.audit import service as audit
@@ -27,6 +27,7 @@ from surveys.campaigns import service as campaigns
 from surveys.campaigns.models import Campaign
 from surveys.campaigns.schemas import CampaignCreate, CompletionRead, InvitationRead
 from surveys.db import utcnow
+from surveys.domains import QUESTIONNAIRE_DOMAINS, domain_name
 from surveys.errors import DomainError
 from surveys.policy import Actor, Permission
 from surveys.questionnaires import service as questionnaires
@@ -36,7 +37,7 @@ from surveys.responses import queries
 from surveys.responses import service as responses
 from surveys.responses.models import Response as ResponseRow
 from surveys.responses.schemas import ReviewUpdate
-from web.auth_pages import (
+from web.forms import (
     FormErrors,
     FormText,
     clean_text,
@@ -45,20 +46,16 @@ from web.auth_pages import (
     request_id,
     validation_errors,
 )
-from web.respondent.form_data import answers_from_form
-from web.respondent.form_view import FormView
-from web.templating import templates
+from web.forms.answers import answers_from_form
+from web.forms.questionnaire import FormView
 
 router = APIRouter(prefix="/coordinator", include_in_schema=False)
 
-Reader = Annotated[Actor, Depends(Require(Permission.RESPONSES_READ))]
-Manager = Annotated[Actor, Depends(Require(Permission.CAMPAIGNS_MANAGE))]
-Editor = Annotated[Actor, Depends(Require(Permission.RESPONSES_EDIT))]
 FilterText = Annotated[str, Query(max_length=100)]
 PER_PAGE = 50
 REVIEW_STATES = responses.REVIEW_STATES
 DOMAIN_LABELS: dict[str, str] = {
-    **dict(templates.env.globals["domains"]),  # type: ignore[call-overload]
+    **{code: domain_name(code) for code in QUESTIONNAIRE_DOMAINS},
     queries.NO_DOMAIN: "No domain",
 }
 # Fields of the correction form that are not answers (so a question can never collide with them).
@@ -106,7 +103,7 @@ def _day(
 
 
 @router.get("", response_class=HTMLResponse)
-def campaign_list(request: Request, session: DbSession, actor: Reader) -> HTMLResponse:
+def campaign_list(request: Request, session: DbSession, actor: ResponseReader) -> HTMLResponse:
     """Every campaign with its status and dates."""
     now = utcnow()
     return render(
@@ -177,7 +174,7 @@ def _new_campaign_page(
 
 
 @router.get("/campaigns/new", response_class=HTMLResponse)
-def new_campaign(request: Request, session: DbSession, actor: Manager) -> HTMLResponse:
+def new_campaign(request: Request, session: DbSession, actor: CampaignManager) -> HTMLResponse:
     """The form to set up a campaign."""
     return _new_campaign_page(request, session)
 
@@ -198,7 +195,7 @@ def _campaign_form(data: FormData) -> dict[str, Any]:
 
 
 @router.post("/campaigns", response_class=HTMLResponse)
-async def create_campaign(request: Request, session: DbSession, actor: Manager) -> Response:
+async def create_campaign(request: Request, session: DbSession, actor: CampaignManager) -> Response:
     """Create the campaign in draft; it opens when the coordinator opens it."""
     form = _campaign_form(await request.form())
     errors: FormErrors = {}
@@ -310,7 +307,9 @@ def _campaign_page(
 
 
 @router.get("/campaigns/{slug}", response_class=HTMLResponse)
-def campaign_detail(request: Request, session: DbSession, actor: Reader, slug: str) -> HTMLResponse:
+def campaign_detail(
+    request: Request, session: DbSession, actor: ResponseReader, slug: str
+) -> HTMLResponse:
     """A campaign: what it sends, to how many centres, and completion by country and domain."""
     return _campaign_page(request, session, actor, campaigns.get_campaign(session, slug))
 
@@ -331,20 +330,28 @@ def _state_change(
 
 
 @router.post("/campaigns/{slug}/open", response_class=HTMLResponse)
-def open_campaign(request: Request, session: DbSession, actor: Manager, slug: str) -> Response:
+def open_campaign(
+    request: Request, session: DbSession, actor: CampaignManager, slug: str
+) -> Response:
     """Open a draft campaign for answers."""
     return _state_change(request, session, actor, slug, "open")
 
 
 @router.post("/campaigns/{slug}/close", response_class=HTMLResponse)
-def close_campaign(request: Request, session: DbSession, actor: Manager, slug: str) -> Response:
+def close_campaign(
+    request: Request, session: DbSession, actor: CampaignManager, slug: str
+) -> Response:
     """Close a campaign: drafts are kept, nothing more can be saved or submitted."""
     return _state_change(request, session, actor, slug, "close")
 
 
 @router.post("/campaigns/{slug}/reopen", response_class=HTMLResponse)
 def reopen_campaign(
-    request: Request, session: DbSession, actor: Manager, slug: str, closes_on: FormText = ""
+    request: Request,
+    session: DbSession,
+    actor: CampaignManager,
+    slug: str,
+    closes_on: FormText = "",
 ) -> Response:
     """Reopen a closed campaign, with a new deadline when the old one has passed."""
     campaign = campaigns.get_campaign(session, slug)
@@ -409,7 +416,7 @@ def _invitations_page(
 
 @router.get("/campaigns/{slug}/invitations", response_class=HTMLResponse)
 def invitations(
-    request: Request, session: DbSession, settings: AppSettings, actor: Manager, slug: str
+    request: Request, session: DbSession, settings: AppSettings, actor: CampaignManager, slug: str
 ) -> HTMLResponse:
     """Invitation links of a campaign: issue, revoke, re-issue, remind."""
     return _invitations_page(request, session, settings, campaigns.get_campaign(session, slug))
@@ -430,7 +437,7 @@ def issue_invitations(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    actor: Manager,
+    actor: CampaignManager,
     slug: str,
     expires_on: FormText = "",
     send: FormText = "",
@@ -484,7 +491,7 @@ def send_reminders(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    actor: Manager,
+    actor: CampaignManager,
     slug: str,
     expires_on: FormText = "",
     send: FormText = "",
@@ -542,7 +549,7 @@ def send_reminders(
 
 @router.post("/campaigns/{slug}/invitations/{invitation_id}/revoke")
 def revoke_invitation(
-    request: Request, session: DbSession, actor: Manager, slug: str, invitation_id: int
+    request: Request, session: DbSession, actor: CampaignManager, slug: str, invitation_id: int
 ) -> RedirectResponse:
     """Stop a link working at once."""
     campaign = campaigns.get_campaign(session, slug)
@@ -566,7 +573,7 @@ def reissue_invitation(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    actor: Manager,
+    actor: CampaignManager,
     slug: str,
     invitation_id: int,
 ) -> HTMLResponse:
@@ -608,7 +615,7 @@ def reissue_invitation(
 def response_list(
     request: Request,
     session: DbSession,
-    actor: Reader,
+    actor: ResponseReader,
     campaign: FilterText = "",
     review_state: FilterText = "",
     status: FilterText = "",
@@ -699,7 +706,7 @@ def _response_page(
 
 @router.get("/responses/{response_id}", response_class=HTMLResponse)
 def response_detail(
-    request: Request, session: DbSession, actor: Reader, response_id: int
+    request: Request, session: DbSession, actor: ResponseReader, response_id: int
 ) -> HTMLResponse:
     """One response: answers with labels in the reader's language, review, history."""
     return _response_page(request, session, actor, response_id)
@@ -714,7 +721,7 @@ def _expected(text: str) -> int:
 def review_response(
     request: Request,
     session: DbSession,
-    actor: Editor,
+    actor: ResponseEditor,
     response_id: int,
     state: FormText = "",
     comment: FormText = "",
@@ -809,7 +816,7 @@ def _row_action(form: CompiledForm, answers: dict[str, Any], action: str) -> boo
 
 @router.post("/responses/{response_id}/correct", response_class=HTMLResponse)
 async def correct_response(
-    request: Request, session: DbSession, actor: Editor, response_id: int
+    request: Request, session: DbSession, actor: ResponseEditor, response_id: int
 ) -> Response:
     """Correct the answers (field by field, or as JSON) with a reason: a new version."""
     found = queries.visible_response(session, actor, response_id)
@@ -923,7 +930,7 @@ async def correct_response(
 def withdraw_response(
     request: Request,
     session: DbSession,
-    actor: Editor,
+    actor: ResponseEditor,
     response_id: int,
     withdraw_reason: FormText = "",
     expected_version: FormText = "",
@@ -981,7 +988,7 @@ def withdraw_response(
 def version_diff(
     request: Request,
     session: DbSession,
-    actor: Reader,
+    actor: ResponseReader,
     response_id: int,
     from_version: Annotated[int, Query(alias="from")] = 1,
     to_version: Annotated[int, Query(alias="to")] = 2,

@@ -11,37 +11,27 @@ import io
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
-from api.auth import Require
+from api.auth import MapReader
 from api.deps import AppSettings, DbSession
 from mapping import service
 from mapping.indicators import IndicatorSpec
 from mapping.render.interactive import choropleth_map
 from mapping.render.static import static_map
 from surveys.campaigns.service import get_campaign, list_campaigns
-from surveys.policy import Actor, Permission, Role
+from surveys.domains import QUESTIONNAIRE_DOMAINS, domain_name
+from surveys.policy import Actor, Role
 from surveys.tabular import write_csv
 from web.templating import templates
 
 router = APIRouter(include_in_schema=False)
-MapReader = Annotated[Actor, Depends(Require(Permission.MAPS_READ))]
 LevelParam = Annotated[Literal["country", "nuts2"], Query()]
 SchemeParam = Annotated[Literal["quantiles", "natural_breaks", "equal_interval"], Query()]
 ClassesParam = Annotated[int, Query(ge=2, le=7)]
 FIGURE_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
-DOMAIN_NAMES = {
-    "profile": "Centre profile",
-    "nuclear_medicine": "Nuclear medicine",
-    "radiomics": "Radiomics",
-    "radiotherapy": "Innovative radiotherapy",
-    "surgery": "Innovative surgery",
-    "ablation": "Physical methods of ablation",
-    "cell_therapy": "Cell therapies",
-    "ex_vivo": "Ex-vivo testing of agents",
-}
 
 
 def domains_of(actor: Actor) -> set[str] | None:
@@ -71,7 +61,7 @@ def maps_index(
             "campaigns": campaigns,
             "campaign": chosen,
             "by_domain": by_domain,
-            "domain_names": DOMAIN_NAMES,
+            "domain_names": {code: domain_name(code) for code in QUESTIONNAIRE_DOMAINS},
         },
     )
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from starlette.staticfiles import StaticFiles
 
-from api.auth import PublicActor, Require
+from api.auth import PublicActor, RegistryReader
 from api.deps import DbSession
-from surveys.policy import Actor, Permission
 from surveys.registry import service
 from surveys.registry.countries import list_countries
 from surveys.registry.models import CENTRE_TYPES
@@ -22,7 +21,6 @@ from web.templating import templates
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 50
-RegistryReader = Annotated[Actor, Depends(Require(Permission.REGISTRY_READ))]
 
 
 def mount_vendor_assets(app: FastAPI) -> None:

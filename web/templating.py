@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
+from surveys.domains import DOMAIN_NAMES
 from web import i18n
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -22,12 +23,4 @@ templates.env.filters["format_date"] = i18n.format_date
 templates.env.filters["format_datetime"] = i18n.format_datetime
 templates.context_processors.append(i18n.template_context)
 i18n.load_catalogues()
-templates.env.globals["domains"] = (
-    ("nuclear_medicine", "Nuclear medicine"),
-    ("radiomics", "Radiomics"),
-    ("radiotherapy", "Innovative radiotherapy"),
-    ("surgery", "Innovative surgery"),
-    ("ablation", "Physical methods of ablation"),
-    ("cell_therapy", "Cell therapies"),
-    ("ex_vivo", "Ex-vivo testing of agents"),
-)
+templates.env.globals["domains"] = tuple(DOMAIN_NAMES.items())

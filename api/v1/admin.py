@@ -5,18 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from api.auth import Require
+from api.auth import AuditReader
 from api.deps import DbSession
 from api.problems import PROBLEM_RESPONSES
 from surveys.audit import service as audit
 from surveys.audit.schemas import AuditEventPage, AuditEventRead
-from surveys.policy import Actor, Permission
 
 router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
 
-AuditReader = Annotated[Actor, Depends(Require(Permission.AUDIT_READ))]
 Short = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 
-from api.auth import Require
+from api.auth import CampaignManager, ResponseReader
 from api.deps import AppSettings, DbSession
 from api.problems import PROBLEM_RESPONSES
 from api.settings import Settings
@@ -31,13 +31,11 @@ from surveys.campaigns.schemas import (
     IssueResult,
 )
 from surveys.db import utcnow
-from surveys.policy import Actor, Permission
+from surveys.policy import Actor
 from surveys.responses import queries
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"], responses=PROBLEM_RESPONSES)
 
-CampaignReader = Annotated[Actor, Depends(Require(Permission.RESPONSES_READ))]
-CampaignManager = Annotated[Actor, Depends(Require(Permission.CAMPAIGNS_MANAGE))]
 Output = Annotated[Literal["json", "csv"], Query(alias="format")]
 IssueOptions = Annotated[InvitationIssue | None, Body()]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -124,7 +122,7 @@ def _record(
 
 
 @router.get("")
-def list_campaigns(session: DbSession, actor: CampaignReader) -> list[CampaignRead]:
+def list_campaigns(session: DbSession, actor: ResponseReader) -> list[CampaignRead]:
     """Every campaign, newest first."""
     now = utcnow()
     return [CampaignRead.of(c, now) for c in campaigns.list_campaigns(session)]
@@ -168,7 +166,7 @@ def create_campaign(
 
 
 @router.get("/{slug}")
-def read_campaign(session: DbSession, actor: CampaignReader, slug: str) -> CampaignDetail:
+def read_campaign(session: DbSession, actor: ResponseReader, slug: str) -> CampaignDetail:
     """One campaign with its questionnaires and the number of centres asked."""
     return _detail(session, campaigns.get_campaign(session, slug))
 
@@ -219,7 +217,7 @@ def reopen_campaign(
 
 
 @router.get("/{slug}/completion")
-def completion(session: DbSession, actor: CampaignReader, slug: str) -> CompletionRead:
+def completion(session: DbSession, actor: ResponseReader, slug: str) -> CompletionRead:
     """Centres invited, started and submitted, by country and by domain (drafts only count
     as started). A domain lead sees the figures of their domains."""
     campaign = campaigns.get_campaign(session, slug)

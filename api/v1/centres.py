@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.auth import Public, Require
+from api.auth import Public, RegistryReader, RegistryWriter
 from api.deps import DbSession
 from api.problems import PROBLEM_RESPONSES
 from surveys.audit import service as audit
-from surveys.policy import Actor, Permission
+from surveys.policy import Actor
 from surveys.registry import service
 from surveys.registry.countries import list_countries
 from surveys.registry.schemas import (
@@ -23,9 +23,6 @@ from surveys.registry.schemas import (
 )
 
 router = APIRouter(tags=["registry"], responses=PROBLEM_RESPONSES)
-
-RegistryReader = Annotated[Actor, Depends(Require(Permission.REGISTRY_READ))]
-RegistryWriter = Annotated[Actor, Depends(Require(Permission.REGISTRY_WRITE))]
 
 
 @router.get("/countries")

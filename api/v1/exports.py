@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.auth import Require
+from api.auth import CampaignManager, Exporter, IdentifiedExporter
 from api.deps import AppSettings, DbSession
 from api.problems import PROBLEM_RESPONSES
 from surveys.audit import service as audit
@@ -32,14 +32,11 @@ from surveys.exports.schemas import (
     ReleaseCreate,
     ReleaseRead,
 )
-from surveys.policy import Actor, Permission
+from surveys.policy import Actor
 
 logger = logging.getLogger("accessgap.exports")
 router = APIRouter(tags=["exports"], responses=PROBLEM_RESPONSES)
 
-Exporter = Annotated[Actor, Depends(Require(Permission.EXPORT_PSEUDONYMISED))]
-IdentifiedExporter = Annotated[Actor, Depends(Require(Permission.EXPORT_IDENTIFIED))]
-ReleaseMaker = Annotated[Actor, Depends(Require(Permission.CAMPAIGNS_MANAGE))]
 Values = Annotated[
     Literal["codes", "labels"], Query(description="Write choice codes, or labels in `language`.")
 ]
@@ -192,7 +189,7 @@ def create_release(
     request: Request,
     session: DbSession,
     settings: AppSettings,
-    actor: ReleaseMaker,
+    actor: CampaignManager,
     data: ReleaseCreate,
     response: Response,
 ) -> ReleaseRead:

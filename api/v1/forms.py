@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
-from api.auth import Require
+from api.auth import QuestionnaireManager, QuestionnaireReader
 from api.deps import DbSession
 from api.problems import PROBLEM_RESPONSES
 from surveys.audit.service import record
-from surveys.policy import Actor, Permission
 from surveys.questionnaires import service
 from surveys.questionnaires.definitions.tables import FormTables
 from surveys.questionnaires.definitions.xlsform import write_xlsx, write_yaml
@@ -26,8 +25,6 @@ from surveys.questionnaires.schemas import (
 router = APIRouter(prefix="/forms", tags=["questionnaires"], responses=PROBLEM_RESPONSES)
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-Reader = Annotated[Actor, Depends(Require(Permission.QUESTIONNAIRES_READ))]
-Manager = Annotated[Actor, Depends(Require(Permission.QUESTIONNAIRES_MANAGE))]
 FormFile = Annotated[UploadFile, File(description="An XLSForm (.xlsx), .yaml or .md form")]
 
 
@@ -36,20 +33,24 @@ async def _tables(upload: UploadFile) -> FormTables:
 
 
 @router.get("")
-def list_forms(session: DbSession, _: Reader) -> list[QuestionnaireRead]:
+def list_forms(session: DbSession, _: QuestionnaireReader) -> list[QuestionnaireRead]:
     """Every questionnaire with its latest and published versions."""
     return [QuestionnaireRead.of(s) for s in service.list_questionnaires(session)]
 
 
 @router.post("/validate")
-async def validate_form(file: FormFile, _: Manager) -> ValidationReport:
+async def validate_form(file: FormFile, _: QuestionnaireManager) -> ValidationReport:
     """Check a form without storing it: coded errors and warnings with sheet, row and column."""
     return ValidationReport.of(validate(await _tables(file)))
 
 
 @router.post("", status_code=201)
 async def import_form(
-    request: Request, session: DbSession, file: FormFile, response: Response, actor: Manager
+    request: Request,
+    session: DbSession,
+    file: FormFile,
+    response: Response,
+    actor: QuestionnaireManager,
 ) -> VersionRead:
     """Store a form as a draft version (the identical content already stored answers 200)."""
     outcome = service.import_definition(session, await _tables(file))
@@ -71,13 +72,15 @@ async def import_form(
 
 
 @router.get("/{form_id}/versions")
-def list_versions(session: DbSession, form_id: str, _: Reader) -> list[VersionRead]:
+def list_versions(session: DbSession, form_id: str, _: QuestionnaireReader) -> list[VersionRead]:
     """The versions of a questionnaire, oldest first."""
     return [VersionRead.of(v, form_id) for v in service.list_versions(session, form_id)]
 
 
 @router.get("/{form_id}/versions/{version}")
-def read_version(session: DbSession, form_id: str, version: str, _: Reader) -> VersionDefinition:
+def read_version(
+    session: DbSession, form_id: str, version: str, _: QuestionnaireReader
+) -> VersionDefinition:
     """One version with its canonical definition."""
     found = service.get_version(session, form_id, version)
     return VersionDefinition(
@@ -87,7 +90,7 @@ def read_version(session: DbSession, form_id: str, version: str, _: Reader) -> V
 
 @router.post("/{form_id}/versions/{version}/publish")
 def publish(
-    request: Request, session: DbSession, form_id: str, version: str, actor: Manager
+    request: Request, session: DbSession, form_id: str, version: str, actor: QuestionnaireManager
 ) -> VersionRead:
     """Freeze a version for collection; refused while a language is incomplete."""
     published = service.publish_version(session, form_id, version)
@@ -110,7 +113,7 @@ def publish(
 )
 def export(
     session: DbSession,
-    _: Reader,
+    _: QuestionnaireReader,
     form_id: str,
     version: str,
     format: Annotated[Literal["xlsx", "yaml"], Query()] = "xlsx",
@@ -127,7 +130,7 @@ def export(
 @router.get("/{form_id}/diff")
 def diff(
     session: DbSession,
-    _: Reader,
+    _: QuestionnaireReader,
     form_id: str,
     before: Annotated[str, Query(alias="from", max_length=50)],
     after: Annotated[str, Query(alias="to", max_length=50)],

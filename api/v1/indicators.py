@@ -8,23 +8,22 @@ from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.auth import Require
+from api.auth import MapReader
 from api.deps import AppSettings, DbSession
 from api.problems import PROBLEM_RESPONSES
 from mapping import service
 from mapping.indicators import IndicatorSpec
 from mapping.layers import web_layer, with_geometry
 from surveys.campaigns.service import get_campaign
-from surveys.policy import Actor, Permission, Role
+from surveys.policy import Actor, Role
 from surveys.schemas import Schema
 
 router = APIRouter(
     prefix="/campaigns/{slug}/indicators", tags=["analysis"], responses=PROBLEM_RESPONSES
 )
-MapReader = Annotated[Actor, Depends(Require(Permission.MAPS_READ))]
 LevelParam = Annotated[Literal["country", "nuts2"], Query()]
 GEOJSON_PROPERTIES = (
     "area_code",

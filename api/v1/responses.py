@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from api.auth import Require
+from api.auth import ResponseEditor, ResponseReader
 from api.deps import DbSession
 from api.problems import PROBLEM_RESPONSES
 from surveys.audit import service as audit
-from surveys.policy import Actor, Permission
 from surveys.responses import queries
 from surveys.responses import service as responses
 from surveys.responses.queries import ResponseFilter
@@ -35,8 +34,6 @@ from surveys.responses.schemas import (
 
 router = APIRouter(prefix="/responses", tags=["responses"], responses=PROBLEM_RESPONSES)
 
-ResponseReader = Annotated[Actor, Depends(Require(Permission.RESPONSES_READ))]
-ResponseEditor = Annotated[Actor, Depends(Require(Permission.RESPONSES_EDIT))]
 ShortText = Annotated[str | None, Query(max_length=100)]
 
 

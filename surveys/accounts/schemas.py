@@ -7,19 +7,10 @@ from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
+from surveys.domains import DOMAINS
 from surveys.policy import TOKEN_SCOPES, Permission, Role
 from surveys.schemas import Schema
 
-# The seven domains a domain lead can be scoped to (the codes the questionnaires use).
-DOMAINS = (
-    "nuclear_medicine",
-    "radiomics",
-    "radiotherapy",
-    "surgery",
-    "ablation",
-    "cell_therapy",
-    "ex_vivo",
-)
 MAX_TOKEN_DAYS = 90
 
 

@@ -36,9 +36,9 @@ from surveys.registry.models import Centre
 from surveys.responses import service as responses
 from surveys.responses.models import Response as ResponseRow
 from web import i18n
+from web.forms.answers import answers_from_form
+from web.forms.questionnaire import FormView, logic_json
 from web.respondent.access import RespondentActor, cookie_name, current
-from web.respondent.form_data import answers_from_form
-from web.respondent.form_view import FormView, logic_json
 from web.respondent.throttle import InvitationThrottle
 from web.templating import templates
 

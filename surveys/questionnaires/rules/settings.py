@@ -5,23 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from surveys.domains import QUESTIONNAIRE_DOMAINS
 from surveys.questionnaires.definitions.model import SETTINGS_KEYS, split_column
 from surveys.questionnaires.rules.context import RuleContext
 from surveys.questionnaires.rules.result import Problem
 
 FORM_ID = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
-DOMAINS = frozenset(
-    {
-        "profile",
-        "nuclear_medicine",
-        "radiomics",
-        "radiotherapy",
-        "surgery",
-        "ablation",
-        "cell_therapy",
-        "ex_vivo",
-    }
-)
 
 
 def check(context: RuleContext) -> Iterator[Problem]:
@@ -55,14 +44,14 @@ def check(context: RuleContext) -> Iterator[Problem]:
             "Add a version in the settings sheet, e.g. 2026.1.",
         )
     domain = settings.get("domain")
-    if domain and domain not in DOMAINS:
+    if domain and domain not in QUESTIONNAIRE_DOMAINS:
         yield Problem(
             "definition.unknown_domain",
             "settings",
             None,
             "domain",
             f"Unknown domain {domain!r}.",
-            f"Use one of: {', '.join(sorted(DOMAINS))}.",
+            f"Use one of: {', '.join(sorted(QUESTIONNAIRE_DOMAINS))}.",
         )
     for key in settings:
         if split_column(key)[0] not in SETTINGS_KEYS:
