@@ -1,0 +1,360 @@
+"""Coordinator pages for campaigns: the list, setting one up, opening, closing, reopening,
+and completion by country and domain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from api.auth import CampaignManager, ResponseReader
+from api.deps import DbSession
+from surveys.audit import service as audit
+from surveys.campaigns import service as campaigns
+from surveys.campaigns.models import Campaign
+from surveys.campaigns.schemas import CampaignCreate, CompletionRead
+from surveys.db import utcnow
+from surveys.domains import QUESTIONNAIRE_DOMAINS, domain_name
+from surveys.errors import DomainError
+from surveys.policy import Actor, Permission
+from surveys.questionnaires import service as questionnaires
+from surveys.registry.countries import list_countries
+from surveys.responses import queries
+from web.forms import (
+    FormErrors,
+    FormText,
+    clean_text,
+    domain_errors,
+    render,
+    request_id,
+    validation_errors,
+)
+
+router = APIRouter(prefix="/coordinator")
+
+DOMAIN_LABELS: dict[str, str] = {
+    **{code: domain_name(code) for code in QUESTIONNAIRE_DOMAINS},
+    queries.NO_DOMAIN: "No domain",
+}
+
+
+def _audit(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    **details: object,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        details=details,
+        request_id=request_id(request),
+    )
+
+
+def _day(
+    text: str, field: str, errors: FormErrors, *, end_of_day: bool = False
+) -> dt.datetime | None:
+    """A ``YYYY-MM-DD`` date as a UTC instant: its start, or (a deadline) the end of the day."""
+    value = text.strip()
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        errors.setdefault(field, []).append("not a date; use YYYY-MM-DD")
+        return None
+    if end_of_day and day.year < 9999:
+        day += dt.timedelta(days=1)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+def campaign_list(request: Request, session: DbSession, actor: ResponseReader) -> HTMLResponse:
+    """Every campaign with its status and dates."""
+    now = utcnow()
+    return render(
+        request,
+        "coordinator/campaigns.html",
+        {
+            "campaigns": campaigns.list_campaigns(session),
+            "now": now,
+            "is_open": lambda c: campaigns.is_open(c, now),
+            "can_manage": Permission.CAMPAIGNS_MANAGE in actor.permissions,
+        },
+    )
+
+
+def _questionnaire_choices(session: DbSession) -> list[dict[str, Any]]:
+    """Questionnaires that have a published version, with those versions (newest first)."""
+    choices = []
+    for summary in questionnaires.list_questionnaires(session):
+        if summary.published_version is None:
+            continue
+        published = [
+            v.version
+            for v in questionnaires.list_versions(session, summary.form_id)
+            if v.status == "published"
+        ]
+        choices.append(
+            {
+                "form_id": summary.form_id,
+                "title": summary.title,
+                "domain": summary.domain,
+                "versions": list(reversed(published)),
+            }
+        )
+    return choices
+
+
+EMPTY_CAMPAIGN_FORM: dict[str, Any] = {
+    "name": "",
+    "slug": "",
+    "opens_on": "",
+    "closes_on": "",
+    "form_ids": [],
+    "versions": {},
+    "centre_scope": "all",
+    "countries": "",
+    "centre_ids": "",
+}
+
+
+def _new_campaign_page(
+    request: Request,
+    session: DbSession,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: FormErrors | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "coordinator/campaign_new.html",
+        {
+            "form": form or EMPTY_CAMPAIGN_FORM,
+            "errors": errors or {},
+            "choices": _questionnaire_choices(session),
+        },
+        status=status,
+    )
+
+
+@router.get("/campaigns/new", response_class=HTMLResponse)
+def new_campaign(request: Request, session: DbSession, actor: CampaignManager) -> HTMLResponse:
+    """The form to set up a campaign."""
+    return _new_campaign_page(request, session)
+
+
+def _campaign_form(data: FormData) -> dict[str, Any]:
+    form_ids = [clean_text(v, 100) for v in data.getlist("form_ids") if isinstance(v, str)][:50]
+    return {
+        "name": clean_text(str(data.get("name", "")), 300),
+        "slug": clean_text(str(data.get("slug", "")), 100).strip(),
+        "opens_on": clean_text(str(data.get("opens_on", "")), 10),
+        "closes_on": clean_text(str(data.get("closes_on", "")), 10),
+        "form_ids": form_ids,
+        "versions": {f: clean_text(str(data.get(f"version.{f}", "")), 50) for f in form_ids},
+        "centre_scope": clean_text(str(data.get("centre_scope", "all")), 20),
+        "countries": clean_text(str(data.get("countries", "")), 400),
+        "centre_ids": clean_text(str(data.get("centre_ids", "")), 400_000),
+    }
+
+
+@router.post("/campaigns", response_class=HTMLResponse)
+async def create_campaign(request: Request, session: DbSession, actor: CampaignManager) -> Response:
+    """Create the campaign in draft; it opens when the coordinator opens it."""
+    form = _campaign_form(await request.form())
+    errors: FormErrors = {}
+    opens_at = _day(form["opens_on"], "opens_on", errors)
+    closes_at = _day(form["closes_on"], "closes_on", errors, end_of_day=True)
+    try:
+        data = CampaignCreate.model_validate(
+            {
+                "slug": form["slug"],
+                "name": form["name"],
+                "opens_at": opens_at,
+                "closes_at": closes_at,
+                "questionnaires": [
+                    {"form_id": f, "version": form["versions"].get(f) or None}
+                    for f in form["form_ids"]
+                ],
+                "centre_scope": form["centre_scope"],
+                "countries": form["countries"].replace(",", " ").split()
+                if form["centre_scope"] == "countries"
+                else [],
+                "centre_ids": form["centre_ids"].replace(",", " ").split()
+                if form["centre_scope"] == "ids"
+                else [],
+            }
+        )
+    except ValidationError as exc:
+        errors.update(_campaign_errors(validation_errors(exc)))
+    if errors:
+        return _new_campaign_page(request, session, form=form, errors=errors, status=422)
+    try:
+        campaign = campaigns.create_campaign(
+            session,
+            slug=data.slug,
+            name=data.name,
+            versions=campaigns.choose_versions(
+                session, [(q.form_id, q.version) for q in data.questionnaires]
+            ),
+            centres=campaigns.choose_centres(
+                session,
+                scope=data.centre_scope,
+                countries=data.countries,
+                centre_ids=data.centre_ids,
+            ),
+            opens_at=data.opens_at,
+            closes_at=data.closes_at,
+        )
+    except DomainError as exc:
+        errors = _campaign_errors(domain_errors(exc))
+        if exc.code == "campaign_state":
+            errors = {"slug": [exc.detail]}
+        return _new_campaign_page(request, session, form=form, errors=errors, status=422)
+    _audit(
+        request,
+        session,
+        actor,
+        "campaign.create",
+        "campaign",
+        campaign.slug,
+        questionnaires=form["form_ids"],
+        centres=campaigns.count_expected_centres(session, campaign),
+    )
+    return RedirectResponse(f"/coordinator/campaigns/{campaign.slug}", 303)
+
+
+def _campaign_errors(errors: FormErrors) -> FormErrors:
+    """Errors of the API's field names shown at the page's fields."""
+    renamed = {"opens_at": "opens_on", "closes_at": "closes_on", "_": "closes_on"}
+    shown: FormErrors = {}
+    for field, messages in errors.items():
+        shown.setdefault(renamed.get(field, field), []).extend(messages)
+    return shown
+
+
+def _campaign_page(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    campaign: Campaign,
+    *,
+    errors: FormErrors | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    now = utcnow()
+    completion = CompletionRead.of(campaign.slug, queries.completion(session, actor, campaign))
+    return render(
+        request,
+        "coordinator/campaign.html",
+        {
+            "campaign": campaign,
+            "accepting": campaigns.is_open(campaign, now),
+            "versions": campaigns.campaign_versions(session, campaign),
+            "centres": campaigns.count_expected_centres(session, campaign),
+            "completion": completion,
+            "domain_names": {
+                row.key: DOMAIN_LABELS.get(row.key) or row.key.replace("_", " ").capitalize()
+                for row in completion.by_domain
+            },
+            "country_names": {
+                country.iso2: f"{country.name} ({country.iso2})"
+                for country in list_countries(session)
+            },
+            "can_manage": Permission.CAMPAIGNS_MANAGE in actor.permissions,
+            "errors": errors or {},
+            "form": form or {"closes_on": ""},
+        },
+        status=status,
+    )
+
+
+@router.get("/campaigns/{slug}", response_class=HTMLResponse)
+def campaign_detail(
+    request: Request, session: DbSession, actor: ResponseReader, slug: str
+) -> HTMLResponse:
+    """A campaign: what it sends, to how many centres, and completion by country and domain."""
+    return _campaign_page(request, session, actor, campaigns.get_campaign(session, slug))
+
+
+def _state_change(
+    request: Request, session: DbSession, actor: Actor, slug: str, action: str
+) -> Response:
+    campaign = campaigns.get_campaign(session, slug)
+    change = campaigns.open_draft_campaign if action == "open" else campaigns.close_campaign
+    try:
+        change(session, campaign)
+    except DomainError as exc:
+        return _campaign_page(
+            request, session, actor, campaign, errors={"_": [exc.detail]}, status=409
+        )
+    _audit(request, session, actor, f"campaign.{action}", "campaign", campaign.slug)
+    return RedirectResponse(f"/coordinator/campaigns/{campaign.slug}", 303)
+
+
+@router.post("/campaigns/{slug}/open", response_class=HTMLResponse)
+def open_campaign(
+    request: Request, session: DbSession, actor: CampaignManager, slug: str
+) -> Response:
+    """Open a draft campaign for answers."""
+    return _state_change(request, session, actor, slug, "open")
+
+
+@router.post("/campaigns/{slug}/close", response_class=HTMLResponse)
+def close_campaign(
+    request: Request, session: DbSession, actor: CampaignManager, slug: str
+) -> Response:
+    """Close a campaign: drafts are kept, nothing more can be saved or submitted."""
+    return _state_change(request, session, actor, slug, "close")
+
+
+@router.post("/campaigns/{slug}/reopen", response_class=HTMLResponse)
+def reopen_campaign(
+    request: Request,
+    session: DbSession,
+    actor: CampaignManager,
+    slug: str,
+    closes_on: FormText = "",
+) -> Response:
+    """Reopen a closed campaign, with a new deadline when the old one has passed."""
+    campaign = campaigns.get_campaign(session, slug)
+    form = {"closes_on": clean_text(closes_on, 10)}
+    errors: FormErrors = {}
+    closes_at = _day(form["closes_on"], "closes_on", errors, end_of_day=True)
+    if not errors:
+        try:
+            campaigns.reopen_campaign(session, campaign, closes_at=closes_at, now=utcnow())
+        except DomainError as exc:
+            errors = _campaign_errors(domain_errors(exc))
+    if errors:
+        return _campaign_page(
+            request, session, actor, campaign, errors=errors, form=form, status=422
+        )
+    _audit(
+        request,
+        session,
+        actor,
+        "campaign.reopen",
+        "campaign",
+        campaign.slug,
+        closes_at=campaign.closes_at.isoformat() if campaign.closes_at else None,
+    )
+    return RedirectResponse(f"/coordinator/campaigns/{campaign.slug}", 303)
