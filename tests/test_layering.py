@@ -41,3 +41,55 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("from fastapi import APIRouter\nimport web.pages\n")
     assert {"fastapi", "web.pages"} <= imported_modules(sample)
+
+
+ADAPTERS = ("api", "web")
+AUDIT_MODULE = "surveys.audit.service"
+
+
+def audit_writes(path: Path) -> list[int]:
+    """Line numbers where a module calls the audit log's ``record`` (by any import spelling)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    module_names: set[str] = set()
+    function_names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module == AUDIT_MODULE:
+            function_names.update(a.asname or a.name for a in node.names if a.name == "record")
+        elif isinstance(node, ast.ImportFrom) and node.module == "surveys.audit":
+            module_names.update(a.asname or a.name for a in node.names if a.name == "service")
+        elif isinstance(node, ast.Import):
+            module_names.update(a.asname or a.name for a in node.names if a.name == AUDIT_MODULE)
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if (isinstance(func, ast.Name) and func.id in function_names) or (
+            isinstance(func, ast.Attribute)
+            and func.attr == "record"
+            and ast.unparse(func.value) in module_names
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_adapters_never_write_the_audit_log() -> None:
+    """A use case records its own audit event; routes, pages and commands only translate."""
+    offences = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for package in ADAPTERS
+        for path in (ROOT / package).rglob("*.py")
+        for line in audit_writes(path)
+    ]
+    assert offences == []
+
+
+def test_the_audit_checker_sees_every_spelling(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from surveys.audit import service as audit\n"
+        "from surveys.audit.service import record as write\n"
+        "import surveys.audit.service\n"
+        "audit.record(s)\nwrite(s)\nsurveys.audit.service.record(s)\naudit.list_events(s)\n"
+    )
+    assert audit_writes(sample) == [4, 5, 6]

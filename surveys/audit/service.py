@@ -1,8 +1,10 @@
 """Writing and reading the audit log.
 
-Pattern (docs/security.md): domain services stay free of actor knowledge; the adapter that calls
-a state-changing service (API route, page, CLI command) records the audit event right after it,
-in the same transaction, so the change and its event commit or roll back together.
+Pattern (docs/security.md): a state-changing use case is one service function that takes the
+actor and the request id, checks the permission, changes the data and calls :func:`record` itself,
+in the same transaction, so the change and its event commit or roll back together and no adapter
+(API route, page, CLI command) can forget it. Adapters never call :func:`record`; an
+import-linter contract and a test keep it that way.
 
 Details hold ids, field names, counts and hashes: never a password, token, TOTP secret, e-mail
 address or contact value. :func:`record` enforces that by refusing such keys and by redacting
