@@ -54,16 +54,6 @@ def map_campaigns(session: Session) -> list[Campaign]:
     return [c for c in list_campaigns(session) if c.status != "draft"]
 
 
-def latest_map_campaign(session: Session) -> Campaign | None:
-    """The newest campaign that is not a draft, if any."""
-    return session.scalar(
-        select(Campaign)
-        .where(Campaign.status != "draft")
-        .order_by(Campaign.created_at.desc())
-        .limit(1)
-    )
-
-
 def declared_indicators(
     session: Session, actor: Actor, campaign: Campaign
 ) -> list[DeclaredIndicator]:

@@ -227,7 +227,9 @@ def figure_series(
     """Maps of several indicators (of the newest campaign by default) with shared classes."""
     authorize(actor, Permission.MAPS_READ)
     chosen = (
-        queries.campaign(session, campaign) if campaign else queries.latest_map_campaign(session)
+        queries.campaign(session, campaign)
+        if campaign
+        else next(iter(queries.map_campaigns(session)), None)
     )
     if chosen is None:
         raise NoMapCampaign("No campaign has data yet; name one with --campaign.")
