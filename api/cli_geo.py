@@ -1,24 +1,26 @@
-"""``accessgap geo ...`` (official boundaries and populations) and ``accessgap maps render``."""
+"""``accessgap geo ...`` (official boundaries and populations) and ``accessgap maps render``.
+
+Adapters like the routes: each command parses its options, calls one use case of ``mapping``
+(which checks the actor's permission and records its own audit event) and prints the outcome.
+The operator on the server acts as :func:`surveys.policy.system_actor`; each command is one
+request with its own id.
+"""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
-from mapping import service
-from mapping.classify import shared_classification
-from mapping.layers import area_layer, with_geometry
-from mapping.render.static import static_map
-from surveys.campaigns.models import Campaign
-from surveys.campaigns.service import get_campaign
+from mapping import imports, service
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.errors import DomainError
+from surveys.policy import system_actor
 
 geo_app = typer.Typer(help="Official boundaries (Eurostat GISCO NUTS) and population figures.")
 maps_app = typer.Typer(help="Publication figures of the indicator maps.")
@@ -41,13 +43,18 @@ def import_boundaries(
     centre gets its region by point-in-polygon."""
     try:
         with transaction(_factory()) as session:
-            stored = service.import_boundaries(
-                session, file, level=level, nuts_version=nuts_version
+            loaded = imports.import_boundaries(
+                session,
+                system_actor(),
+                file,
+                level=level,
+                nuts_version=nuts_version,
+                request_id=str(uuid.uuid4()),
             )
     except (DomainError, ValueError) as exc:
         errors.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
-    console.print(f"{stored} NUTS-{level} regions ({nuts_version}) loaded from {file.name}.")
+    console.print(f"{loaded.stored} NUTS-{level} regions ({nuts_version}) loaded from {file.name}.")
 
 
 @geo_app.command("import-population")
@@ -55,7 +62,9 @@ def import_population(file: FileArgument) -> None:
     """Load population figures: a CSV with area_code, year, value, source (and level)."""
     try:
         with transaction(_factory()) as session:
-            stored = service.import_population(session, file)
+            stored = imports.import_population(
+                session, system_actor(), file, request_id=str(uuid.uuid4())
+            )
     except DomainError as exc:
         errors.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1) from exc
@@ -83,50 +92,20 @@ def render(
     out.mkdir(parents=True, exist_ok=True)
     try:
         with transaction(_factory()) as session:
-            chosen = (
-                get_campaign(session, campaign)
-                if campaign
-                else session.scalar(
-                    select(Campaign)
-                    .where(Campaign.status != "draft")
-                    .order_by(Campaign.created_at.desc())
-                    .limit(1)
-                )
+            series = service.figure_series(
+                session,
+                system_actor(),
+                indicator,
+                campaign=campaign,
+                level=level,
+                scheme=scheme,
+                classes=classes,
+                low_coverage_threshold=settings.low_coverage_threshold,
             )
-            if chosen is None:
-                raise typer.BadParameter("no campaign with data; name one with --campaign")
-            frames = [
-                service.indicator_values(
-                    session,
-                    chosen,
-                    ident,
-                    level=level,
-                    low_coverage_threshold=settings.low_coverage_threshold,
-                )
-                for ident in indicator
-            ]
-            layer = area_layer(session, level)
-            name = chosen.name
     except DomainError as exc:
         errors.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(1) from exc
-    series = [frame.set_index("area_code") for _, frame in frames]
-    classifications = shared_classification(
-        [f["value"].astype(float) for f in series],
-        scheme,
-        classes,
-        low_coverage=[f["low_coverage"].astype(bool) for f in series],
-    )
-    for (spec, frame), classification in zip(frames, classifications, strict=True):
-        path = out / f"{spec.id}-{level}.{fmt}"
-        static_map(
-            with_geometry(layer, frame),
-            classification,
-            title=spec.label.get("en") or spec.id,
-            source_note=f"Survey: {name}. Denominators: see the data table. "
-            "Boundaries: Natural Earth; NUTS © EuroGeographics.",
-            fmt=fmt,
-            out=path,
-            value_label=spec.unit.get("en") or None,
-        )
+    for figure in series.maps:
+        path = out / f"{figure.spec.id}-{level}.{fmt}"
+        service.draw_figure(figure, fmt, path, source_note=series.source_note)
         console.print(f"Written {path}")

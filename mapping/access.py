@@ -11,6 +11,8 @@ may be in the next country):
   capacity per inhabitant within reach, with competition between population points for the
   same centre and weights falling with distance.
 
+:func:`access_by_area` puts the last two together per area, as the map pages show them.
+
 Straight-line distance understates travel on islands, in mountains and across the sea; the
 measures rank access, they do not time journeys. Pass only the centres that offer the technology
 (the caller filters them); ``population_points`` are usually the packaged GeoNames cities
@@ -292,6 +294,61 @@ def e2sfca(
             point_idx, weights=ratio[site_idx] * w, minlength=len(point_pos)
         )
     return pd.Series(score, index=population_points.index, name="e2sfca")
+
+
+def access_by_area(
+    population_points: gpd.GeoDataFrame,
+    centres: gpd.GeoDataFrame,
+    area_col: str,
+    thresholds_km: Sequence[float] = (50, 100, 200),
+    catchment_km: float = 100,
+) -> pd.DataFrame:
+    """Per area: the share of the population beyond each distance from the nearest centre, and
+    the population-weighted E2SFCA score per 100,000 inhabitants (every centre's capacity 1).
+
+    Parameters
+    ----------
+    population_points : geopandas.GeoDataFrame
+        Points with ``population`` and the area column; points without an area count for the
+        centres' catchments but are not reported.
+    centres : geopandas.GeoDataFrame
+        The centres offering the technology, anywhere (across borders).
+    area_col : str
+        The area column of ``population_points``; the result's area column has its name.
+    thresholds_km, catchment_km
+        As for :func:`share_beyond` and :func:`e2sfca` (Gaussian decay).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area: ``area_col``, ``population``, ``beyond_<d>km`` per threshold and
+        ``e2sfca_per_100k``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> people = gpd.GeoDataFrame(
+    ...     {"area": ["A", "B"], "population": [1000, 1000]},
+    ...     geometry=[Point(0, 0), Point(0, 300_000)], crs=3035,
+    ... )
+    >>> centres = gpd.GeoDataFrame(geometry=[Point(0, 0)], crs=3035)
+    >>> table = access_by_area(people, centres, "area", thresholds_km=[100])
+    >>> table[["area", "beyond_100km", "e2sfca_per_100k"]].values.tolist()
+    [['A', 0.0, 100.0], ['B', 1.0, 0.0]]
+    """
+    offering = centres.assign(capacity=1.0)
+    shares = share_beyond(population_points, offering, area_col, thresholds_km)
+    scores = e2sfca(population_points, offering, "capacity", catchment_km=catchment_km)
+    weighted = (
+        population_points.assign(weighted=scores * population_points["population"])
+        .dropna(subset=[area_col])
+        .groupby(area_col)[["weighted", "population"]]
+        .sum()
+    )
+    shares["e2sfca_per_100k"] = weighted["weighted"] / weighted["population"] * 100_000
+    shares.index.name = area_col
+    return shares.reset_index()
 
 
 def _weight_function(decay: Decay, step_weights: Sequence[tuple[float, float]]) -> WeightFunction:

@@ -12,6 +12,10 @@ conventions:
   unweighted metric on the values repeated ``w`` times.
 * No areas left (or a total weight of zero) gives ``NaN``. One area, or only zeros, gives ``0.0``
   for inequality indices (Gini, Theil, coefficient of variation): there is nothing unequal.
+
+The module runs past 400 lines on purpose: half of it is the metrics' docstrings (formula,
+conventions, a worked example each), and the metrics share the private checks at the bottom.
+:mod:`mapping.equity_summary` applies them to an indicator map.
 """
 
 from __future__ import annotations

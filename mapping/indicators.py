@@ -129,6 +129,7 @@ def indicator_by_area(
     spec: IndicatorSpec,
     *,
     low_coverage_threshold: float = 0.5,
+    numerators: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per area: the indicator's value with its numerator, denominator and coverage.
 
@@ -142,6 +143,9 @@ def indicator_by_area(
     areas
         ``area_code``, ``area_name``, ``population``, ``population_source``,
         ``population_year``: every area to report, including those with no response.
+    numerators
+        The numerator of each response (:func:`numerator_values`), indexed like ``responses``,
+        when the caller has evaluated them already; evaluated here otherwise.
 
     Example
     -------
@@ -155,7 +159,8 @@ def indicator_by_area(
     [1.5, 0.5]
     """
     if len(responses):
-        numerators = numerator_values(responses, spec)
+        if numerators is None:
+            numerators = numerator_values(responses, spec)
     else:
         responses = pd.DataFrame({"area_code": [], "centre_id": [], "answers": []})
         numerators = pd.Series(dtype=object)

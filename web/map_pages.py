@@ -2,7 +2,10 @@
 
 Each page holds the interactive map (served with the app's own Leaflet, no tiles, no CDN), its
 legend, the data table as the map's accessible alternative, the equity figures, and downloads
-(CSV of the table, publication figures in PNG, SVG and PDF).
+(CSV of the table, publication figures in PNG, SVG and PDF). Every view is one call of
+:func:`mapping.service.indicator_map`, which computes the map once; the handlers only parse the
+query, call it and render. They are plain ``def`` functions: the database work runs in the
+thread pool, never on the event loop.
 """
 
 from __future__ import annotations
@@ -18,12 +21,8 @@ from markupsafe import Markup
 from api.auth import MapReader
 from api.deps import AppSettings, DbSession
 from mapping import service
-from mapping.indicators import IndicatorSpec
 from mapping.render.interactive import choropleth_map
-from mapping.render.static import static_map
-from surveys.campaigns.service import get_campaign, list_campaigns
 from surveys.domains import QUESTIONNAIRE_DOMAINS, domain_name
-from surveys.policy import Actor, Role
 from surveys.tabular import write_csv
 from web.templating import templates
 
@@ -34,11 +33,6 @@ ClassesParam = Annotated[int, Query(ge=2, le=7)]
 FIGURE_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 
 
-def domains_of(actor: Actor) -> set[str] | None:
-    """The domains a domain lead may see; None (all) for the other roles."""
-    return set(actor.domains) if actor.role is Role.DOMAIN_LEAD else None
-
-
 @router.get("/maps", response_class=HTMLResponse)
 def maps_index(
     request: Request,
@@ -47,20 +41,14 @@ def maps_index(
     campaign: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:
     """The indicators of a campaign, grouped by domain."""
-    campaigns = [c for c in list_campaigns(session) if c.status != "draft"]
-    chosen = get_campaign(session, campaign) if campaign else (campaigns[0] if campaigns else None)
-    by_domain: dict[str, list[IndicatorSpec]] = {}
-    if chosen is not None:
-        for spec in service.indicator_specs(session, chosen, domains_of(actor)):
-            domain = service.domain_of(session, spec) or "profile"
-            by_domain.setdefault(domain, []).append(spec)
+    index = service.map_index(session, actor, campaign)
     return templates.TemplateResponse(
         request,
         "maps/index.html",
         {
-            "campaigns": campaigns,
-            "campaign": chosen,
-            "by_domain": by_domain,
+            "campaigns": index.campaigns,
+            "campaign": index.campaign,
+            "by_domain": index.by_domain,
             "domain_names": {code: domain_name(code) for code in QUESTIONNAIRE_DOMAINS},
         },
     )
@@ -94,57 +82,45 @@ def map_page(
     scheme: SchemeParam = "quantiles",
     classes: ClassesParam = 5,
 ) -> HTMLResponse:
-    """One indicator's interactive map, table, equity figures and downloads."""
-    campaign = get_campaign(session, slug)
-    data = service.map_data(
-        session,
-        campaign,
+    """One indicator's interactive map, table, equity figures and access to care."""
+    asked = service.MapRequest(
+        slug,
         indicator,
-        level=level,
-        scheme=scheme,
-        classes=classes,
-        domains=domains_of(actor),
+        level,
+        scheme,
+        classes,
         low_coverage_threshold=settings.low_coverage_threshold,
+        geometry="web",
+        with_access=True,
     )
-    label = data.spec.label.get("en") or data.spec.id
-    unit = data.spec.unit.get("en", "")
-    access = service.access_to_care(
-        session, campaign, indicator, level=level, domains=domains_of(actor)
-    ).set_index("area_code")
+    data = service.indicator_map(session, actor, asked)
     fragment = choropleth_map(
-        data.areas,
+        data.geometry(),
         data.classification,
         nonce=request.state.csp_nonce,
-        value_label=f"{label} ({unit})" if unit else label,
+        value_label=data.value_label,
         centres=data.centres,
-        title=label,
-        source_note=_source_note(campaign.name, data.frame),
+        title=data.label,
+        source_note=data.source_note,
     )
     return templates.TemplateResponse(
         request,
         "maps/indicator.html",
         {
-            "campaign": campaign,
+            "campaign": data.campaign,
             "spec": data.spec,
-            "label": label,
-            "unit": unit,
+            "label": data.label,
+            "unit": data.unit,
             "map_html": Markup(fragment),  # noqa: S704 - built by choropleth_map, every text escaped
             "rows": data.frame.sort_values("area_name").to_dict("records"),
-            "access": access.to_dict("index"),
+            "access": data.access_by_area(),
             "equity": data.equity,
             "level": level,
             "scheme": scheme,
             "classes": classes,
             "legend": data.classification.legend(),
-            "specs": service.indicator_specs(session, campaign, domains_of(actor)),
+            "specs": data.specs,
         },
-    )
-
-
-def _source_note(campaign_name: str, frame: object) -> str:
-    return (
-        f"Survey: {campaign_name}. Population denominators: source and year per area in "
-        "the table. Boundaries: Natural Earth; NUTS © EuroGeographics."
     )
 
 
@@ -158,18 +134,16 @@ def map_table(
     level: LevelParam = "country",
 ) -> Response:
     """The table behind the map as CSV."""
-    campaign = get_campaign(session, slug)
-    _, frame = service.indicator_values(
-        session,
-        campaign,
+    asked = service.MapRequest(
+        slug,
         indicator,
-        level=level,
+        level,
         low_coverage_threshold=settings.low_coverage_threshold,
-        domains=domains_of(actor),
+        geometry="none",
     )
-    rows = [list(frame.columns), *frame.astype(object).where(frame.notna(), None).values.tolist()]
+    data = service.indicator_map(session, actor, asked)
     return Response(
-        "".join(write_csv(rows)),
+        "".join(write_csv(data.table_rows())),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{slug}-{indicator}-{level}.csv"',
@@ -191,29 +165,17 @@ def map_figure(
     classes: ClassesParam = 5,
 ) -> Response:
     """The map as a publication figure (EPSG:3035, 300 dpi PNG, SVG or PDF)."""
-    campaign = get_campaign(session, slug)
-    data = service.map_data(
-        session,
-        campaign,
+    asked = service.MapRequest(
+        slug,
         indicator,
-        level=level,
-        scheme=scheme,
-        classes=classes,
-        domains=domains_of(actor),
+        level,
+        scheme,
+        classes,
         low_coverage_threshold=settings.low_coverage_threshold,
-        for_print=True,
+        geometry="print",
     )
-    label = data.spec.label.get("en") or data.spec.id
     buffer = io.BytesIO()
-    static_map(
-        data.areas,
-        data.classification,
-        title=label,
-        source_note=_source_note(campaign.name, data.frame),
-        fmt=fmt,
-        out=buffer,
-        value_label=data.spec.unit.get("en") or None,
-    )
+    service.draw_figure(service.indicator_map(session, actor, asked), fmt, buffer)
     return Response(
         buffer.getvalue(),
         media_type=FIGURE_TYPES[fmt],

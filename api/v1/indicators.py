@@ -1,4 +1,9 @@
-"""JSON routes of the analysis: indicators per area (JSON and GeoJSON), equity, access to care."""
+"""JSON routes of the analysis: indicators per area (JSON and GeoJSON), equity, access to care.
+
+Each route is one call of :func:`mapping.service.indicator_map` (the map pages call the same),
+then a translation of its result into JSON. Plain ``def`` handlers: the database work runs in the
+thread pool, never on the event loop.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ import math
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-import pandas as pd
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
@@ -16,9 +20,8 @@ from api.deps import AppSettings, DbSession
 from api.problems import PROBLEM_RESPONSES
 from mapping import service
 from mapping.indicators import IndicatorSpec
-from mapping.layers import web_layer, with_geometry
-from surveys.campaigns.service import get_campaign
-from surveys.policy import Actor, Role
+from mapping.queries import Level
+from surveys.policy import Actor
 from surveys.schemas import Schema
 
 router = APIRouter(
@@ -39,10 +42,6 @@ GEOJSON_PROPERTIES = (
     "low_coverage",
     "no_data",
 )
-
-
-def _domains(actor: Actor) -> set[str] | None:
-    return set(actor.domains) if actor.role is Role.DOMAIN_LEAD else None
 
 
 def _clean(value: Any) -> Any:
@@ -88,22 +87,27 @@ class IndicatorValues(Schema):
     areas: list[AreaValue]
 
 
-def _values(
+def _map(
     session: DbSession,
     settings: AppSettings,
     actor: Actor,
     slug: str,
     indicator: str,
-    level: Literal["country", "nuts2"],
-) -> tuple[IndicatorSpec, pd.DataFrame]:
-    return service.indicator_values(
-        session,
-        get_campaign(session, slug),
+    level: Level,
+    *,
+    geometry: service.Geometry = "none",
+    with_access: bool = False,
+) -> service.IndicatorMap:
+    """The one computation behind every route: the indicator's map, as the pages get it."""
+    asked = service.MapRequest(
+        slug,
         indicator,
-        level=level,
+        level,
         low_coverage_threshold=settings.low_coverage_threshold,
-        domains=_domains(actor),
+        geometry=geometry,
+        with_access=with_access,
     )
+    return service.indicator_map(session, actor, asked)
 
 
 def _spec_read(spec: IndicatorSpec) -> IndicatorRead:
@@ -121,8 +125,7 @@ def _spec_read(spec: IndicatorSpec) -> IndicatorRead:
 @router.get("")
 def list_indicators(session: DbSession, actor: MapReader, slug: str) -> list[IndicatorRead]:
     """The indicators the campaign's questionnaires declare (a domain lead's domains only)."""
-    campaign = get_campaign(session, slug)
-    return [_spec_read(s) for s in service.indicator_specs(session, campaign, _domains(actor))]
+    return [_spec_read(s) for s in service.indicator_specs(session, actor, slug)]
 
 
 @router.get("/{indicator}")
@@ -135,10 +138,12 @@ def indicator_values(
     level: LevelParam = "country",
 ) -> IndicatorValues:
     """The indicator per area: value, numerator, denominator with source and year, coverage."""
-    spec, frame = _values(session, settings, actor, slug, indicator, level)
-    rows = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    data = _map(session, settings, actor, slug, indicator, level)
+    rows = [{k: _clean(v) for k, v in row.items()} for row in data.frame.to_dict("records")]
     return IndicatorValues(
-        indicator=_spec_read(spec), level=level, areas=[AreaValue.model_validate(r) for r in rows]
+        indicator=_spec_read(data.spec),
+        level=level,
+        areas=[AreaValue.model_validate(r) for r in rows],
     )
 
 
@@ -156,8 +161,7 @@ def indicator_geojson(
     level: LevelParam = "country",
 ) -> JSONResponse:
     """The indicator per area as GeoJSON (EPSG:4326, simplified for the web)."""
-    _, frame = _values(session, settings, actor, slug, indicator, level)
-    areas = with_geometry(web_layer(session, level), frame)
+    areas = _map(session, settings, actor, slug, indicator, level, geometry="web").geometry()
     collection = json.loads(areas[[*GEOJSON_PROPERTIES, "geometry"]].to_json(na="null"))
     for feature in collection["features"]:
         feature.pop("id", None)
@@ -193,9 +197,8 @@ def indicator_equity(
     level: LevelParam = "country",
 ) -> EquityRead:
     """Gini, Theil (between and within countries for regions), max/min, CV, benchmark gaps."""
-    spec, frame = _values(session, settings, actor, slug, indicator, level)
-    groups = frame["area_code"].str[:2] if level == "nuts2" else frame["area_code"]
-    summary = asdict(service.equity_summary(spec, frame, groups))
+    data = _map(session, settings, actor, slug, indicator, level)
+    summary = asdict(data.equity)
     summary["gaps"] = {k: _clean(v) for k, v in summary["gaps"].items()}
     return EquityRead.model_validate(
         {k: _clean(v) if not isinstance(v, dict) else v for k, v in summary.items()}
@@ -213,13 +216,16 @@ class AccessRow(Schema):
 
 @router.get("/{indicator}/access")
 def indicator_access(
-    session: DbSession, actor: MapReader, slug: str, indicator: str, level: LevelParam = "country"
+    session: DbSession,
+    settings: AppSettings,
+    actor: MapReader,
+    slug: str,
+    indicator: str,
+    level: LevelParam = "country",
 ) -> list[AccessRow]:
     """Share of the population beyond 50, 100 and 200 km of a centre offering it, and E2SFCA."""
-    frame = service.access_to_care(
-        session, get_campaign(session, slug), indicator, level=level, domains=_domains(actor)
-    )
+    data = _map(session, settings, actor, slug, indicator, level, with_access=True)
     return [
-        AccessRow.model_validate({k: _clean(v) for k, v in row.items()})
-        for row in frame.to_dict("records")
+        AccessRow.model_validate({"area_code": code, **{k: _clean(v) for k, v in row.items()}})
+        for code, row in data.access_by_area().items()
     ]

@@ -21,87 +21,57 @@ What the fragment holds, and why:
   tooltips are built with ``textContent``, so user text can never become markup; strings that
   go into HTML (the legend, the layer control) are escaped with :func:`html.escape`.
 * No tile layer: the map shows only the areas and the centres, on white.
+
+The layer's JavaScript is a file of its own, ``choropleth_layer.js`` next to this module
+(package data), which folium inlines into the map's script; the data it reads is built by
+:mod:`mapping.render.payload`, the tooltip texts by :mod:`mapping.render.tooltips` and the
+legend by :mod:`mapping.render.legend`.
 """
 
 from __future__ import annotations
 
 import html
-import json
-import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
 
-from mapping.classify import LOW_COVERAGE, NO_DATA, Classification
-from mapping.render import (
-    BORDER_COLOUR,
-    CENTRE_NOT_OFFERING_COLOUR,
-    CENTRE_OFFERING_COLOUR,
-    HATCH_STYLES,
-    HatchStyle,
-    class_colours,
-    main_frame,
-)
+from mapping.classify import NO_DATA, Classification
+from mapping.render import main_frame
 from mapping.render.assets import MapAssets, map_assets
+from mapping.render.legend import legend_html
+from mapping.render.payload import (
+    MAX_DECIMALS,
+    area_styles,
+    centre_payload,
+    class_labels,
+    encode_polygons,
+    exact_decimals,
+    patterns,
+    script_json,
+)
+from mapping.render.tooltips import INDICATOR_TOOLTIP, TooltipField, as_text, tooltip_rows
+
+__all__ = ["INDICATOR_TOOLTIP", "AssetPolicyError", "TooltipField", "choropleth_map", "map_page"]
 
 _NONCE = re.compile(r"^[A-Za-z0-9+/_=-]{8,256}$")
 _CSS_LENGTH = re.compile(r"^\d+(\.\d+)?(px|rem|em|vh|%)$")
-_MAX_DECIMALS = 7
+LAYER_SCRIPT_FILE = "choropleth_layer.js"
+"""Our Leaflet layer, package data next to this module: a function expression that takes the
+map and the payload. folium renders it inside the map's script, after the map is made."""
+_LAYER_TEMPLATE = (
+    "{% macro script(this, kwargs) %}\n"
+    "{{ this.layer_script }}({{ this._parent.get_name() }}, {{ this.payload }});\n"
+    "{% endmacro %}"
+)
 
 
 class AssetPolicyError(RuntimeError):
     """folium asked for an asset that the app does not serve (a CDN URL, a plugin)."""
-
-
-@dataclass(frozen=True)
-class TooltipField:
-    """One row of an area's tooltip.
-
-    Attributes
-    ----------
-    column : str
-        The column of the areas frame shown in the row.
-    label : str
-        The row's label.
-    of_column : str, optional
-        A column shown as "x of y", e.g. the centres expected after the centres responding.
-    source_column, year_column : str, optional
-        Columns named in brackets after the value, e.g. the denominator's source and year:
-        "5,123,000 (Eurostat demo_r_pjan, 2023)".
-    """
-
-    column: str
-    label: str
-    of_column: str | None = None
-    source_column: str | None = None
-    year_column: str | None = None
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        """Every column the row reads."""
-        optional = (self.of_column, self.source_column, self.year_column)
-        return (self.column, *(column for column in optional if column is not None))
-
-
-INDICATOR_TOOLTIP: tuple[TooltipField, ...] = (
-    TooltipField("numerator", "Numerator"),
-    TooltipField(
-        "denominator",
-        "Denominator",
-        source_column="denominator_source",
-        year_column="denominator_year",
-    ),
-    TooltipField("responding", "Centres responding", of_column="expected"),
-)
-"""The rows of an indicator map's tooltip, after the value: numerator, denominator with its
-source and year, and the centres responding out of those expected; the column names of
-:func:`mapping.indicators.indicator_by_area`."""
 
 
 def choropleth_map(
@@ -231,37 +201,38 @@ def choropleth_map(
     map_name = leaflet_map.get_name()
 
     if coordinate_decimals is None:
-        coordinate_decimals = _coordinate_decimals(frame.geometry)
-    elif not 0 <= coordinate_decimals <= _MAX_DECIMALS:
-        raise ValueError(f"coordinate_decimals must be 0 to {_MAX_DECIMALS}")
-    labels, rows = _tooltip_rows(frame, value_col, value_label, tooltip_fields)
+        coordinate_decimals = exact_decimals(frame.geometry)
+    elif not 0 <= coordinate_decimals <= MAX_DECIMALS:
+        raise ValueError(f"coordinate_decimals must be 0 to {MAX_DECIMALS}")
+    labels, rows = tooltip_rows(frame, value_col, value_label, tooltip_fields)
     payload: dict[str, Any] = {
         "labels": labels,
-        "classLabels": _class_labels(classification),
+        "classLabels": class_labels(classification),
         "scale": 10**coordinate_decimals,
         "areas": [
             [
                 str(area_id),
-                _text(name),
+                as_text(name),
                 int(code),
                 texts,
-                _encode_polygons(geometry, coordinate_decimals),
+                encode_polygons(geometry, coordinate_decimals),
             ]
             for area_id, name, code, texts, geometry in zip(
                 frame[id_col], frame[name_col], codes, rows, frame.geometry, strict=True
             )
         ],
-        "styles": _area_styles(classification, map_name),
-        "patterns": _patterns(map_name),
+        "styles": area_styles(classification, map_name),
+        "patterns": patterns(map_name),
         "bounds": [[south, west], [north, east]],
     }
     if centres is not None:
-        payload.update(_centre_payload(centres, centre_labels))
+        payload.update(centre_payload(centres, centre_labels))
 
-    # Our layer: a folium element whose template is the script below; it reads `payload`.
+    # Our layer: a folium element that calls choropleth_layer.js with the payload.
     layer: Any = folium.MacroElement()  # type: ignore[no-untyped-call]  # branca is unannotated
-    layer._template = Template(_LAYER_SCRIPT)
-    layer.payload = _script_json(payload)
+    layer._template = Template(_LAYER_TEMPLATE)
+    layer.layer_script = layer_script()
+    layer.payload = script_json(payload)
     leaflet_map.add_child(layer, name="accessgap_choropleth")
 
     figure: Any = leaflet_map.get_root()
@@ -278,7 +249,7 @@ def choropleth_map(
         f'<div class="ag-map__canvas" id="{map_name}" role="region" aria-label="{label}" '
         f'style="position:relative;width:100%;height:{height};background:#ffffff"></div>'
     )
-    parts.append(_legend_html(classification, value_label, centres is not None, centre_labels))
+    parts.append(legend_html(classification, value_label, centres is not None, centre_labels))
     if source_note:
         parts.append(
             f'<p class="ag-map__source" style="font-size:0.85em;margin:0.25em 0">'
@@ -311,9 +282,6 @@ def map_page(fragment: str, *, title: str, lang: str = "en") -> str:
     )
 
 
-# --- the data the layer script reads ----------------------------------------------------------
-
-
 def _checked_areas(
     areas: gpd.GeoDataFrame,
     id_col: str,
@@ -335,207 +303,6 @@ def _checked_areas(
         labels = ", ".join(str(v) for v in areas.loc[empty, id_col].head(5))
         raise ValueError(f"areas without geometry: {labels}")
     return areas if areas.crs.to_epsg() == 4326 else areas.to_crs(4326)
-
-
-def _tooltip_rows(
-    frame: gpd.GeoDataFrame,
-    value_col: str,
-    value_label: str,
-    tooltip_fields: Sequence[TooltipField],
-) -> tuple[list[str], list[list[str]]]:
-    """The tooltip labels, and each area's texts (the class label is looked up in the page).
-
-    A source and year that are the same for every area go into the row's label, once, rather
-    than into every area's text.
-    """
-    records = frame.drop(columns=frame.geometry.name).to_dict("records")
-    labels = [value_label, "Class"]
-    per_area_notes = []
-    for field in tooltip_fields:
-        notes = {_field_note(record, field) for record in records}
-        shared = len(notes) == 1 and "" not in notes
-        labels.append(f"{field.label} ({notes.pop()})" if shared else field.label)
-        per_area_notes.append(not shared)
-    rows = []
-    for record in records:
-        texts = [_format_number(record[value_col])]
-        for field, with_note in zip(tooltip_fields, per_area_notes, strict=True):
-            texts.append(_field_text(record, field, with_note=with_note))
-        rows.append(texts)
-    return labels, rows
-
-
-def _class_labels(classification: Classification) -> dict[str, str]:
-    """Every class code an area can carry, with its label, even if no area of this map has it."""
-    codes = [*(c.index for c in classification.classes), NO_DATA, LOW_COVERAGE]
-    return {str(code): classification.label_of(code) for code in codes}
-
-
-def _coordinate_decimals(geometries: gpd.GeoSeries) -> int:
-    """The fewest decimals (at most 6, about 10 cm) that carry every coordinate exactly."""
-    coordinates = shapely.get_coordinates(geometries.to_numpy())
-    for decimals in range(7):
-        scaled = coordinates * 10**decimals
-        if np.all(np.abs(scaled - np.round(scaled)) < 1e-6):
-            return decimals
-    return 6
-
-
-def _encode_polygons(geometry: shapely.Geometry, decimals: int) -> list[list[list[int]]]:
-    """Polygons as rings of integer steps: ``[x0, y0, dx1, dy1, ...]`` in 10^-decimals degrees.
-
-    Consecutive vertices are close, so their differences take two or three digits where a
-    coordinate takes five or six: the geometry weighs about half of the same GeoJSON. Steps
-    run on from ring to ring within an area, and the closing vertex is left out (the page
-    repeats the first one). The page decodes it back to a GeoJSON MultiPolygon.
-    """
-    scale = 10**decimals
-    x = y = 0
-    polygons = []
-    for polygon in shapely.get_parts(geometry):
-        rings = []
-        for ring in (polygon.exterior, *polygon.interiors):
-            steps: list[int] = []
-            for px, py in np.round(np.asarray(ring.coords)[:-1] * scale).astype(np.int64):
-                steps += [int(px) - x, int(py) - y]
-                x, y = int(px), int(py)
-            rings.append(steps)
-        polygons.append(rings)
-    return polygons
-
-
-def _area_styles(classification: Classification, map_name: str) -> dict[str, dict[str, Any]]:
-    line = {"color": BORDER_COLOUR, "weight": 0.6, "opacity": 1, "fillOpacity": 1}
-    styles = {
-        str(index): {**line, "fillColor": colour}
-        for index, colour in enumerate(class_colours(len(classification.classes)))
-    }
-    for code in HATCH_STYLES:
-        styles[str(code)] = {**line, "fillColor": f"url(#{_pattern_id(map_name, code)})"}
-    return styles
-
-
-def _patterns(map_name: str) -> list[dict[str, str]]:
-    return [
-        {
-            "id": _pattern_id(map_name, code),
-            "kind": "lines" if "/" in style.hatch else "dots",
-            "background": style.background,
-            "ink": style.ink,
-        }
-        for code, style in HATCH_STYLES.items()
-    ]
-
-
-def _pattern_id(map_name: str, code: int) -> str:
-    return f"{map_name}-{'no-data' if code == NO_DATA else 'low-coverage'}"
-
-
-def _centre_payload(centres: gpd.GeoDataFrame, centre_labels: tuple[str, str]) -> dict[str, Any]:
-    if centres.crs is None:
-        raise ValueError("the centres have no CRS; set it with .set_crs(4326)")
-    missing = [column for column in ("name", "offers") if column not in centres.columns]
-    if missing:
-        raise ValueError(f"the centres have no column {', '.join(map(repr, missing))}")
-    points = centres[~(centres.geometry.isna() | centres.geometry.is_empty)]
-    if not points.geom_type.eq("Point").all():
-        raise ValueError("centres must be Point geometries")
-    points = points if points.crs.to_epsg() == 4326 else points.to_crs(4326)
-    has_city = "city" in points.columns
-    features = []
-    for record, point in zip(
-        points.drop(columns=points.geometry.name).to_dict("records"), points.geometry, strict=True
-    ):
-        offers = bool(record["offers"])
-        texts = [_text(record["city"])] if has_city else []
-        texts.append(centre_labels[0] if offers else centre_labels[1])
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {"n": _text(record["name"]), "o": int(offers), "t": texts},
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [round(point.x, 5), round(point.y, 5)],
-                },
-            }
-        )
-    marker = {"radius": 4.5, "color": "#000000", "weight": 1.2, "opacity": 1, "fillOpacity": 1}
-    return {
-        "centres": {"type": "FeatureCollection", "features": features},
-        "centreLabels": [*(["City"] if has_city else []), "Technology"],
-        "centreStyles": [
-            {**marker, "fillColor": CENTRE_NOT_OFFERING_COLOUR, "radius": 4},
-            {**marker, "fillColor": CENTRE_OFFERING_COLOUR},
-        ],
-        # Leaflet's layer control writes overlay names as HTML: escape ours.
-        "centreLayer": html.escape("Centres"),
-    }
-
-
-def _field_text(record: Mapping[str, Any], field: TooltipField, *, with_note: bool) -> str:
-    value = record[field.column]
-    if _missing(value):
-        return "no data"
-    text = _format_number(value)
-    if field.of_column is not None and not _missing(record[field.of_column]):
-        text = f"{text} of {_format_number(record[field.of_column])}"
-    note = _field_note(record, field) if with_note else ""
-    return f"{text} ({note})" if note else text
-
-
-def _field_note(record: Mapping[str, Any], field: TooltipField) -> str:
-    """The source and year of a row's value, e.g. "Eurostat demo_r_pjan, 2023"."""
-    notes = []
-    if field.source_column is not None and not _missing(record[field.source_column]):
-        notes.append(_text(record[field.source_column]))
-    if field.year_column is not None and not _missing(record[field.year_column]):
-        notes.append(_format_year(record[field.year_column]))
-    return ", ".join(notes)
-
-
-def _format_number(value: Any) -> str:
-    """A number as a tooltip shows it: thousands separators, few decimals, "no data" if NaN."""
-    if _missing(value):
-        return "no data"
-    if isinstance(value, str):
-        return value
-    number = float(value)
-    if number.is_integer() and abs(number) < 1e15:
-        return f"{int(number):,}"
-    magnitude = abs(number)
-    decimals = 1 if magnitude >= 100 else 2 if magnitude >= 1 else 3
-    return f"{number:,.{decimals}f}"
-
-
-def _format_year(value: Any) -> str:
-    return str(int(value)) if isinstance(value, int | float | np.integer) else _text(value)
-
-
-def _text(value: Any) -> str:
-    return "" if _missing(value) else str(value)
-
-
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _script_json(value: Any) -> str:
-    """JSON that is safe inside a ``<script>`` element: no ``</script>``, no ``<!--``."""
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    for character, escape in (
-        ("<", "\\u003c"),
-        (">", "\\u003e"),
-        ("&", "\\u0026"),
-        ("\u2028", "\\u2028"),
-        ("\u2029", "\\u2029"),
-    ):
-        text = text.replace(character, escape)
-    return text
-
-
-# --- the page parts ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -565,152 +332,19 @@ def _asset_links(figure: Any, assets: MapAssets, map_name: str) -> _Links:
     return _Links(tuple(js), tuple(css))
 
 
-_SWATCH = (
-    "display:inline-block;width:1.4em;height:1em;vertical-align:middle;"
-    f"margin-right:0.4em;border:1px solid {BORDER_COLOUR};"
-)
+@cache
+def layer_script() -> str:
+    """The layer's JavaScript (``choropleth_layer.js``), read once from the package.
 
+    The ``//`` comment lines heading the file are for its readers; the page gets the code.
 
-def _legend_html(
-    classification: Classification,
-    value_label: str,
-    with_centres: bool,
-    centre_labels: tuple[str, str],
-) -> str:
-    colours = class_colours(len(classification.classes))
-    items = []
-    for entry in classification.legend():
-        if entry.code in HATCH_STYLES:
-            background = _css_hatch(HATCH_STYLES[entry.code])
-        else:
-            background = f"background:{colours[entry.code]}"
-        items.append(
-            f'<li><span aria-hidden="true" style="{_SWATCH}{background}"></span>'
-            f"{html.escape(entry.label)} <span>({entry.count})</span></li>"
-        )
-    if with_centres:
-        for colour, text in (
-            (CENTRE_OFFERING_COLOUR, centre_labels[0]),
-            (CENTRE_NOT_OFFERING_COLOUR, centre_labels[1]),
-        ):
-            items.append(
-                '<li><span aria-hidden="true" style="display:inline-block;width:0.7em;'
-                "height:0.7em;border-radius:50%;border:1.5px solid #000000;margin:0 0.75em 0 "
-                f'0.3em;vertical-align:middle;background:{colour}"></span>'
-                f"{html.escape(text)}</li>"
-            )
-    return (
-        '<div class="ag-map__legend" style="margin:0.5em 0">'
-        f'<p style="font-weight:bold;margin:0 0 0.25em">{html.escape(value_label)}</p>'
-        '<ul style="list-style:none;margin:0;padding:0">' + "".join(items) + "</ul></div>"
-    )
-
-
-def _css_hatch(style: HatchStyle) -> str:
-    if "/" in style.hatch:
-        return (
-            f"background:repeating-linear-gradient(45deg,{style.ink} 0 1px,"
-            f"{style.background} 1px 5px)"
-        )
-    return (
-        f"background:radial-gradient(circle,{style.ink} 0 1px,transparent 1.5px) 0 0/5px 5px,"
-        f"{style.background}"
-    )
-
-
-# Our Leaflet layer. The tooltips are DOM nodes filled with textContent: a name holding markup
-# shows as text. The hatch patterns go into the SVG Leaflet draws in, found through the pane,
-# and reuse its namespace (so no namespace URL appears in the page).
-_LAYER_SCRIPT = """
-{% macro script(this, kwargs) %}
-(function (map, data) {
-  "use strict";
-  function add(parent, tag, text) {
-    var node = document.createElement(tag);
-    node.textContent = text;
-    parent.appendChild(node);
-    return node;
-  }
-  function card(title, labels, texts) {
-    var box = document.createElement("div");
-    add(box, "strong", title);
-    var table = document.createElement("table");
-    for (var i = 0; i < labels.length; i++) {
-      var row = table.insertRow();
-      add(row, "th", labels[i]).scope = "row";
-      add(row, "td", texts[i]);
-    }
-    box.appendChild(table);
-    return box;
-  }
-  function set(node, attributes) {
-    for (var key in attributes) { node.setAttribute(key, attributes[key]); }
-    return node;
-  }
-  function addPatterns(svg, patterns) {
-    var ns = svg.namespaceURI;
-    var defs = document.createElementNS(ns, "defs");
-    patterns.forEach(function (p) {
-      var pattern = set(document.createElementNS(ns, "pattern"),
-        {id: p.id, width: 6, height: 6, patternUnits: "userSpaceOnUse"});
-      pattern.appendChild(set(document.createElementNS(ns, "rect"),
-        {width: 6, height: 6, fill: p.background}));
-      if (p.kind === "lines") {
-        pattern.setAttribute("patternTransform", "rotate(45)");
-        pattern.appendChild(set(document.createElementNS(ns, "line"),
-          {x1: 1, y1: 0, x2: 1, y2: 6, stroke: p.ink, "stroke-width": 1.2}));
-      } else {
-        pattern.appendChild(set(document.createElementNS(ns, "circle"),
-          {cx: 3, cy: 3, r: 1.1, fill: p.ink}));
-      }
-      defs.appendChild(pattern);
-    });
-    svg.insertBefore(defs, svg.firstChild);
-  }
-  function decode(area) {
-    var x = 0, y = 0;
-    var polygons = area[4].map(function (polygon) {
-      return polygon.map(function (steps) {
-        var ring = [];
-        for (var i = 0; i < steps.length; i += 2) {
-          x += steps[i];
-          y += steps[i + 1];
-          ring.push([x / data.scale, y / data.scale]);
-        }
-        ring.push(ring[0]);
-        return ring;
-      });
-    });
-    return {type: "Feature", id: area[0], properties: {n: area[1], c: area[2], t: area[3]},
-            geometry: {type: "MultiPolygon", coordinates: polygons}};
-  }
-  var areas = L.geoJSON({type: "FeatureCollection", features: data.areas.map(decode)}, {
-    style: function (feature) { return data.styles[feature.properties.c]; }
-  });
-  areas.bindTooltip(function (layer) {
-    var p = layer.feature.properties;
-    var texts = [p.t[0], data.classLabels[p.c]].concat(p.t.slice(1));
-    return card(p.n, data.labels, texts);
-  }, {sticky: true});
-  areas.addTo(map);
-  var svg = map.getPane("overlayPane").querySelector("svg");
-  if (svg) { addPatterns(svg, data.patterns); }
-  if (data.centres) {
-    var centres = L.geoJSON(data.centres, {
-      pointToLayer: function (feature, latlng) {
-        return L.circleMarker(latlng, data.centreStyles[feature.properties.o]);
-      }
-    });
-    centres.bindTooltip(function (layer) {
-      var p = layer.feature.properties;
-      return card(p.n, data.centreLabels, p.t);
-    });
-    centres.addTo(map);
-    var overlays = {};
-    overlays[data.centreLayer] = centres;
-    L.control.layers(null, overlays, {collapsed: false}).addTo(map);
-  }
-  map.fitBounds(data.bounds);
-})({{ this._parent.get_name() }}, {{ this.payload }});
-{% endmacro %}
-"""
+    Examples
+    --------
+    >>> layer_script().startswith("(function (map, data) {")
+    True
+    """
+    text = resources.files(__package__).joinpath(LAYER_SCRIPT_FILE).read_text(encoding="utf-8")
+    lines = text.rstrip("\n").split("\n")
+    while lines and lines[0].startswith("//"):
+        lines.pop(0)
+    return "\n".join(lines)

@@ -2,6 +2,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +17,22 @@ from shapely.geometry import Point, box
 
 from mapping.boundaries import read_nuts_geojson
 from mapping.classify import LOW_COVERAGE, NO_DATA, classify
+from mapping.render import interactive
 from mapping.render.assets import asset_file, map_assets
 from mapping.render.interactive import (
     AssetPolicyError,
     TooltipField,
     _asset_links,
     choropleth_map,
+    layer_script,
     map_page,
 )
 from mapping.simplify import simplify_coverage
+from tests.mapping.shared_data import GISCO_LEVEL_2
 
 NONCE = "n0nce-For-Tests_123"
 SCRIPT_MARKUP = "<script>alert(1)</script>"
 ATTRIBUTE_MARKUP = '"><img src=x onerror=alert(1)>'
-REPO_ROOT = Path(__file__).resolve().parents[2]
-GISCO_LEVEL_2 = (
-    REPO_ROOT.parent / "shared" / "data" / "gisco" / "NUTS_RG_20M_2021_4326_LEVL_2.geojson"
-)
 
 
 def areas_frame(*, names: tuple[str, str, str] = ("Aland", "Boland", "Coland")) -> gpd.GeoDataFrame:
@@ -101,6 +101,16 @@ def test_every_script_carries_the_nonce() -> None:
     scripts = re.findall(r"<script\b[^>]*>", fragment)
     assert len(scripts) == 2  # Leaflet, then the map
     assert all(f'nonce="{NONCE}"' in tag for tag in scripts)
+
+
+def test_the_layer_script_is_package_data_inlined_with_the_nonce() -> None:
+    source = resources.files("mapping.render").joinpath("choropleth_layer.js")
+    assert source.is_file()
+    code = layer_script()
+    assert code.startswith("(function (map, data) {")
+    assert code in render(centres=centres_frame())  # the file's code, run under the nonce
+    python = Path(interactive.__file__).read_text(encoding="utf-8")
+    assert "createElement" not in python  # no JavaScript left in Python strings
 
 
 def test_no_url_to_another_host_and_no_tiles() -> None:

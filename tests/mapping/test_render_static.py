@@ -15,11 +15,9 @@ from mapping.boundaries import read_nuts_geojson
 from mapping.classify import classify
 from mapping.render import class_colours
 from mapping.render.static import FORMATS, Format, static_map
+from tests.mapping.shared_data import GISCO_LEVEL_2
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-GISCO_LEVEL_2 = (
-    REPO_ROOT.parent / "shared" / "data" / "gisco" / "NUTS_RG_20M_2021_4326_LEVL_2.geojson"
-)
 FIGURES = REPO_ROOT / "var" / "figures"
 DATE = dt.date(2025, 1, 31)
 SOURCE = "Synthetic values. Boundaries: © EuroGeographics (GISCO NUTS 2021, 1:20M)."

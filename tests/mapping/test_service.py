@@ -1,4 +1,4 @@
-"""The analysis service on the database: responses in, indicator per area and equity out."""
+"""The map use cases on the database: responses in, one indicator map out, computed once."""
 
 from __future__ import annotations
 
@@ -8,17 +8,25 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from mapping import service
+from mapping import imports, service
+from mapping.errors import IndicatorNotFound, NoRegions
+from mapping.populations import CITY_POPULATION_SOURCE, areas_frame
+from mapping.service import MapRequest
+from surveys.campaigns.models import Campaign
+from surveys.policy import staff_actor, system_actor
 from surveys.registry.models import Centre, Population
 from surveys.responses.service import start_draft, submit
 from tests.builders import make_campaign, make_centre, make_published_form
 from tests.databases import skip_or_fail
+from tests.mapping.nuts_files import write_nuts_file
+from tests.mapping.shared_data import GISCO_LEVEL_2
+from tests.mapping.spies import counting_numerators, reading, statements
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "gisco"
+SYSTEM = system_actor("system:test")
 FORM = """
 | survey |
 |        | type              | name    | label::en | required | relevant           |
@@ -38,7 +46,7 @@ FORM = """
 """
 
 
-def populate(session: Session) -> object:
+def populate(session: Session) -> Campaign:
     for code, value in (("FR", 68_000_000), ("DE", 84_000_000), ("MT", 500_000)):
         session.add(
             Population(
@@ -83,9 +91,12 @@ def populate(session: Session) -> object:
     return campaign
 
 
+# --- indicator_map --------------------------------------------------------------------------
+
+
 def test_indicator_values_from_submitted_responses(session: Session) -> None:
     campaign = populate(session)
-    _, frame = service.indicator_values(session, campaign, "pet_per_m")  # type: ignore[arg-type]
+    _, frame = service.indicator_values(session, SYSTEM, MapRequest(campaign.slug, "pet_per_m"))
     rows = frame.set_index("area_code")
     assert set(rows.index) == {"FR", "DE", "MT"}
     assert rows.loc["FR", "numerator"] == 7
@@ -96,64 +107,121 @@ def test_indicator_values_from_submitted_responses(session: Session) -> None:
     assert math.isnan(rows.loc["MT", "value"])
     assert rows.loc["FR", "denominator_source"] == "test figures"
 
-    _, share = service.indicator_values(session, campaign, "pet_share")  # type: ignore[arg-type]
+    _, share = service.indicator_values(session, SYSTEM, MapRequest(campaign.slug, "pet_share"))
     assert share.set_index("area_code").loc["FR", "value"] == pytest.approx(200 / 3)
 
 
-def test_equity_summary_over_areas_with_data(session: Session) -> None:
+def test_one_map_holds_classes_centres_equity_geometry_and_access(session: Session) -> None:
     campaign = populate(session)
-    spec, frame = service.indicator_values(session, campaign, "pet_per_m")  # type: ignore[arg-type]
-    summary = service.equity_summary(spec, frame)
-    assert summary.areas_with_data == 2
+    result = service.indicator_map(
+        session, SYSTEM, MapRequest(campaign.slug, "pet_per_m", with_access=True)
+    )
+    assert result.label == "PET/CT per million"
+    assert [s.id for s in result.specs] == ["pet_per_m", "pet_share"]
+    assert set(result.classification.codes.index) >= {"FR", "DE"}
+    assert sorted(result.centres["offers"].tolist()) == [False, True, True, True]
+    assert result.equity.areas_with_data == 2
     low, high = sorted([4 / 84, 7 / 68])
-    assert summary.max_min_ratio == pytest.approx(high / low)
-    assert 0 <= summary.gini < 1
-    assert summary.benchmark == pytest.approx((low + high) / 2)  # EU median of two areas
-    assert set(summary.gaps) == {"FR", "DE"}
+    assert result.equity.max_min_ratio == pytest.approx(high / low)
+    assert 0 <= result.equity.gini < 1
+    assert result.equity.benchmark == pytest.approx((low + high) / 2)  # EU median of two areas
+    assert set(result.equity.gaps) == {"FR", "DE"}
+    areas = result.geometry().set_index("area_code")
+    assert areas.loc["AL", "no_data"]  # not surveyed: on the map as no data, never as zero
+    access = result.access_by_area()
+    assert access["DE"]["beyond_200km"] < 1  # Berlin offers it
+    assert result.table_rows()[0][:3] == ["area_code", "area_name", "value"]
+
+
+def test_one_map_reads_the_responses_once_and_evaluates_each_numerator_once(
+    session: Session, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    campaign = populate(session)
+    calls = counting_numerators(monkeypatch)
+    with statements(engine) as seen:
+        service.indicator_map(
+            session, SYSTEM, MapRequest(campaign.slug, "pet_per_m", with_access=True)
+        )
+    assert len(reading("response", seen)) == 1
+    assert len(reading("questionnaire_version", seen)) == 1  # the indicator specs
+    assert calls == [4]  # one evaluation of the four submitted responses
 
 
 def test_unknown_indicator_is_not_found(session: Session) -> None:
     campaign = populate(session)
-    with pytest.raises(service.IndicatorNotFound):
-        service.indicator_values(session, campaign, "nothing")  # type: ignore[arg-type]
+    with pytest.raises(IndicatorNotFound):
+        service.indicator_map(session, SYSTEM, MapRequest(campaign.slug, "nothing"))
+
+
+def test_a_domain_lead_sees_the_indicators_of_their_domains_only(session: Session) -> None:
+    campaign = populate(session)
+    surgery = staff_actor(user_id=1, role="domain_lead", domains=["surgery"])
+    nuclear = staff_actor(user_id=2, role="domain_lead", domains=["nuclear_medicine"])
+    with pytest.raises(IndicatorNotFound):
+        service.indicator_map(session, surgery, MapRequest(campaign.slug, "pet_per_m"))
+    assert service.map_index(session, surgery, campaign.slug).by_domain == {}
+    index = service.map_index(session, nuclear, campaign.slug)
+    assert [s.id for s in index.by_domain["nuclear_medicine"]] == ["pet_per_m", "pet_share"]
+    assert [s.id for s in service.indicator_specs(session, nuclear, campaign.slug)] == [
+        "pet_per_m",
+        "pet_share",
+    ]
+
+
+def test_a_nuts2_map_needs_regions(session: Session) -> None:
+    campaign = populate(session)  # the test database holds countries, no region
+    with pytest.raises(NoRegions):
+        service.indicator_map(session, SYSTEM, MapRequest(campaign.slug, "pet_per_m", "nuts2"))
+
+
+def test_a_new_boundary_vintage_with_as_many_regions_is_drawn_at_once(
+    session: Session, tmp_path: Path
+) -> None:
+    campaign = populate(session)
+    old = {"FR10": (2.0, 48.0, 3.0, 49.5), "FR71": (4.0, 45.0, 5.5, 46.5)}
+    new = {"FR10": (1.5, 48.5, 2.5, 49.0), "FR71": (4.5, 45.5, 5.0, 46.0)}
+    asked = MapRequest(campaign.slug, "pet_per_m", "nuts2", with_access=True)
+    for bounds in (old, new):
+        path = write_nuts_file(tmp_path / "nuts.geojson", bounds)
+        imports.import_boundaries(session, SYSTEM, path, level=2, nuts_version="2021")
+        areas = service.indicator_map(session, SYSTEM, asked).geometry().set_index("area_code")
+        assert len(areas) == 2
+        for code, box_bounds in bounds.items():
+            assert tuple(areas.loc[code, "geometry"].bounds) == pytest.approx(box_bounds)
 
 
 def test_nuts2_boundaries_assign_centres_and_give_regional_values(session: Session) -> None:
-    path = SHARED / "NUTS_RG_20M_2021_4326_LEVL_2.geojson"
-    if not path.exists():
-        skip_or_fail(f"the GISCO reference file is missing: {path}")
+    if not GISCO_LEVEL_2.exists():
+        skip_or_fail(f"the GISCO reference file is missing: {GISCO_LEVEL_2}")
     campaign = populate(session)
-    stored = service.import_boundaries(session, path, level=2, nuts_version="2021")
-    assert stored > 250
+    loaded = imports.import_boundaries(session, SYSTEM, GISCO_LEVEL_2, level=2, nuts_version="2021")
+    assert loaded.stored > 250
     paris = session.scalar(select(Centre).where(Centre.name == "C0"))
     assert paris is not None
-    region = service.areas_frame(session, "nuts2")
-    assert "FR10" in set(region["area_code"])
+    assert paris.region_id is not None
+    assert "FR10" in set(areas_frame(session, "nuts2")["area_code"])
     _, frame = service.indicator_values(
-        session,
-        campaign,
-        "pet_per_m",  # type: ignore[arg-type]
-        level="nuts2",
+        session, SYSTEM, MapRequest(campaign.slug, "pet_per_m", "nuts2")
     )
     rows = frame.set_index("area_code")
     assert rows.loc["FR10", "numerator"] == 2  # the Paris centre's two units
     # No official regional figure imported yet: the denominator is the labelled approximation
     # from GeoNames places, and the value follows from it.
-    assert rows.loc["FR10", "denominator_source"] == service.CITY_POPULATION_SOURCE
+    assert rows.loc["FR10", "denominator_source"] == CITY_POPULATION_SOURCE
     assert rows.loc["FR10", "value"] == pytest.approx(2 / rows.loc["FR10", "denominator"] * 1e6)
 
 
-def test_population_import(session: Session, tmp_path: Path) -> None:
-    path = tmp_path / "pop.csv"
-    path.write_text(
-        "area_code,year,value,source\nFR10,2024,12300000,Eurostat demo_r_pjangrp3\n",
-        encoding="utf-8",
+# --- figure_series ----------------------------------------------------------------------------
+
+
+def test_a_figure_series_shares_its_classes(session: Session, tmp_path: Path) -> None:
+    campaign = populate(session)
+    series = service.figure_series(
+        session, SYSTEM, ["pet_per_m", "pet_share"], campaign=campaign.slug, classes=2
     )
-    assert service.import_population(session, path) == 1
-    record = session.scalar(select(Population).where(Population.area_code == "FR10"))
-    assert record is not None
-    assert (record.area_level, record.value) == ("nuts2", 12_300_000)
-    bad = tmp_path / "bad.csv"
-    bad.write_text("code,value\nFR,1\n", encoding="utf-8")
-    with pytest.raises(Exception, match="missing column"):
-        service.import_population(session, bad)
+    bounds = {m.classification.bounds for m in series.maps}
+    assert len(bounds) == 1  # one set of classes for both maps
+    assert series.source_note.startswith(f"Survey: {campaign.name}.")
+    path = tmp_path / "pet.svg"
+    service.draw_figure(series.maps[0], "svg", path)
+    assert b"<svg" in path.read_bytes()[:500]

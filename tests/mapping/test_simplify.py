@@ -10,9 +10,8 @@ from shapely.geometry import Polygon, box
 from mapping.boundaries import read_nuts_geojson
 from mapping.reference import load_countries
 from mapping.simplify import CoverageError, simplify_coverage
+from tests.mapping.shared_data import GISCO_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-GISCO_DIR = REPO_ROOT.parent / "shared" / "data" / "gisco"
 LEVEL_2 = "NUTS_RG_20M_2021_4326_LEVL_2.geojson"
 
 KM2 = 1e6

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import inspect
 import io
 import re
 import uuid
 from collections.abc import Callable
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.v1 import indicators as indicators_api
 from surveys.registry.models import Population
 from surveys.responses.service import submit
 from tests.accounts_fixtures import SignedIn
 from tests.builders import make_campaign, make_centre, make_published_form
+from tests.mapping.spies import counting_numerators, reading, statements
+from web import map_pages
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 FORM = """
@@ -118,3 +124,29 @@ def test_researchers_and_visitors_cannot_open_maps(
     assert researcher.get(f"/maps/{slug}/pet_units").status_code == 403
     visitor = client.get(f"/maps/{slug}/pet_units", follow_redirects=False)
     assert visitor.status_code in {303, 401}
+
+
+def test_one_page_view_reads_the_responses_once_and_evaluates_each_numerator_once(
+    client_as: Callable[..., tuple[TestClient, SignedIn]],
+    session_factory: sessionmaker[Session],
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    slug = prepare(session_factory)
+    lead, _ = client_as("domain_lead", domains=["nuclear_medicine"])
+    calls = counting_numerators(monkeypatch)
+    with statements(engine) as seen:
+        page = lead.get(f"/maps/{slug}/pet_units")
+    assert page.status_code == 200
+    assert len(reading("response", seen)) == 1  # was 3: the map, its centres, the access table
+    assert len(reading("questionnaire_version", seen)) == 1  # was 3: the indicator specs
+    assert calls == [1]  # one evaluation of the one submitted response (was 3)
+
+
+def test_map_handlers_never_run_on_the_event_loop() -> None:
+    """Sync handlers run in the thread pool: their database work never blocks the loop."""
+    routes = [*map_pages.router.routes, *indicators_api.router.routes]
+    assert len(routes) >= 9
+    for route in routes:
+        assert isinstance(route, APIRoute)
+        assert not inspect.iscoroutinefunction(route.endpoint), route.path

@@ -1,0 +1,23 @@
+"""The errors of the mapping domain, each with a stable code (rendered by the adapters)."""
+
+from __future__ import annotations
+
+from surveys.errors import InvalidInput, NotFound
+
+
+class IndicatorNotFound(NotFound):
+    """The campaign declares no such indicator (within the actor's domains)."""
+
+    code = "indicator_not_found"
+
+
+class NoMapCampaign(NotFound):
+    """No campaign other than drafts exists, so there is nothing to map."""
+
+    code = "no_map_campaign"
+
+
+class NoRegions(InvalidInput):
+    """A NUTS-2 map was asked for before any NUTS-2 region was imported."""
+
+    code = "regions_not_loaded"
