@@ -22,8 +22,8 @@ from surveys.demo.campaign import demo_invitation, load_demo_campaign
 from surveys.demo.centres import DEMO_CENTRE_COUNT, load_demo_centres
 from surveys.errors import ImportReport
 from surveys.registry.countries import seed_countries
-from surveys.registry.transfer import export_rows, import_centres
-from surveys.tabular import write_csv
+from surveys.registry.transfer import export_csv, import_centres
+from surveys.tabular import RowCounter
 
 app = typer.Typer(help="accessgap: surveys and equity maps of access to hi-tech cancer care.")
 db_app = typer.Typer(help="Database schema (Alembic).")
@@ -230,16 +230,11 @@ def centres_export(
     """Export the registry to a CSV file that ``centres import`` reads back."""
     settings = Settings()
     engine = make_engine(settings.database_url)
-    count = 0
-    with (
-        transaction(make_session_factory(engine)) as session,
-        file.open("w", encoding="utf-8", newline="") as out,
-    ):
-        for chunk in write_csv(export_rows(session), bom=bom):
-            out.write(chunk)
-            count += 1
+    counter = RowCounter()
+    with transaction(make_session_factory(engine)) as session, file.open("wb") as out:
+        out.writelines(export_csv(session, bom=bom, counter=counter))
     engine.dispose()
-    console.print(f"{count - 1 - int(bom)} centres written to {file.name}.")
+    console.print(f"{counter.rows} centres written to {file.name}.")
 
 
 @app.command("serve")

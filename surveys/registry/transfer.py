@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 from surveys.errors import ImportReport, RowProblem
 from surveys.registry.countries import countries_by_code
 from surveys.registry.models import CENTRE_TYPES, Centre, Country, Region
-from surveys.tabular import TabularFileError, read_rows
+from surveys.tabular import RowCounter, TabularFileError, csv_chunks, read_rows
 
 COLUMNS = (
     "id",
@@ -311,9 +311,15 @@ def _limited(rows: Iterator[dict[str, str]]) -> Iterator[dict[str, str]]:
         yield row
 
 
+def export_csv(
+    session: Session, *, bom: bool = False, counter: RowCounter | None = None
+) -> Iterator[bytes]:
+    """The registry as CSV with the import's columns, so an export can be imported again."""
+    return csv_chunks(COLUMNS, export_rows(session), bom=bom, counter=counter)
+
+
 def export_rows(session: Session) -> Iterator[list[object]]:
-    """The registry as rows with the import's columns, so an export can be imported again."""
-    yield list(COLUMNS)
+    """The registry's centres as rows of :data:`COLUMNS` (no header)."""
     query = (
         select(Centre, Country.iso2, Region.code)
         .join(Country, Country.id == Centre.country_id)
