@@ -1,4 +1,9 @@
-"""The ``accessgap`` command: an adapter over the same services as the API and the pages."""
+"""The ``accessgap`` command: an adapter over the same use cases as the API and the pages.
+
+A command that changes data calls the use case as the operator's system actor
+(:func:`surveys.policy.system_actor`, label ``system:cli``), so the audit log shows it came
+from the command line.
+"""
 
 from __future__ import annotations
 
@@ -21,9 +26,10 @@ from surveys.db import make_engine, make_session_factory, transaction
 from surveys.demo.campaign import demo_invitation, load_demo_campaign
 from surveys.demo.centres import DEMO_CENTRE_COUNT, load_demo_centres
 from surveys.errors import ImportReport
+from surveys.policy import system_actor
 from surveys.registry.countries import seed_countries
-from surveys.registry.transfer import export_rows, import_centres
-from surveys.tabular import write_csv
+from surveys.registry.transfer import export_csv, import_centre_list
+from surveys.tabular import RowCounter
 
 app = typer.Typer(help="accessgap: surveys and equity maps of access to hi-tech cancer care.")
 db_app = typer.Typer(help="Database schema (Alembic).")
@@ -209,7 +215,7 @@ def centres_import(
     settings = Settings()
     engine = make_engine(settings.database_url)
     with transaction(make_session_factory(engine)) as session:
-        report = import_centres(session, file, dry_run=dry_run)
+        report = import_centre_list(session, system_actor(), file, dry_run=dry_run, request_id=None)
     engine.dispose()
     _print_report(report)
     if report.errors:
@@ -230,16 +236,11 @@ def centres_export(
     """Export the registry to a CSV file that ``centres import`` reads back."""
     settings = Settings()
     engine = make_engine(settings.database_url)
-    count = 0
-    with (
-        transaction(make_session_factory(engine)) as session,
-        file.open("w", encoding="utf-8", newline="") as out,
-    ):
-        for chunk in write_csv(export_rows(session), bom=bom):
-            out.write(chunk)
-            count += 1
+    counter = RowCounter()
+    with transaction(make_session_factory(engine)) as session, file.open("wb") as out:
+        out.writelines(export_csv(session, bom=bom, counter=counter))
     engine.dispose()
-    console.print(f"{count - 1 - int(bom)} centres written to {file.name}.")
+    console.print(f"{counter.rows} centres written to {file.name}.")
 
 
 @app.command("serve")

@@ -3,6 +3,9 @@
 ``accessgap users create --role admin --email ...`` makes the first administrator. The password
 is read from ``ACCESSGAP_NEW_PASSWORD`` or asked for (hidden, twice); it is never an argument,
 so it stays out of shell history and process lists.
+
+Every command calls the same use case as the admin pages, as the operator's system actor
+(``system:cli``), so its audit event says it came from the command line.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from surveys import privacy
 from surveys.accounts import service as accounts
 from surveys.accounts import totp
 from surveys.accounts.schemas import UserCreate
-from surveys.audit import service as audit
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.errors import DomainError
 from surveys.policy import Role, system_actor
@@ -68,14 +70,8 @@ def users_create(
     engine = make_engine(Settings().database_url)
     try:
         with transaction(make_session_factory(engine)) as session:
-            user = accounts.create_user(session, data, with_totp=with_totp)
-            audit.record(
-                session,
-                actor=system_actor(),
-                action="user.create",
-                object_type="user",
-                object_id=user.id,
-                details={"role": user.role, "domains": user.domains, "via": "cli"},
+            user = accounts.create_user(
+                session, system_actor(), data, with_totp=with_totp, request_id=None
             )
             user_id, secret, address = user.id, user.totp_secret, user.email
     except DomainError as exc:
@@ -98,15 +94,7 @@ def privacy_erase_contact(
     engine = make_engine(Settings().database_url)
     try:
         with transaction(make_session_factory(engine)) as session:
-            contact, blanked = privacy.erase_contact(session, contact_id)
-            audit.record(
-                session,
-                actor=system_actor(),
-                action="contact.erase",
-                object_type="contact",
-                object_id=contact.id,
-                details={"fields": blanked, "centre_id": contact.centre_id, "via": "cli"},
-            )
+            _, blanked = privacy.erase_contact(session, system_actor(), contact_id, request_id=None)
     except DomainError as exc:
         errors.print(f"[red]{exc.detail}[/red]", highlight=False)
         raise typer.Exit(1) from exc
@@ -124,16 +112,8 @@ def privacy_access_request(
     engine = make_engine(Settings().database_url)
     try:
         with transaction(make_session_factory(engine)) as session:
-            document = privacy.access_request(session, email)
-            audit.record(
-                session,
-                actor=system_actor(),
-                action="privacy.access_export",
-                object_type="data_subject",
-                details={
-                    "rows": {name: len(rows) for name, rows in document["tables"].items()},
-                    "via": "cli",
-                },
+            document = privacy.answer_access_request(
+                session, system_actor(), email, request_id=None
             )
     finally:
         engine.dispose()

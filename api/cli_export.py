@@ -1,7 +1,7 @@
 """``accessgap export``: write an export (or a release) into a folder, with a progress bar.
 
 The files land in ``--out`` as they would in the zip (tables, codebook, ``manifest.json`` last);
-the export is audited like a download, by the operator's system actor.
+the export is the same audited use case as a download, by the operator's system actor.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.settings import Settings
-from surveys.audit import service as audit
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.errors import DomainError
 from surveys.exports import service
@@ -72,11 +71,11 @@ def export_command(
         options = ExportOptions.model_validate({"values": values, "language": language, "bom": bom})
         with transaction(factory) as session:
             if release is not None:
-                job = service.prepare_release_download(
-                    session, actor, release, format=format, options=options
+                job = service.start_release_download(
+                    session, actor, release, format=format, options=options, request_id=None
                 )
             else:
-                job = service.prepare_export(
+                job = service.start_export(
                     session,
                     actor,
                     format=format,
@@ -84,15 +83,8 @@ def export_command(
                     options=options,
                     pseudonymised=not identified,
                     pseudonym_secret=settings.pseudonym_secret,
+                    request_id=None,
                 )
-            audit.record(
-                session,
-                actor=actor,
-                action="export.start",
-                object_type="export",
-                object_id=job.id,
-                details=job.start_details(),
-            )
     except DomainError as exc:
         errors.print(f"[red]{exc.code}: {exc.detail}[/red]")
         raise typer.Exit(1) from exc
@@ -116,18 +108,7 @@ def export_command(
             progress.advance(task, count)
 
         job.progress = advance
-        try:
-            manifest_path = service.write_export(factory, job, out)
-        finally:
-            with transaction(factory) as session:
-                audit.record(
-                    session,
-                    actor=actor,
-                    action="export.complete" if job.delivery.complete else "export.aborted",
-                    object_type="export",
-                    object_id=job.id,
-                    details=job.end_details(),
-                )
+        manifest_path = service.write_export(factory, actor, job, out, request_id=None)
     manifest = job.manifest or {}
     console.print(
         f"{manifest.get('responses', 0)} responses, {len(job.delivery.files)} files written to "

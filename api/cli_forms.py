@@ -1,4 +1,8 @@
-"""``accessgap forms ...``: validate, import, publish, export and compare questionnaires."""
+"""``accessgap forms ...``: validate, import, publish, export and compare questionnaires.
+
+Importing, publishing and the catalogue call the same use cases as the JSON API, as the
+operator's system actor (``system:cli``): each leaves its audit event.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.settings import Settings
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.errors import DomainError
+from surveys.policy import system_actor
 from surveys.questionnaires import service
 from surveys.questionnaires.definitions.tables import FormFileError, read_form_file
 from surveys.questionnaires.definitions.xlsform import write_xlsx, write_yaml
@@ -70,7 +75,7 @@ def import_command(file: FileArgument) -> None:
     try:
         tables = read_form_file(file)
         with transaction(_session_factory()) as session:
-            outcome = service.import_definition(session, tables)
+            outcome = service.import_form(session, system_actor(), tables, request_id=None)
             version, created = outcome.version.version, outcome.created
     except FormFileError as exc:
         errors.print(f"[red]{exc}[/red]")
@@ -91,7 +96,9 @@ def publish_command(reference: str) -> None:
     form_id, version = _split(reference)
     try:
         with transaction(_session_factory()) as session:
-            published = service.publish_version(session, form_id, version)
+            published = service.publish_form(
+                session, system_actor(), form_id, version, request_id=None
+            )
             label = published.version
     except DomainError as exc:
         raise _fail(exc) from exc
@@ -160,5 +167,5 @@ def list_command() -> None:
 def catalogue_command() -> None:
     """Import and publish the built-in catalogue (centre profile and the seven domains)."""
     with transaction(_session_factory()) as session:
-        versions = service.load_catalogue(session)
+        versions = service.publish_catalogue(session, system_actor(), request_id=None)
     console.print(f"{len(versions)} catalogue questionnaires published.")

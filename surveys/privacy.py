@@ -5,6 +5,9 @@ One source of truth (RELIABILITY.md 3.5): a column is personal data when its mod
 ``identifier: yes`` (the built-in ones are declared in :data:`QUESTIONNAIRE_IDENTIFIERS`, and a
 test checks the catalogue against the questionnaire files). The export filter, the erasure, the
 access-request export and the audit redaction all read this catalogue.
+
+The two use cases, :func:`erase_contact` and :func:`answer_access_request`, check the actor's
+``privacy:manage`` and record their own audit event; the admin page and the CLI call them.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from sqlalchemy import FromClause, Table, func, select
 from sqlalchemy.orm import Session
 
 from surveys.accounts.models import ApiToken, StaffSession, User
+from surveys.audit.channel import channel
 from surveys.audit.models import AuditEvent
+from surveys.audit.service import record
 from surveys.db import Base, utcnow
 from surveys.errors import NotFound
+from surveys.policy import Actor, Permission, authorize
 from surveys.registry.models import Centre, Contact
 from surveys.responses.models import Response
 
@@ -89,14 +95,21 @@ class ContactNotFound(NotFound):
 
 
 def erase_contact(
-    session: Session, contact_id: int, *, now: dt.datetime | None = None
+    session: Session,
+    actor: Actor,
+    contact_id: int,
+    *,
+    request_id: str | None,
+    now: dt.datetime | None = None,
 ) -> tuple[Contact, list[str]]:
     """Blank every identifier field of a contact and mark it erased (GDPR Art. 17).
 
     The contact row stays (so the centre's answers keep their attribution to the centre, not to
     a person); its personal fields are emptied. Returns the contact and the names of the fields
-    that were blanked, never their values. Erasing twice is harmless.
+    that were blanked, never their values; the ``contact.erase`` event names the same fields.
+    Erasing twice is harmless.
     """
+    authorize(actor, Permission.PRIVACY_MANAGE)
     contact = session.get(Contact, contact_id)
     if contact is None:
         raise ContactNotFound("No contact has this id.")
@@ -112,6 +125,15 @@ def erase_contact(
     if contact.erased_at is None:
         contact.erased_at = now or utcnow()
     session.flush()
+    record(
+        session,
+        actor=actor,
+        action="contact.erase",
+        object_type="contact",
+        object_id=contact.id,
+        details={"fields": blanked, "centre_id": contact.centre_id, **channel(actor)},
+        request_id=request_id,
+    )
     return contact, blanked
 
 
@@ -123,6 +145,30 @@ def _row(table: FromClause, row: Any) -> dict[str, Any]:
         value = row._mapping[column]
         data[column.name] = value.isoformat() if isinstance(value, dt.date) else value
     return data
+
+
+def answer_access_request(
+    session: Session, actor: Actor, email: str, *, request_id: str | None
+) -> dict[str, Any]:
+    """The access-request document (:func:`access_request`), its export audited.
+
+    The ``privacy.access_export`` event counts the rows per table, never their values.
+    """
+    authorize(actor, Permission.PRIVACY_MANAGE)
+    document = access_request(session, email)
+    record(
+        session,
+        actor=actor,
+        action="privacy.access_export",
+        object_type="data_subject",
+        details={
+            "rows": {name: len(rows) for name, rows in document["tables"].items()},
+            "responses": len(document["responses"]),
+            **channel(actor),
+        },
+        request_id=request_id,
+    )
+    return document
 
 
 def access_request(session: Session, email: str) -> dict[str, Any]:

@@ -3,6 +3,11 @@
 Spreadsheet safety lives here too: a cell that starts with a formula trigger is neutralised with a
 leading apostrophe before it is written (OWASP "CSV injection"; ASVS 1.2.10), so opening an export
 in Excel or LibreOffice never runs anything.
+
+:func:`csv_chunks` is the one CSV writer: RFC 4180 (comma, double quotes doubled, CRLF), UTF-8,
+an optional BOM for Excel, text cells neutralised. Numbers are written as numbers, so ``-3``
+typed as an integer stays ``-3``. Text is written as stored: emoji, right-to-left text,
+combining marks and line breaks inside answers come back byte for byte from any RFC 4180 reader.
 """
 
 from __future__ import annotations
@@ -10,11 +15,16 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\x00")
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
+BOM = "\ufeff".encode()
+CHUNK_ROWS = 200
+# First characters after which a text cell needs a closer look (a trigger, or a leading space).
+_SUSPECT = frozenset(FORMULA_TRIGGERS) | {" "}
 
 
 class TabularFileError(ValueError):
@@ -104,16 +114,72 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def write_csv(rows: Iterable[Iterable[object]], *, bom: bool = False) -> Iterator[str]:
-    """CSV text chunks (RFC 4180 quoting, CRLF line ends), text cells neutralised."""
+class RowCounter:
+    """Counts the data rows a writer consumed (the header is not a row)."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+
+
+def csv_chunks(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    bom: bool = False,
+    counter: RowCounter | None = None,
+    check: Sequence[int] | None = None,
+) -> Iterator[bytes]:
+    """UTF-8 CSV bytes, a few hundred rows per chunk, every text cell safe to open.
+
+    ``check`` names the only columns whose text needs the formula guard, for a producer that
+    guarded the other columns itself (the long export format guards its repeated keys once per
+    response); by default every text cell is checked.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    neutralise = neutralise_formula
+    suspect = _SUSPECT
     if bom:
-        yield "\ufeff"
+        yield BOM
+    writer.writerow([neutralise(h) for h in header])
+    pending = 0
+    count = 0
     for row in rows:
-        writer.writerow(
-            [neutralise_formula(c) if isinstance(c, str) else ("" if c is None else c) for c in row]
-        )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
+        if check is None:
+            row = [
+                neutralise(c) if c.__class__ is str and c and c[0] in suspect else c for c in row
+            ]
+        else:
+            for index in check:
+                cell = row[index]
+                if cell.__class__ is str and cell and cell[0] in suspect:
+                    row[index] = neutralise(cell)  # type: ignore[index]
+        writer.writerow(row)
+        pending += 1
+        count += 1
+        if pending >= CHUNK_ROWS:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate(0)
+            pending = 0
+            if counter is not None:
+                counter.rows = count
+    if counter is not None:
+        counter.rows = count
+    yield buffer.getvalue().encode("utf-8")
+
+
+def write_csv(rows: Iterable[Sequence[Any]], *, bom: bool = False) -> Iterator[str]:
+    """Deprecated: :func:`csv_chunks` as text, with the header as the first of ``rows``.
+
+    Kept only for callers not yet moved to :func:`csv_chunks` (``web/map_pages.py``); it
+    writes nothing itself.
+    """
+    iterator = iter(rows)
+    header = next(iterator, None)
+    if header is None:
+        if bom:
+            yield BOM.decode("utf-8")
+        return
+    for chunk in csv_chunks([str(h) for h in header], iterator, bom=bom):
+        yield chunk.decode("utf-8")

@@ -24,14 +24,12 @@ from api.auth import (
 )
 from api.deps import AppSettings, DbSession
 from surveys.accounts import service as accounts
-from surveys.accounts import tokens, totp
-from surveys.accounts.models import StaffSession, User
-from surveys.accounts.passwords import verify_password
-from surveys.accounts.service import LoginOutcome
-from surveys.audit import service as audit
+from surveys.accounts import signin, tokens, totp
+from surveys.accounts.errors import WrongPassword
+from surveys.accounts.models import StaffSession
 from surveys.db import utcnow
 from surveys.errors import DomainError
-from surveys.policy import TOKEN_SCOPES, TOTP_REQUIRED_ROLES, Actor, Permission, Role, staff_actor
+from surveys.policy import TOKEN_SCOPES, Actor, Permission
 from web.forms import (
     FormErrors,
     FormText,
@@ -49,12 +47,6 @@ router = APIRouter(include_in_schema=False)
 
 INVALID_LOGIN = "Invalid e-mail or password."
 LOCKED_LOGIN = "Too many failed attempts: wait 15 minutes before you try again."
-
-
-def user_actor(user: User) -> Actor:
-    return staff_actor(
-        user_id=user.id, role=user.role, domains=user.domains, countries=user.countries
-    )
 
 
 def _login_page(
@@ -88,49 +80,33 @@ def login_submit(
     next: FormText = "/",
 ) -> Response:
     """Check the password; then the second factor (or its set-up) when the account needs one."""
-    email = clean_text(email, 254).strip()
     next_path = safe_next(next)
-    key = accounts.throttle_key(email, settings.secret_key)
-    result = accounts.authenticate(session, email=email, password=password[:1024], key=key)
-    user = result.user
-    if result.outcome is not LoginOutcome.SUCCESS or user is None:
-        action = {
-            LoginOutcome.INVALID: "login.failure",
-            LoginOutcome.LOCKED: "login.locked",
-            LoginOutcome.LOCKED_NOW: "login.lockout",
-        }.get(result.outcome, "login.failure")
-        audit.record(
-            session,
-            actor=actor,
-            action=action,
-            object_type="user",
-            object_id=user.id if user is not None else None,
-            details={"failures": result.failures, "key": key[:16], "known": user is not None},
-            request_id=request_id(request),
-        )
-        if result.outcome in (LoginOutcome.LOCKED, LoginOutcome.LOCKED_NOW):
-            return _login_page_locked(request, email, next_path)
+    email = clean_text(email, 254).strip()
+    result = signin.sign_in(
+        session,
+        actor,
+        email=email,
+        password=password[:1024],
+        throttle_secret=settings.secret_key,
+        totp_required=settings.totp_required,
+        request_id=request_id(request),
+    )
+    if result.locked:
+        return _login_page_locked(request, email, next_path)
+    if result.user is None or result.outcome is not signin.LoginOutcome.SUCCESS:
         return _login_page(
             request, email=email, next_path=next_path, error=INVALID_LOGIN, status=422
         )
-    if user.totp_secret is not None:
-        begin_session(request, session, settings, user, stage="totp")
-        return RedirectResponse(f"/login/totp?next={_quoted(next_path)}", 303)
-    if settings.totp_required and Role(user.role) in TOTP_REQUIRED_ROLES:
-        begin_session(
-            request, session, settings, user, stage="enrol", pending_totp_secret=totp.new_secret()
-        )
-        return RedirectResponse(f"/login/totp?next={_quoted(next_path)}", 303)
-    begin_session(request, session, settings, user)
-    audit.record(
+    begin_session(
+        request,
         session,
-        actor=user_actor(user),
-        action="login.success",
-        object_type="user",
-        object_id=user.id,
-        details={"second_factor": False},
-        request_id=request_id(request),
+        settings,
+        result.user,
+        stage=result.stage.value,
+        pending_totp_secret=result.pending_totp_secret,
     )
+    if result.stage is not signin.Stage.FULL:
+        return RedirectResponse(f"/login/totp?next={_quoted(next_path)}", 303)
     return RedirectResponse(next_path, 303)
 
 
@@ -145,7 +121,7 @@ def _login_page_locked(request: Request, email: str, next_path: str) -> HTMLResp
         },
         status=429,
     )
-    page.headers["Retry-After"] = str(int(accounts.LOCKOUT.total_seconds()))
+    page.headers["Retry-After"] = str(int(signin.LOCKOUT.total_seconds()))
     return page
 
 
@@ -206,55 +182,21 @@ def totp_submit(
     if row is None:
         return RedirectResponse("/login", 303)
     next_path = safe_next(next)
-    user = accounts.get_user(session, row.user_id)
-    code = clean_text(code, 20)
-    if row.stage == "enrol" and row.pending_totp_secret:
-        step = totp.matching_step(row.pending_totp_secret, code, at=utcnow(), after=None)
-        ok = step is not None
-        if ok:
-            accounts.enable_totp(session, user, row.pending_totp_secret, step=step)
-            audit.record(
-                session,
-                actor=user_actor(user),
-                action="user.totp_enable",
-                object_type="user",
-                object_id=user.id,
-                request_id=request_id(request),
-            )
-    else:
-        ok = accounts.verify_totp(user, code)
-    if not ok:
-        key = accounts.throttle_key(user.email, settings.secret_key)
-        result = accounts.register_failure(session, key=key, user=user)
-        audit.record(
-            session,
-            actor=actor,
-            action="login.totp_failure",
-            object_type="user",
-            object_id=user.id,
-            details={"failures": result.failures},
-            request_id=request_id(request),
-        )
-        if result.outcome in (LoginOutcome.LOCKED, LoginOutcome.LOCKED_NOW):
-            end_request_session(request, session, settings)
-            return _login_page_locked(request, "", next_path)
-        return _totp_page(
-            request,
-            row,
-            next_path=next_path,
-            errors={"code": ["The code is not valid; enter the current 6-digit code."]},
-            status=422,
-        )
-    begin_session(request, session, settings, user)
-    audit.record(
+    result = signin.confirm_second_factor(
         session,
-        actor=user_actor(user),
-        action="login.success",
-        object_type="user",
-        object_id=user.id,
-        details={"second_factor": True},
+        actor,
+        row,
+        clean_text(code, 20),
+        throttle_secret=settings.secret_key,
         request_id=request_id(request),
     )
+    if result.locked:
+        end_request_session(request, session, settings)
+        return _login_page_locked(request, "", next_path)
+    if result.user is None or result.outcome is not signin.LoginOutcome.SUCCESS:
+        errors = {"code": ["The code is not valid; enter the current 6-digit code."]}
+        return _totp_page(request, row, next_path=next_path, errors=errors, status=422)
+    begin_session(request, session, settings, result.user)
     return RedirectResponse(next_path, 303)
 
 
@@ -263,14 +205,7 @@ def logout(
     request: Request, session: DbSession, settings: AppSettings, actor: SignedIn
 ) -> RedirectResponse:
     """Sign out: the session row is deleted, so the old cookie no longer works anywhere."""
-    audit.record(
-        session,
-        actor=actor,
-        action="logout",
-        object_type="user",
-        object_id=actor.user_id,
-        request_id=request_id(request),
-    )
+    signin.sign_out(session, actor, request_id=request_id(request))
     end_request_session(request, session, settings)
     return RedirectResponse("/login", 303)
 
@@ -330,27 +265,23 @@ def change_password(
     new_password: FormText = "",
 ) -> Response:
     """Change your password; every other session of yours ends, this one gets a new id."""
-    assert actor.user_id is not None  # noqa: S101
-    user = accounts.get_user(session, actor.user_id)
-    if not verify_password(user.password_hash, current_password[:1024]):
-        errors = {"current_password": ["Your current password is not correct."]}
-        return _account_page(request, session, actor, password_errors=errors, status=422)
+    current: StaffSession = request.state.staff_session
     try:
-        current: StaffSession = request.state.staff_session
-        ended = accounts.set_password(session, user, new_password, keep_session=current.id)
+        user = accounts.change_password(
+            session,
+            actor,
+            current_password=current_password[:1024],
+            new_password=new_password,
+            keep_session=current.id,
+            request_id=request_id(request),
+        )
+    except WrongPassword as exc:
+        errors = {"current_password": [exc.detail]}
+        return _account_page(request, session, actor, password_errors=errors, status=422)
     except DomainError as exc:
         errors = {"new_password": [e.msg for e in exc.errors] or [exc.detail]}
         return _account_page(request, session, actor, password_errors=errors, status=422)
     begin_session(request, session, settings, user)
-    audit.record(
-        session,
-        actor=actor,
-        action="user.password_change",
-        object_type="user",
-        object_id=user.id,
-        details={"sessions_ended": ended},
-        request_id=request_id(request),
-    )
     return _account_page(request, session, actor, message="Your password was changed.")
 
 
@@ -364,12 +295,10 @@ def issue_own_token(
     days: FormText = "30",
 ) -> HTMLResponse:
     """Issue yourself an API token; it is shown once, on the next page."""
-    assert actor.user_id is not None  # noqa: S101
     form = token_form_data(name, scopes, days)
     try:
-        issued = tokens.issue_token(
-            session, accounts.get_user(session, actor.user_id), parse_token_form(form)
-        )
+        data = parse_token_form(form)
+        issued = tokens.issue(session, actor, data, request_id=request_id(request))
     except ValidationError as exc:
         errors = validation_errors(exc)
         return _account_page(
@@ -379,15 +308,6 @@ def issue_own_token(
         return _account_page(
             request, session, actor, token_errors=domain_errors(exc), token_form=form, status=422
         )
-    audit.record(
-        session,
-        actor=actor,
-        action="token.issue",
-        object_type="api_token",
-        object_id=issued.id,
-        details={"token_name": issued.name, "scopes": issued.scopes, "for_user": issued.user_id},
-        request_id=request_id(request),
-    )
     return render(
         request,
         "auth/token_issued.html",
@@ -401,30 +321,16 @@ def revoke_own_token(
     request: Request, session: DbSession, actor: TokenOwner, token_id: ObjectId
 ) -> RedirectResponse:
     """Revoke one of your tokens (another user's token is "not found")."""
-    token = tokens.revoke_token(session, actor, token_id)
-    audit.record(
-        session,
-        actor=actor,
-        action="token.revoke",
-        object_type="api_token",
-        object_id=token.id,
-        details={"for_user": token.user_id},
-        request_id=request_id(request),
-    )
+    tokens.revoke(session, actor, token_id, request_id=request_id(request))
     return RedirectResponse("/account", 303)
 
 
 @router.get("/account/totp", response_class=HTMLResponse)
 def totp_setup_form(request: Request, session: DbSession, actor: AccountHolder) -> Response:
     """Set up an authenticator: a new key is kept on this session until you confirm a code."""
-    assert actor.user_id is not None  # noqa: S101
     row: StaffSession = request.state.staff_session
-    user = accounts.get_user(session, actor.user_id)
-    if user.totp_secret is not None:
+    if not accounts.start_totp_setup(session, actor, row):
         return RedirectResponse("/account", 303)
-    if row.pending_totp_secret is None:
-        row.pending_totp_secret = totp.new_secret()
-        session.flush()
     return _totp_page(request, row, next_path="/account", action="/account/totp")
 
 
@@ -433,31 +339,12 @@ def totp_setup_submit(
     request: Request, session: DbSession, actor: AccountHolder, code: FormText = ""
 ) -> Response:
     """Confirm the authenticator with a code; from then on, sign-in asks for one."""
-    assert actor.user_id is not None  # noqa: S101
     row: StaffSession | None = getattr(request.state, "staff_session", None)
-    user = accounts.get_user(session, actor.user_id)
-    if row is None or row.pending_totp_secret is None or user.totp_secret is not None:
+    code = clean_text(code, 20)
+    if accounts.confirm_totp_setup(session, actor, row, code, request_id=request_id(request)):
         return RedirectResponse("/account", 303)
-    step = totp.matching_step(
-        row.pending_totp_secret, clean_text(code, 20), at=utcnow(), after=None
+    assert row is not None  # noqa: S101 - a refused code needs a pending key
+    errors = {"code": ["The code is not valid; enter the current 6-digit code."]}
+    return _totp_page(
+        request, row, next_path="/account", action="/account/totp", errors=errors, status=422
     )
-    if step is None:
-        return _totp_page(
-            request,
-            row,
-            next_path="/account",
-            action="/account/totp",
-            errors={"code": ["The code is not valid; enter the current 6-digit code."]},
-            status=422,
-        )
-    accounts.enable_totp(session, user, row.pending_totp_secret, step=step)
-    row.pending_totp_secret = None
-    audit.record(
-        session,
-        actor=actor,
-        action="user.totp_enable",
-        object_type="user",
-        object_id=user.id,
-        request_id=request_id(request),
-    )
-    return RedirectResponse("/account", 303)

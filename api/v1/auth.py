@@ -11,8 +11,6 @@ from api.deps import DbSession
 from api.problems import PROBLEM_RESPONSES
 from surveys.accounts import tokens
 from surveys.accounts.schemas import IssuedToken, TokenCreate, TokenRead
-from surveys.accounts.service import get_user
-from surveys.audit import service as audit
 from surveys.schemas import Schema
 
 router = APIRouter(tags=["account"], responses=PROBLEM_RESPONSES)
@@ -55,17 +53,7 @@ def issue_token(
     request: Request, session: DbSession, actor: TokenOwner, data: TokenCreate, response: Response
 ) -> IssuedToken:
     """Issue yourself a token; ``token`` in the answer is shown this once and never again."""
-    assert actor.user_id is not None  # noqa: S101 - Require ensures it
-    issued = tokens.issue_token(session, get_user(session, actor.user_id), data)
-    audit.record(
-        session,
-        actor=actor,
-        action="token.issue",
-        object_type="api_token",
-        object_id=issued.id,
-        details={"token_name": issued.name, "scopes": issued.scopes, "for_user": issued.user_id},
-        request_id=request.state.request_id,
-    )
+    issued = tokens.issue(session, actor, data, request_id=request.state.request_id)
     response.headers["Cache-Control"] = "no-store"
     return issued
 
@@ -75,14 +63,5 @@ def revoke_token(
     request: Request, session: DbSession, actor: TokenOwner, token_id: TokenId
 ) -> TokenRead:
     """Revoke one of your tokens; it stops working at once."""
-    token = tokens.revoke_token(session, actor, token_id)
-    audit.record(
-        session,
-        actor=actor,
-        action="token.revoke",
-        object_type="api_token",
-        object_id=token.id,
-        details={"for_user": token.user_id},
-        request_id=request.state.request_id,
-    )
+    token = tokens.revoke(session, actor, token_id, request_id=request.state.request_id)
     return tokens.to_read(token)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from api.auth import Public, RegistryReader, RegistryWriter
 from api.deps import DbSession
 from api.problems import PROBLEM_RESPONSES
-from surveys.audit import service as audit
 from surveys.policy import Actor
 from surveys.registry import service
 from surveys.registry.countries import list_countries
@@ -58,18 +57,9 @@ def create_centre(
     response: Response,
 ) -> CentreRead:
     """Register a centre; the answer's ``Location`` names its stable id."""
-    centre = service.to_read(service.create_centre(session, data))
-    audit.record(
-        session,
-        actor=actor,
-        action="centre.create",
-        object_type="centre",
-        object_id=centre.id,
-        details={"version": centre.version},
-        request_id=request.state.request_id,
-    )
-    response.headers["Location"] = f"/api/v1/centres/{centre.id}"
-    return centre
+    centre = service.register_centre(session, actor, data, request_id=request.state.request_id)
+    response.headers["Location"] = f"/api/v1/centres/{centre.public_id}"
+    return service.to_read(centre)
 
 
 @router.patch("/centres/{centre_id}")
@@ -77,17 +67,7 @@ def update_centre(
     request: Request, session: DbSession, actor: RegistryWriter, centre_id: str, data: CentreUpdate
 ) -> CentreRead:
     """Change a centre; ``version`` must be the one you read, or the answer is 409."""
-    centre = service.to_read(service.update_centre(session, centre_id, data))
-    audit.record(
-        session,
-        actor=actor,
-        action="centre.update",
-        object_type="centre",
-        object_id=centre.id,
-        details={
-            "fields": sorted(data.model_dump(exclude_unset=True, exclude={"version"})),
-            "version": centre.version,
-        },
-        request_id=request.state.request_id,
+    centre = service.update_centre(
+        session, actor, centre_id, data, request_id=request.state.request_id
     )
-    return centre
+    return service.to_read(centre)

@@ -1,16 +1,14 @@
 """JSON API routes of data exports and dataset releases (see ``docs/exports.md``).
 
-An export is checked and its ``export.start`` audit event written in the request's transaction;
-the bytes are then streamed by a generator that opens its own snapshot session (the request's
-session is closed by then), and its end is audited in a transaction of its own, with the SHA-256
-of what was sent: ``export.complete``, or ``export.aborted`` when the stream broke off.
+An export is checked and its ``export.start`` audit event written in the request's transaction
+(:func:`surveys.exports.service.start_export`); the bytes are then streamed by a generator that
+opens its own snapshot session (the request's session is closed by then), and its end is
+audited in a transaction of its own (:func:`surveys.exports.service.deliver_export`).
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -20,8 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth import CampaignManager, Exporter, IdentifiedExporter
 from api.deps import AppSettings, DbSession
 from api.problems import PROBLEM_RESPONSES
-from surveys.audit import service as audit
-from surveys.db import transaction
 from surveys.exports import releases, service
 from surveys.exports.jobs import ExportJob
 from surveys.exports.schemas import (
@@ -34,7 +30,6 @@ from surveys.exports.schemas import (
 )
 from surveys.policy import Actor
 
-logger = logging.getLogger("accessgap.exports")
 router = APIRouter(tags=["exports"], responses=PROBLEM_RESPONSES)
 
 Values = Annotated[
@@ -69,42 +64,11 @@ def _options(values: str, language: str | None, bom: bool, plain: bool) -> Expor
     )
 
 
-def _deliver(
-    factory: sessionmaker[Session], job: ExportJob, actor: Actor, request_id: str | None
-) -> Iterator[bytes]:
-    try:
-        yield from service.stream_export(factory, job)
-    finally:
-        action = "export.complete" if job.delivery.complete else "export.aborted"
-        try:
-            with transaction(factory) as session:
-                audit.record(
-                    session,
-                    actor=actor,
-                    action=action,
-                    object_type="export",
-                    object_id=job.id,
-                    details=job.end_details(),
-                    request_id=request_id,
-                )
-        except Exception:
-            logger.exception("could not audit the end of export %s", job.id)
-
-
-def _stream(request: Request, session: Session, actor: Actor, job: ExportJob) -> StreamingResponse:
-    request_id = getattr(request.state, "request_id", None)
-    audit.record(
-        session,
-        actor=actor,
-        action="export.start",
-        object_type="export",
-        object_id=job.id,
-        details=job.start_details(),
-        request_id=request_id,
-    )
+def _stream(request: Request, actor: Actor, job: ExportJob) -> StreamingResponse:
     factory: sessionmaker[Session] = request.app.state.session_factory
+    request_id = getattr(request.state, "request_id", None)
     return StreamingResponse(
-        _deliver(factory, job, actor, request_id),
+        service.deliver_export(factory, actor, job, request_id=request_id),
         media_type=job.media_type,
         headers={
             "Content-Disposition": f'attachment; filename="{job.filename}"',
@@ -128,7 +92,7 @@ def export_pseudonymised(
     plain: Plain = False,
 ) -> StreamingResponse:
     """A pseudonymised export: no identifier questions, no centre names, keyed pseudonyms."""
-    job = service.prepare_export(
+    job = service.start_export(
         session,
         actor,
         format=format,
@@ -136,8 +100,9 @@ def export_pseudonymised(
         options=_options(values, language, bom, plain),
         pseudonymised=True,
         pseudonym_secret=settings.pseudonym_secret,
+        request_id=getattr(request.state, "request_id", None),
     )
-    return _stream(request, session, actor, job)
+    return _stream(request, actor, job)
 
 
 @router.get(
@@ -156,7 +121,7 @@ def export_identified(
     plain: Plain = False,
 ) -> StreamingResponse:
     """An identified export (coordinators): every question, centre ids and names."""
-    job = service.prepare_export(
+    job = service.start_export(
         session,
         actor,
         format=format,
@@ -164,8 +129,9 @@ def export_identified(
         options=_options(values, language, bom, plain),
         pseudonymised=False,
         pseudonym_secret=settings.pseudonym_secret,
+        request_id=getattr(request.state, "request_id", None),
     )
-    return _stream(request, session, actor, job)
+    return _stream(request, actor, job)
 
 
 @router.get("/exports/{export_id}/manifest")
@@ -194,27 +160,15 @@ def create_release(
     response: Response,
 ) -> ReleaseRead:
     """Freeze the campaign's approved responses as its next immutable, citable release."""
-    release = releases.to_read(
-        releases.create_release(
-            session, data, created_by=actor.label, pseudonym_secret=settings.pseudonym_secret
-        )
-    )
-    audit.record(
+    release = releases.freeze_release(
         session,
-        actor=actor,
-        action="release.create",
-        object_type="dataset_release",
-        object_id=release.id,
-        details={
-            "campaign": release.campaign,
-            "number": release.number,
-            "records": release.record_count,
-            "sha256": release.content_sha256,
-        },
+        actor,
+        data,
+        pseudonym_secret=settings.pseudonym_secret,
         request_id=request.state.request_id,
     )
     response.headers["Location"] = f"/api/v1/releases/{release.id}"
-    return release
+    return releases.to_read(release)
 
 
 ReleaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -241,11 +195,12 @@ def download_release(
     plain: Plain = False,
 ) -> StreamingResponse:
     """A release in any format; its data files are the same bytes at every download."""
-    job = service.prepare_release_download(
+    job = service.start_release_download(
         session,
         actor,
         release_id,
         format=format,
         options=_options(values, language, bom, plain),
+        request_id=getattr(request.state, "request_id", None),
     )
-    return _stream(request, session, actor, job)
+    return _stream(request, actor, job)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from api.auth import QuestionnaireManager, QuestionnaireReader
 from api.deps import DbSession
 from api.problems import PROBLEM_RESPONSES
-from surveys.audit.service import record
 from surveys.questionnaires import service
 from surveys.questionnaires.definitions.tables import FormTables
 from surveys.questionnaires.definitions.xlsform import write_xlsx, write_yaml
@@ -28,8 +27,11 @@ XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.s
 FormFile = Annotated[UploadFile, File(description="An XLSForm (.xlsx), .yaml or .md form")]
 
 
-async def _tables(upload: UploadFile) -> FormTables:
-    return service.read_upload(await upload.read(), upload.filename or "")
+def _tables(upload: UploadFile) -> FormTables:
+    """The uploaded form as tables. Read synchronously from the spooled upload: the handlers are
+    plain functions, so parsing and the database work run in the threadpool, never on the event
+    loop."""
+    return service.read_upload(upload.file.read(), upload.filename or "")
 
 
 @router.get("")
@@ -39,13 +41,13 @@ def list_forms(session: DbSession, _: QuestionnaireReader) -> list[Questionnaire
 
 
 @router.post("/validate")
-async def validate_form(file: FormFile, _: QuestionnaireManager) -> ValidationReport:
+def validate_form(file: FormFile, _: QuestionnaireManager) -> ValidationReport:
     """Check a form without storing it: coded errors and warnings with sheet, row and column."""
-    return ValidationReport.of(validate(await _tables(file)))
+    return ValidationReport.of(validate(_tables(file)))
 
 
 @router.post("", status_code=201)
-async def import_form(
+def import_form(
     request: Request,
     session: DbSession,
     file: FormFile,
@@ -53,18 +55,10 @@ async def import_form(
     actor: QuestionnaireManager,
 ) -> VersionRead:
     """Store a form as a draft version (the identical content already stored answers 200)."""
-    outcome = service.import_definition(session, await _tables(file))
+    outcome = service.import_form(
+        session, actor, _tables(file), request_id=getattr(request.state, "request_id", None)
+    )
     form_id = outcome.version.definition["settings"]["form_id"]
-    if outcome.created:
-        record(
-            session,
-            actor=actor,
-            action="questionnaire.import",
-            object_type="questionnaire",
-            object_id=f"{form_id}@{outcome.version.version}",
-            details={"content_hash": outcome.version.content_hash},
-            request_id=getattr(request.state, "request_id", None),
-        )
     if not outcome.created:
         response.status_code = 200
     response.headers["Location"] = f"/api/v1/forms/{form_id}/versions/{outcome.version.version}"
@@ -93,15 +87,8 @@ def publish(
     request: Request, session: DbSession, form_id: str, version: str, actor: QuestionnaireManager
 ) -> VersionRead:
     """Freeze a version for collection; refused while a language is incomplete."""
-    published = service.publish_version(session, form_id, version)
-    record(
-        session,
-        actor=actor,
-        action="questionnaire.publish",
-        object_type="questionnaire",
-        object_id=f"{form_id}@{published.version}",
-        details={"content_hash": published.content_hash},
-        request_id=getattr(request.state, "request_id", None),
+    published = service.publish_form(
+        session, actor, form_id, version, request_id=getattr(request.state, "request_id", None)
     )
     return VersionRead.of(published, form_id)
 

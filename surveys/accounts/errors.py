@@ -27,3 +27,7 @@ class ScopeNotAllowed(InvalidInput):
 
 class LastAdmin(Conflict):
     code = "last_admin"
+
+
+class WrongPassword(InvalidInput):
+    code = "wrong_password"

@@ -2,6 +2,9 @@
 
 A token reads ``agt_`` followed by 256 random bits, so a leaked one is easy to recognise (and to
 search for in logs and repositories). It acts as its user, narrowed to its scopes.
+
+Issuing and revoking are one use case each (:func:`issue`, :func:`revoke`), called alike by the
+account page, the admin pages and the JSON API; each records its own audit event.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from surveys.accounts.errors import ScopeNotAllowed, TokenNotFound
+from surveys.accounts.errors import ScopeNotAllowed, TokenNotFound, UserNotFound
 from surveys.accounts.models import ApiToken, User
 from surveys.accounts.schemas import IssuedToken, TokenCreate, TokenRead
 from surveys.accounts.sessions import TOUCH_EVERY, token_digest
+from surveys.audit.channel import channel
+from surveys.audit.service import record
 from surveys.db import utcnow
 from surveys.errors import FieldError
-from surveys.policy import ROLE_PERMISSIONS, Actor, Permission, Role, owner_clause
+from surveys.policy import ROLE_PERMISSIONS, Actor, Permission, Role, authorize, owner_clause
 
 PREFIX = "agt_"
 
@@ -30,7 +35,11 @@ def to_read(token: ApiToken) -> TokenRead:
 def issue_token(
     session: Session, user: User, data: TokenCreate, *, now: dt.datetime | None = None
 ) -> IssuedToken:
-    """A new token for the user; its scopes must be permissions the user's role holds."""
+    """A new token for the user; its scopes must be permissions the user's role holds.
+
+    The step itself, unaudited (test fixtures and load scripts use it): people, pages and
+    commands go through :func:`issue`.
+    """
     now = now or utcnow()
     allowed = ROLE_PERMISSIONS[Role(user.role)]
     refused = [s.value for s in data.scopes if s not in allowed]
@@ -83,10 +92,60 @@ def list_tokens(session: Session, actor: Actor, *, user_id: int | None = None) -
     return list(session.scalars(query.order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
 
 
-def revoke_token(
-    session: Session, actor: Actor, token_id: int, *, now: dt.datetime | None = None
+# --- the use cases: issue and revoke (audited) ----------------------------------------------
+
+
+def issue(
+    session: Session,
+    actor: Actor,
+    data: TokenCreate,
+    *,
+    owner_id: int | None = None,
+    request_id: str | None,
+) -> IssuedToken:
+    """Issue an API token: yourself one (tokens:own), or another user one (tokens:manage).
+
+    The raw token is in the answer, once; the audit event names the token, never its value.
+    """
+    owner_id = actor.user_id if owner_id is None else owner_id
+    own = owner_id is not None and owner_id == actor.user_id
+    authorize(actor, Permission.TOKENS_OWN if own else Permission.TOKENS_MANAGE)
+    owner = session.get(User, owner_id) if owner_id is not None else None
+    if owner is None:
+        raise UserNotFound("No user has this id.")
+    issued = issue_token(session, owner, data)
+    record(
+        session,
+        actor=actor,
+        action="token.issue",
+        object_type="api_token",
+        object_id=issued.id,
+        details={
+            "token_name": issued.name,
+            "scopes": issued.scopes,
+            "for_user": owner.id,
+            **channel(actor),
+        },
+        request_id=request_id,
+    )
+    return issued
+
+
+def revoke(
+    session: Session,
+    actor: Actor,
+    token_id: int,
+    *,
+    request_id: str | None,
+    now: dt.datetime | None = None,
 ) -> ApiToken:
-    """Revoke a token the actor may manage; anyone else's is "not found", like a missing one."""
+    """Revoke a token the actor may manage; it stops working at once.
+
+    One's own tokens with tokens:own, anyone's with tokens:manage; anyone else's token is "not
+    found", like a missing one. Revoking twice is harmless (and audited twice).
+    """
+    if Permission.TOKENS_MANAGE not in actor.permissions:
+        authorize(actor, Permission.TOKENS_OWN)
     token = session.scalar(
         select(ApiToken).where(
             ApiToken.id == token_id,
@@ -98,4 +157,13 @@ def revoke_token(
     if token.revoked_at is None:
         token.revoked_at = now or utcnow()
         session.flush()
+    record(
+        session,
+        actor=actor,
+        action="token.revoke",
+        object_type="api_token",
+        object_id=token.id,
+        details={"for_user": token.user_id, **channel(actor)},
+        request_id=request_id,
+    )
     return token

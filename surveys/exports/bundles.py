@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.exports import datapackage, geojson, spss_stata, xlsx
-from surveys.exports.csv import RowCounter, csv_chunks
 from surveys.exports.errors import UnsupportedExport
 from surveys.exports.jobs import ExportJob
 from surveys.exports.manifest import Delivery, FileSpec
@@ -35,6 +34,7 @@ from surveys.exports.schemas import ExportFormat, Manifest, ManifestTable
 from surveys.exports.variables import Table, VersionForm, build_tables, languages_of
 from surveys.questionnaires.definitions.compiled import compile_definition
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
+from surveys.tabular import RowCounter, csv_chunks
 
 LONG_FILE = "responses_long.csv"
 CENTRES_FILE = "centres.geojson"

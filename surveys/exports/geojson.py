@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from surveys.exports.csv import RowCounter
+from surveys.tabular import RowCounter
 
 MEDIA_TYPE = "application/geo+json"
 PSEUDONYMISED_DECIMALS = 1

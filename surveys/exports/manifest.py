@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from surveys.exports.csv import RowCounter
 from surveys.exports.schemas import ManifestArchive, ManifestFile
+from surveys.tabular import RowCounter
 
 MANIFEST_NAME = "manifest.json"
 # Deflate level 1: about three times faster than the default 6 on CSV, for a few percent more

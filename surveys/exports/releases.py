@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from surveys.audit import service as audit
+from surveys.audit.channel import channel
 from surveys.campaigns.service import get_campaign
 from surveys.db import utcnow
 from surveys.exports.errors import (
@@ -33,6 +35,7 @@ from surveys.exports.pseudonyms import Pseudonymiser
 from surveys.exports.records import LiveSource, ResponseRecord
 from surveys.exports.schemas import ExportFilter, ReleaseCreate, ReleaseRead
 from surveys.exports.variables import identifier_names
+from surveys.policy import Actor, Permission, authorize
 from surveys.questionnaires.definitions.compiled import compile_definition
 from surveys.questionnaires.definitions.model import GENERATED_OTHER_SUFFIX, MATRIX_SEPARATOR
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
@@ -104,6 +107,38 @@ def citation(
     )
 
 
+def freeze_release(
+    session: Session,
+    actor: Actor,
+    data: ReleaseCreate,
+    *,
+    pseudonym_secret: str,
+    request_id: str | None,
+) -> DatasetRelease:
+    """Freeze the campaign's approved responses as its next release (campaigns:manage), audited
+    as ``release.create`` with the record count and the checksum."""
+    authorize(actor, Permission.CAMPAIGNS_MANAGE)
+    release = create_release(
+        session, data, created_by=actor.label, pseudonym_secret=pseudonym_secret
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="release.create",
+        object_type="dataset_release",
+        object_id=release.id,
+        details={
+            "campaign": release.campaign.slug,
+            "number": release.number,
+            "records": release.record_count,
+            "sha256": release.content_sha256,
+            **channel(actor),
+        },
+        request_id=request_id,
+    )
+    return release
+
+
 def create_release(
     session: Session,
     data: ReleaseCreate,
@@ -112,7 +147,10 @@ def create_release(
     pseudonym_secret: str,
     now: dt.datetime | None = None,
 ) -> DatasetRelease:
-    """Freeze the campaign's approved responses as its next release (flushes, never commits)."""
+    """Freeze the campaign's approved responses as its next release (flushes, never commits).
+
+    The step of :func:`freeze_release`, unaudited.
+    """
     now = now or utcnow()
     campaign = get_campaign(session, data.campaign)
     number = 1 + (

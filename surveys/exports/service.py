@@ -12,23 +12,33 @@ draft can appear.
 Rows come from a server-side cursor in batches (``yield_per``) and leave as chunks; only SPSS and
 Stata files are built in memory, one table at a time (pyreadstat writes from a data frame).
 The result (row counts, SHA-256 of every file and of the delivered archive) is the manifest:
-inside the zip as ``manifest.json`` and, for the adapter's audit event, on ``job.manifest``.
+inside the zip as ``manifest.json`` and, for the end's audit event, on ``job.manifest``.
+
+The use cases audit themselves. :func:`start_export` (or :func:`start_release_download`) records
+``export.start`` in the request's transaction, before any byte leaves; :func:`deliver_export`
+(HTTP) and :func:`write_export` (command line) record the end in a transaction of their own,
+with the SHA-256 of what was sent: ``export.complete``, or ``export.aborted`` when the
+delivery broke off.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from surveys.audit.channel import channel
 from surveys.audit.models import AuditEvent
+from surveys.audit.service import record
 from surveys.campaigns.service import get_campaign
-from surveys.db import utcnow
+from surveys.db import transaction, utcnow
 from surveys.errors import FieldError
 from surveys.exports.bundles import build_manifest, export_files, plan_export
 from surveys.exports.errors import ExportForbidden, ExportNotFound, UnsupportedExport
@@ -53,6 +63,8 @@ from surveys.policy import Actor, Permission
 from surveys.questionnaires.models import QuestionnaireVersion
 
 EXPORT_ACTIONS = ("export.complete", "export.aborted")
+
+logger = logging.getLogger("accessgap.exports")
 
 
 def _authorize(actor: Actor, *, pseudonymised: bool) -> None:
@@ -173,6 +185,116 @@ def _release_version_ids(session: Session, release: DatasetRelease) -> list[int]
     )
 
 
+def start_export(
+    session: Session,
+    actor: Actor,
+    *,
+    format: ExportFormat,
+    filters: ExportFilter,
+    options: ExportOptions,
+    pseudonymised: bool,
+    pseudonym_secret: str,
+    request_id: str | None,
+) -> ExportJob:
+    """Check an export request (:func:`prepare_export`) and record ``export.start``."""
+    job = prepare_export(
+        session,
+        actor,
+        format=format,
+        filters=filters,
+        options=options,
+        pseudonymised=pseudonymised,
+        pseudonym_secret=pseudonym_secret,
+    )
+    _record(session, actor, "export.start", job, job.start_details(), request_id)
+    return job
+
+
+def start_release_download(
+    session: Session,
+    actor: Actor,
+    release_id: int,
+    *,
+    format: ExportFormat,
+    options: ExportOptions,
+    request_id: str | None,
+) -> ExportJob:
+    """Check a release download (:func:`prepare_release_download`) and record ``export.start``."""
+    job = prepare_release_download(session, actor, release_id, format=format, options=options)
+    _record(session, actor, "export.start", job, job.start_details(), request_id)
+    return job
+
+
+def deliver_export(
+    factory: sessionmaker[Session], actor: Actor, job: ExportJob, *, request_id: str | None
+) -> Iterator[bytes]:
+    """The export's bytes (:func:`stream_export`); when they stop, the end is audited.
+
+    A failure to record the end is logged, never raised: the client has its bytes by then.
+    """
+    try:
+        yield from stream_export(factory, job)
+    finally:
+        try:
+            _record_end(factory, actor, job, request_id)
+        except Exception:
+            logger.exception("could not audit the end of export %s", job.id)
+
+
+def write_export(
+    factory: sessionmaker[Session],
+    actor: Actor,
+    job: ExportJob,
+    folder: Path,
+    *,
+    request_id: str | None,
+) -> Path:
+    """Write the export's files into a folder (the command line); returns the manifest's path.
+
+    The end is audited whether the writing finished or broke off.
+    """
+    try:
+        with snapshot_session(factory) as session:
+            plan = plan_export(session, job)
+            path = write_folder(
+                export_files(session, plan, job),
+                folder,
+                finish=lambda delivery: build_manifest(job, plan, delivery, complete=True),
+                delivery=job.delivery,
+            )
+            job.manifest = build_manifest(job, plan, job.delivery, complete=True)
+    finally:
+        _record_end(factory, actor, job, request_id)
+    return path
+
+
+def _record_end(
+    factory: sessionmaker[Session], actor: Actor, job: ExportJob, request_id: str | None
+) -> None:
+    action = "export.complete" if job.delivery.complete else "export.aborted"
+    with transaction(factory) as session:
+        _record(session, actor, action, job, job.end_details(), request_id)
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    job: ExportJob,
+    details: dict[str, Any],
+    request_id: str | None,
+) -> None:
+    record(
+        session,
+        actor=actor,
+        action=action,
+        object_type="export",
+        object_id=job.id,
+        details={**details, **channel(actor)},
+        request_id=request_id,
+    )
+
+
 @contextmanager
 def snapshot_session(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose reads all see one snapshot of the database, and that writes nothing.
@@ -219,20 +341,6 @@ def stream_export(factory: sessionmaker[Session], job: ExportJob) -> Iterator[by
                 )
         finally:
             job.manifest = build_manifest(job, plan, job.delivery, complete=job.delivery.complete)
-
-
-def write_export(factory: sessionmaker[Session], job: ExportJob, folder: Path) -> Path:
-    """Write the export's files into a folder (the command line); returns the manifest's path."""
-    with snapshot_session(factory) as session:
-        plan = plan_export(session, job)
-        path = write_folder(
-            export_files(session, plan, job),
-            folder,
-            finish=lambda delivery: build_manifest(job, plan, delivery, complete=True),
-            delivery=job.delivery,
-        )
-        job.manifest = build_manifest(job, plan, job.delivery, complete=True)
-    return path
 
 
 def get_manifest(session: Session, actor: Actor, export_id: str) -> Manifest:

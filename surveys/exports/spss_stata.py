@@ -29,8 +29,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from surveys.exports.csv import RowCounter
 from surveys.exports.variables import Table, Variable, label_in
+from surveys.tabular import RowCounter
 
 MAX_NAME = 32
 STATA_RESERVED = frozenset(

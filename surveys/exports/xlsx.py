@@ -16,8 +16,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from surveys.exports.csv import RowCounter
-from surveys.tabular import neutralise_formula
+from surveys.tabular import RowCounter, neutralise_formula
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

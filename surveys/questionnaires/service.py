@@ -4,6 +4,11 @@ A version's content is frozen by its hash once published. Importing a changed fo
 version; importing the same content again changes nothing. A question may never change its type
 under the same name across the versions of a questionnaire: answers of old and new versions must
 stay comparable.
+
+Importing, publishing and installing the catalogue are use cases (:func:`import_form`,
+:func:`publish_form`, :func:`publish_catalogue`): they check ``questionnaires:manage`` and record
+their own audit events; the JSON API and the CLI call them. :func:`import_definition` and
+:func:`publish_version` are their unaudited steps (test builders and the demo use them).
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.audit.channel import channel
+from surveys.audit.service import record
 from surveys.db import utcnow
 from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
+from surveys.policy import Actor, Permission, authorize
 from surveys.questionnaires.definitions.compiled import CompiledForm, compile_definition
 from surveys.questionnaires.definitions.diff import DefinitionDiff, diff_definitions
 from surveys.questionnaires.definitions.model import content_hash, to_definition, to_tables
@@ -138,7 +146,8 @@ def _refuse_type_changes(definition: dict[str, Any], earlier: list[Questionnaire
 
 
 def import_definition(session: Session, tables: FormTables) -> ImportOutcome:
-    """Validate a form and store it as a draft version (or find the identical one)."""
+    """Validate a form and store it as a draft version (or find the identical one): the step
+    of :func:`import_form`, unaudited."""
     result = validate(tables)
     if not result.ok:
         raise DefinitionInvalid(result)
@@ -180,6 +189,72 @@ def import_definition(session: Session, tables: FormTables) -> ImportOutcome:
     return ImportOutcome(version, True, result)
 
 
+def import_form(
+    session: Session, actor: Actor, tables: FormTables, *, request_id: str | None
+) -> ImportOutcome:
+    """Validate a form and store it as a draft version (or find the identical one).
+
+    A new version is audited as ``questionnaire.import``; the identical content again changes
+    nothing and records nothing.
+    """
+    authorize(actor, Permission.QUESTIONNAIRES_MANAGE)
+    outcome = import_definition(session, tables)
+    if outcome.created:
+        form_id = outcome.version.definition["settings"]["form_id"]
+        record(
+            session,
+            actor=actor,
+            action="questionnaire.import",
+            object_type="questionnaire",
+            object_id=f"{form_id}@{outcome.version.version}",
+            details={"content_hash": outcome.version.content_hash, **channel(actor)},
+            request_id=request_id,
+        )
+    return outcome
+
+
+def publish_form(
+    session: Session,
+    actor: Actor,
+    form_id: str,
+    version: str | None = None,
+    *,
+    request_id: str | None,
+) -> QuestionnaireVersion:
+    """Freeze a version (default: the latest) for collection, audited as
+    ``questionnaire.publish``; refused while a declared language is incomplete."""
+    authorize(actor, Permission.QUESTIONNAIRES_MANAGE)
+    published = publish_version(session, form_id, version)
+    record(
+        session,
+        actor=actor,
+        action="questionnaire.publish",
+        object_type="questionnaire",
+        object_id=f"{form_id}@{published.version}",
+        details={"content_hash": published.content_hash, **channel(actor)},
+        request_id=request_id,
+    )
+    return published
+
+
+def publish_catalogue(
+    session: Session, actor: Actor, *, request_id: str | None
+) -> list[QuestionnaireVersion]:
+    """Import and publish every built-in questionnaire; already published ones are kept.
+
+    Each new version is audited as an import, each newly published one as a publication.
+    """
+    authorize(actor, Permission.QUESTIONNAIRES_MANAGE)
+    versions = []
+    for tables in catalogue_tables():
+        version = import_form(session, actor, tables, request_id=request_id).version
+        if version.status != "published":
+            form_id = tables.settings["form_id"]
+            version = publish_form(session, actor, form_id, version.version, request_id=request_id)
+        versions.append(version)
+    return versions
+
+
 def get_version(
     session: Session, form_id: str, version: str | None = None, *, published_only: bool = False
 ) -> QuestionnaireVersion:
@@ -207,7 +282,10 @@ def list_versions(session: Session, form_id: str) -> list[QuestionnaireVersion]:
 def publish_version(
     session: Session, form_id: str, version: str | None = None
 ) -> QuestionnaireVersion:
-    """Freeze a version for collection. Refused while a declared language is incomplete."""
+    """Freeze a version for collection. Refused while a declared language is incomplete.
+
+    The step of :func:`publish_form`, unaudited.
+    """
     found = get_version(session, form_id, version)
     if found.status == "published":
         return found
@@ -284,7 +362,10 @@ def catalogue_tables() -> list[FormTables]:
 
 
 def load_catalogue(session: Session, *, publish: bool = True) -> list[QuestionnaireVersion]:
-    """Import (and publish) every built-in questionnaire; already loaded ones are kept."""
+    """Import (and publish) every built-in questionnaire; already loaded ones are kept.
+
+    Unaudited (the synthetic demo and test fixtures); the CLI calls :func:`publish_catalogue`.
+    """
     versions = []
     for tables in catalogue_tables():
         outcome = import_definition(session, tables)

@@ -1,4 +1,9 @@
-"""Use cases of the centre registry: list, read, create and update centres."""
+"""Use cases of the centre registry: list, read, register and update centres.
+
+:func:`register_centre` and :func:`update_centre` check ``registry:write`` and record their own
+audit event (``centre.create``, ``centre.update``); the JSON API calls them. The import of a
+centre list is :func:`surveys.registry.transfer.import_centre_list`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,10 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from surveys.audit.channel import channel
+from surveys.audit.service import record
 from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
+from surveys.policy import Actor, Permission, authorize
 from surveys.registry.countries import countries_by_code
 from surveys.registry.models import Centre, Country
 from surveys.registry.schemas import (
@@ -122,8 +130,27 @@ def _country(session: Session, code: str) -> Country:
     return country
 
 
-def create_centre(session: Session, data: CentreCreate, *, is_synthetic: bool = False) -> Centre:
+def register_centre(
+    session: Session, actor: Actor, data: CentreCreate, *, request_id: str | None
+) -> Centre:
     """Register a new centre; it gets a stable public id."""
+    authorize(actor, Permission.REGISTRY_WRITE)
+    centre = create_centre(session, data)
+    record(
+        session,
+        actor=actor,
+        action="centre.create",
+        object_type="centre",
+        object_id=centre.public_id,
+        details={"version": centre.version, **channel(actor)},
+        request_id=request_id,
+    )
+    return centre
+
+
+def create_centre(session: Session, data: CentreCreate, *, is_synthetic: bool = False) -> Centre:
+    """A new centre row with a stable public id: the step of :func:`register_centre`, unaudited
+    (test builders and the synthetic demo use it)."""
     centre = Centre(
         name=data.name,
         country=_country(session, data.country),
@@ -142,8 +169,11 @@ def create_centre(session: Session, data: CentreCreate, *, is_synthetic: bool = 
     return get_centre(session, centre.public_id)
 
 
-def update_centre(session: Session, public_id: str, data: CentreUpdate) -> Centre:
+def update_centre(
+    session: Session, actor: Actor, public_id: str, data: CentreUpdate, *, request_id: str | None
+) -> Centre:
     """Change some fields of a centre, refusing the edit if someone else changed it first."""
+    authorize(actor, Permission.REGISTRY_WRITE)
     centre = get_centre(session, public_id)
     if centre.version != data.version:
         raise StaleCentre(
@@ -160,4 +190,18 @@ def update_centre(session: Session, public_id: str, data: CentreUpdate) -> Centr
         session.flush()
     except StaleDataError as exc:
         raise StaleCentre("Someone else changed this centre at the same time; reload it.") from exc
-    return get_centre(session, public_id)
+    centre = get_centre(session, public_id)
+    record(
+        session,
+        actor=actor,
+        action="centre.update",
+        object_type="centre",
+        object_id=centre.public_id,
+        details={
+            "fields": sorted(data.model_dump(exclude_unset=True, exclude={"version"})),
+            "version": centre.version,
+            **channel(actor),
+        },
+        request_id=request_id,
+    )
+    return centre

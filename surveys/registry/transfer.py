@@ -18,10 +18,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from surveys.audit.channel import channel
+from surveys.audit.service import record
 from surveys.errors import ImportReport, RowProblem
+from surveys.policy import Actor, Permission, authorize
 from surveys.registry.countries import countries_by_code
 from surveys.registry.models import CENTRE_TYPES, Centre, Country, Region
-from surveys.tabular import TabularFileError, read_rows
+from surveys.tabular import RowCounter, TabularFileError, csv_chunks, read_rows
 
 COLUMNS = (
     "id",
@@ -243,10 +246,35 @@ def _similar(a: str, b: str) -> bool:
     return len(words_a & words_b) / len(words_a | words_b) >= 0.5
 
 
+def import_centre_list(
+    session: Session, actor: Actor, path: Path, *, dry_run: bool = False, request_id: str | None
+) -> ImportReport:
+    """Check, then (unless a dry run) import a centre list; all rows or none.
+
+    A real import that wrote its rows is audited as ``centre.import`` with the counts; a dry run
+    or a refused file changes nothing and records nothing.
+    """
+    authorize(actor, Permission.REGISTRY_WRITE)
+    report = import_centres(session, path, dry_run=dry_run)
+    if not dry_run and not report.errors:
+        record(
+            session,
+            actor=actor,
+            action="centre.import",
+            object_type="centre",
+            details={"created": report.created, "updated": report.updated, **channel(actor)},
+            request_id=request_id,
+        )
+    return report
+
+
 def import_centres(
     session: Session, path: Path, *, dry_run: bool = False, synthetic: bool = False
 ) -> ImportReport:
-    """Check every row of a centre list and, when no row has an error, create or update them."""
+    """Check every row of a centre list and, when no row has an error, create or update them.
+
+    The step of :func:`import_centre_list`, unaudited; pages and commands call the use case.
+    """
     report = ImportReport()
     try:
         raw_rows = list(_limited(read_rows(path)))
@@ -311,9 +339,15 @@ def _limited(rows: Iterator[dict[str, str]]) -> Iterator[dict[str, str]]:
         yield row
 
 
+def export_csv(
+    session: Session, *, bom: bool = False, counter: RowCounter | None = None
+) -> Iterator[bytes]:
+    """The registry as CSV with the import's columns, so an export can be imported again."""
+    return csv_chunks(COLUMNS, export_rows(session), bom=bom, counter=counter)
+
+
 def export_rows(session: Session) -> Iterator[list[object]]:
-    """The registry as rows with the import's columns, so an export can be imported again."""
-    yield list(COLUMNS)
+    """The registry's centres as rows of :data:`COLUMNS` (no header)."""
     query = (
         select(Centre, Country.iso2, Region.code)
         .join(Country, Country.id == Centre.country_id)

@@ -14,8 +14,8 @@ from api.app import create_app
 from api.settings import Environment, Settings
 from surveys.accounts import totp
 from surveys.accounts.models import StaffSession, User
-from surveys.accounts.service import MAX_FAILURES
 from surveys.accounts.sessions import token_digest
+from surveys.accounts.signin import MAX_FAILURES
 from surveys.audit.models import AuditEvent
 from surveys.db import utcnow
 from surveys.policy import Permission

@@ -3,9 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.cli import app
+from surveys.audit.models import AuditEvent
+from surveys.db import make_engine, make_session_factory
 
 
 @pytest.fixture
@@ -56,3 +59,19 @@ def test_import_with_errors_exits_1_and_names_the_rows(cli_env: Path) -> None:
     assert code == 1
     assert "nothing was imported" in out
     assert "impossible latitude" in out
+
+
+def test_a_centre_import_from_the_command_line_is_audited(cli_env: Path) -> None:
+    assert run("db", "upgrade")[0] == 0
+    good = cli_env / "centres.csv"
+    good.write_text("name,country,city\nCentre A,FR,Lyon\nCentre B,BE,Gent\n", encoding="utf-8")
+    assert run("centres", "import", str(good), "--dry-run")[0] == 0
+    code, out = run("centres", "import", str(good))
+    assert code == 0, out
+    engine = make_engine(f"sqlite:///{cli_env / 'cli.sqlite3'}")
+    with make_session_factory(engine)() as session:
+        events = list(session.scalars(select(AuditEvent).where(AuditEvent.action.like("centre%"))))
+    engine.dispose()
+    assert [(e.actor, e.action, e.details) for e in events] == [
+        ("system:cli", "centre.import", {"created": 2, "updated": 0, "via": "cli"})
+    ]

@@ -4,9 +4,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.cli import app
+from surveys.audit.models import AuditEvent
+from surveys.db import make_engine, make_session_factory
 
 FORM = """
 | survey |
@@ -70,3 +73,27 @@ def test_catalogue_loads_and_publishes(workdir: Path) -> None:
     assert (code, out.strip()) == (0, "8 catalogue questionnaires published.")
     code, out = run("forms", "list")
     assert "radiotherapy" in out
+
+
+def audit_trail(workdir: Path) -> list[tuple[str, str, str | None, str | None]]:
+    """(actor, action, object id, via) of every audit event in the command's database."""
+    engine = make_engine(f"sqlite:///{workdir / 'forms.sqlite3'}")
+    with make_session_factory(engine)() as session:
+        rows = [
+            (e.actor, e.action, e.object_id, e.details.get("via"))
+            for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+    engine.dispose()
+    return rows
+
+
+def test_import_and_publish_from_the_command_line_are_audited(workdir: Path) -> None:
+    form = workdir / "pet1.md"
+    form.write_text(FORM.replace("VERSION", "1"), encoding="utf-8")
+    assert run("forms", "import", str(form))[0] == 0
+    assert run("forms", "import", str(form))[0] == 0  # the same content: nothing new
+    assert run("forms", "publish", "pet@1")[0] == 0
+    assert audit_trail(workdir) == [
+        ("system:cli", "questionnaire.import", "pet@1", "cli"),
+        ("system:cli", "questionnaire.publish", "pet@1", "cli"),
+    ]

@@ -95,7 +95,7 @@ class TestResearcherToken:
         with session_factory() as session, session.begin():
             owner = staff_actor(user_id=user_id, role="researcher")
             for row in tokens.list_tokens(session, owner):
-                tokens.revoke_token(session, owner, row.id)
+                tokens.revoke(session, owner, row.id, request_id=None)
         assert client.get(f"{EXPORTS}/csv", headers=bearer(token)).status_code == 401
 
     def test_bad_filters_and_formats_are_422(

@@ -1,24 +1,26 @@
-"""Accounts: creation, roles, deactivation, sign-in with its lockout, and the second factor."""
+"""Accounts: creation, roles, deactivation, one's own password and second factor; each use case
+checks the actor's permission and records its audit event."""
 
 from __future__ import annotations
 
 import datetime as dt
-import statistics
-import time
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.accounts import service, sessions, totp
-from surveys.accounts.errors import EmailTaken, LastAdmin, WeakPassword
-from surveys.accounts.models import LoginThrottle, StaffSession
+from surveys.accounts.errors import EmailTaken, LastAdmin, WeakPassword, WrongPassword
+from surveys.accounts.models import StaffSession
+from surveys.accounts.passwords import verify_password
 from surveys.accounts.schemas import UserCreate, UserRoleChange
-from surveys.accounts.service import LoginOutcome
 from surveys.db import utcnow
+from surveys.policy import PermissionDenied, staff_actor, system_actor
 from tests.accounts_fixtures import STAFF_PASSWORD, make_user
+from tests.audit_events import events, last_event
 
-SECRET = "test-secret-" + "x" * 32
+ADMIN = staff_actor(user_id=999_001, role="admin")
+COORDINATOR = staff_actor(user_id=999_002, role="coordinator")
 
 
 def new_user_data(**fields: object) -> UserCreate:
@@ -32,13 +34,11 @@ def new_user_data(**fields: object) -> UserCreate:
     return UserCreate.model_validate(data)
 
 
-def key(email: str) -> str:
-    return service.throttle_key(email, SECRET)
-
-
 class TestCreateUser:
     def test_stores_a_normalised_email_and_an_argon2_hash(self, session: Session) -> None:
-        user = service.create_user(session, new_user_data(), with_totp=True)
+        user = service.create_user(
+            session, ADMIN, new_user_data(), with_totp=True, request_id="r-1"
+        )
         assert user.email == "ana.silva@example.pt"
         assert user.password_hash.startswith("$argon2id$")
         assert user.totp_secret is not None
@@ -46,13 +46,17 @@ class TestCreateUser:
 
     def test_refuses_a_weak_password_naming_the_field(self, session: Session) -> None:
         with pytest.raises(WeakPassword) as caught:
-            service.create_user(session, new_user_data(password="anasilva2026"))
+            service.create_user(
+                session, ADMIN, new_user_data(password="anasilva2026"), request_id=None
+            )
         assert caught.value.errors[0].loc == ("password",)
 
     def test_refuses_a_second_account_with_the_same_email(self, session: Session) -> None:
-        service.create_user(session, new_user_data())
+        service.create_user(session, ADMIN, new_user_data(), request_id=None)
         with pytest.raises(EmailTaken):
-            service.create_user(session, new_user_data(email="ana.silva@example.pt"))
+            service.create_user(
+                session, ADMIN, new_user_data(email="ana.silva@example.pt"), request_id=None
+            )
 
     @pytest.mark.parametrize(
         "fields",
@@ -76,12 +80,14 @@ class TestRolesAndActivity:
     ) -> None:
         user = make_user(session, role="researcher")
         sessions.start_session(session, user, absolute=dt.timedelta(hours=1))
-        changed, previous = service.change_role(
+        changed = service.change_role(
             session,
+            ADMIN,
             user.id,
             UserRoleChange(role="domain_lead", domains=["surgery"], countries=["fr"]),
+            request_id=None,
         )
-        assert previous == "researcher"
+        assert last_event(session, "user.role_change").details["from"] == "researcher"
         assert (changed.role, changed.domains, changed.countries) == (
             "domain_lead",
             ["surgery"],
@@ -95,123 +101,131 @@ class TestRolesAndActivity:
         session.flush()
         admin = make_user(session, role="admin")
         with pytest.raises(LastAdmin):
-            service.change_role(session, admin.id, UserRoleChange(role="researcher"))
+            service.change_role(
+                session, ADMIN, admin.id, UserRoleChange(role="researcher"), request_id=None
+            )
         with pytest.raises(LastAdmin):
-            service.set_active(session, admin.id, active=False)
+            service.set_active(session, ADMIN, admin.id, active=False, request_id=None)
         make_user(session, role="admin")
-        service.set_active(session, admin.id, active=False)
+        service.set_active(session, ADMIN, admin.id, active=False, request_id=None)
 
     def test_deactivation_ends_sessions(self, session: Session) -> None:
         user = make_user(session, role="coordinator")
         raw, _ = sessions.start_session(session, user, absolute=dt.timedelta(hours=1))
-        service.set_active(session, user.id, active=False)
+        service.set_active(session, ADMIN, user.id, active=False, request_id=None)
         assert sessions.find_session(session, raw, idle=dt.timedelta(minutes=30)) is None
 
 
-class TestAuthenticate:
-    def test_success_resets_the_counter(self, session: Session) -> None:
-        user = make_user(session, role="coordinator")
-        service.authenticate(session, email=user.email, password="wrong", key=key(user.email))
-        result = service.authenticate(
-            session, email=user.email.upper(), password=STAFF_PASSWORD, key=key(user.email)
+class TestAuditedUseCases:
+    def test_create_records_role_and_scope_never_the_address(self, session: Session) -> None:
+        data = new_user_data(role="domain_lead", domains=["surgery"], countries=["PT"])
+        user = service.create_user(session, ADMIN, data, request_id="req-7")
+        event = last_event(session, "user.create")
+        assert (event.actor, event.object_type, event.object_id) == (
+            "user:999001",
+            "user",
+            str(user.id),
         )
-        assert result.outcome is LoginOutcome.SUCCESS
-        assert result.user is not None
-        assert result.user.failed_logins == 0
-        assert session.get(LoginThrottle, key(user.email)) is None
+        assert event.request_id == "req-7"
+        assert event.details == {"role": "domain_lead", "domains": ["surgery"], "countries": ["PT"]}
+        assert "ana.silva" not in str(event.details)
 
-    @pytest.mark.parametrize("exists", [True, False])
-    def test_ten_failures_in_fifteen_minutes_lock_for_fifteen_minutes(
-        self, session: Session, exists: bool
-    ) -> None:
-        email = make_user(session).email if exists else "ghost@example.org"
-        start = utcnow()
-        outcomes = [
-            service.authenticate(
-                session,
-                email=email,
-                password="wrong",
-                key=key(email),
-                now=start + dt.timedelta(seconds=i),
-            ).outcome
-            for i in range(10)
+    def test_a_command_line_actor_is_named_with_its_channel(self, session: Session) -> None:
+        service.create_user(session, system_actor(), new_user_data(), request_id=None)
+        event = last_event(session, "user.create")
+        assert (event.actor, event.details["via"]) == ("system:cli", "cli")
+
+    def test_role_change_and_deactivation_are_recorded(self, session: Session) -> None:
+        user = make_user(session, role="researcher")
+        change = UserRoleChange(role="coordinator")
+        service.change_role(session, ADMIN, user.id, change, request_id="r-2")
+        service.set_active(session, ADMIN, user.id, active=False, request_id="r-3")
+        service.set_active(session, ADMIN, user.id, active=True, request_id="r-4")
+        recorded = [(e.action, e.object_id) for e in events(session)[-3:]]
+        assert recorded == [
+            ("user.role_change", str(user.id)),
+            ("user.deactivate", str(user.id)),
+            ("user.activate", str(user.id)),
         ]
-        assert outcomes == [LoginOutcome.INVALID] * 9 + [LoginOutcome.LOCKED_NOW]
-        during = service.authenticate(
-            session,
-            email=email,
-            password=STAFF_PASSWORD,
-            key=key(email),
-            now=start + dt.timedelta(minutes=14),
-        )
-        assert during.outcome is LoginOutcome.LOCKED
-        after = service.authenticate(
-            session,
-            email=email,
-            password=STAFF_PASSWORD,
-            key=key(email),
-            now=start + dt.timedelta(minutes=16),
-        )
-        assert after.outcome is (LoginOutcome.SUCCESS if exists else LoginOutcome.INVALID)
+        assert last_event(session, "user.role_change").details == {
+            "from": "researcher",
+            "to": "coordinator",
+            "domains": [],
+            "countries": [],
+        }
 
-    def test_failures_spread_over_more_than_the_window_do_not_lock(self, session: Session) -> None:
-        email = make_user(session).email
-        start = utcnow()
-        for i in range(12):
-            result = service.authenticate(
+    def test_an_actor_without_users_manage_is_refused_and_nothing_changes(
+        self, session: Session
+    ) -> None:
+        user = make_user(session, role="researcher")
+        before = len(events(session))
+        with pytest.raises(PermissionDenied):
+            service.create_user(session, COORDINATOR, new_user_data(), request_id=None)
+        with pytest.raises(PermissionDenied):
+            service.change_role(
+                session, COORDINATOR, user.id, UserRoleChange(role="admin"), request_id=None
+            )
+        with pytest.raises(PermissionDenied):
+            service.set_active(session, COORDINATOR, user.id, active=False, request_id=None)
+        assert user.role == "researcher"
+        assert user.active
+        assert len(events(session)) == before
+
+
+class TestChangePassword:
+    def test_other_sessions_end_and_the_change_is_recorded(self, session: Session) -> None:
+        user = make_user(session, role="researcher")
+        _, kept = sessions.start_session(session, user, absolute=dt.timedelta(hours=1))
+        sessions.start_session(session, user, absolute=dt.timedelta(hours=1))
+        actor = staff_actor(user_id=user.id, role=user.role)
+        service.change_password(
+            session,
+            actor,
+            current_password=STAFF_PASSWORD,
+            new_password="amber meadow kettle 47",
+            keep_session=kept.id,
+            request_id="r-9",
+        )
+        assert verify_password(user.password_hash, "amber meadow kettle 47")
+        event = last_event(session, "user.password_change")
+        assert (event.actor, event.object_id, event.details) == (
+            f"user:{user.id}",
+            str(user.id),
+            {"sessions_ended": 1},
+        )
+        assert "amber" not in str(event.details)
+
+    def test_a_wrong_current_password_names_its_field_and_changes_nothing(
+        self, session: Session
+    ) -> None:
+        user = make_user(session, role="researcher")
+        actor = staff_actor(user_id=user.id, role=user.role)
+        with pytest.raises(WrongPassword) as caught:
+            service.change_password(
                 session,
-                email=email,
-                password="wrong",
-                key=key(email),
-                now=start + dt.timedelta(minutes=2 * i),
+                actor,
+                current_password="not it",
+                new_password="amber meadow kettle 47",
+                keep_session=None,
+                request_id=None,
             )
-            assert result.outcome is LoginOutcome.INVALID
-
-    def test_existing_and_missing_accounts_cost_the_same_time(self, session: Session) -> None:
-        """Scenario 40: the median difference is under 5 ms (one argon2 verification each)."""
-        email = make_user(session).email
-
-        def attempt(address: str, number: int) -> float:
-            started = time.perf_counter()
-            service.authenticate(session, email=address, password="wrong", key=key(str(number)))
-            return time.perf_counter() - started
-
-        # Paired, interleaved samples: the median of the differences shrugs off load drift; of
-        # three rounds the quietest counts (other load only ever adds noise, never removes it).
-        medians = []
-        for round_number in range(3):
-            base = 100 * round_number
-            differences = [
-                attempt(email, base + 2 * i) - attempt(f"ghost{i}@example.org", base + 2 * i + 1)
-                for i in range(15)
-            ]
-            medians.append(abs(statistics.median(differences)))
-        difference = min(medians)
-        assert difference < 0.005, f"{difference * 1000:.1f} ms"
+        assert caught.value.errors[0].loc == ("current_password",)
+        assert verify_password(user.password_hash, STAFF_PASSWORD)
+        assert events(session, "user.password_change") == []
 
 
-class TestSecondFactor:
-    def test_a_code_is_accepted_once(self, session: Session) -> None:
-        secret = totp.new_secret()
-        user = make_user(session, totp_secret=secret)
-        now = utcnow()
-        code = totp.current_code(secret, at=now)
-        assert service.verify_totp(user, code, now=now)
-        assert not service.verify_totp(user, code, now=now)
-        later = now + dt.timedelta(seconds=30)
-        assert service.verify_totp(user, totp.current_code(secret, at=later), now=later)
-
-    def test_codes_from_far_away_in_time_or_malformed_are_refused(self, session: Session) -> None:
-        secret = totp.new_secret()
-        user = make_user(session, totp_secret=secret)
-        now = utcnow()
-        old = totp.current_code(secret, at=now - dt.timedelta(minutes=5))
-        for code in (old, "", "12345", "abcdef", "1234567", "\uff11\uff12\uff13\uff14\uff15\uff16"):
-            assert not service.verify_totp(user, code, now=now) or code == totp.current_code(
-                secret, at=now
-            )
-
-    def test_provisioning_uri_names_the_issuer(self) -> None:
-        uri = totp.provisioning_uri("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", account="user 7")
-        assert uri.startswith("otpauth://totp/accessgap:user%207?secret=JBSWY3DPEHPK3PXP")
-        assert "issuer=accessgap" in uri
+class TestTotpSetup:
+    def test_a_confirmed_code_turns_the_factor_on_once(self, session: Session) -> None:
+        user = make_user(session, role="coordinator")
+        _, row = sessions.start_session(session, user, absolute=dt.timedelta(hours=1))
+        actor = staff_actor(user_id=user.id, role=user.role)
+        assert service.start_totp_setup(session, actor, row)
+        secret = row.pending_totp_secret
+        assert secret is not None
+        assert not service.confirm_totp_setup(session, actor, row, "000000", request_id=None)
+        code = totp.current_code(secret, at=utcnow())
+        assert service.confirm_totp_setup(session, actor, row, code, request_id="r-5")
+        assert (user.totp_secret, row.pending_totp_secret) == (secret, None)
+        event = last_event(session, "user.totp_enable")
+        assert (event.actor, event.object_id) == (f"user:{user.id}", str(user.id))
+        assert not service.start_totp_setup(session, actor, row)

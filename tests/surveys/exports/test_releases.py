@@ -18,8 +18,9 @@ from surveys.exports.errors import NothingToRelease, ReleaseDamaged, Unsupported
 from surveys.exports.jobs import ExportJob
 from surveys.exports.models import DatasetRelease, DatasetReleaseRecord
 from surveys.exports.schemas import ExportFormat, ExportOptions, ReleaseCreate
-from surveys.policy import staff_actor
+from surveys.policy import PermissionDenied, staff_actor
 from surveys.responses import service as responses
+from tests.audit_events import events, last_event
 from tests.surveys.exports.data import ExportWorld, make_world
 from tests.surveys.exports.helpers import SECRET, unzip
 
@@ -178,3 +179,43 @@ def _zip(files: dict[str, bytes]) -> bytes:
         for name, content in files.items():
             bundle.writestr(name, content)
     return buffer.getvalue()
+
+
+class TestFreezeUseCase:
+    def test_a_release_is_audited_with_its_count_and_checksum(
+        self, session: Session, world: ExportWorld
+    ) -> None:
+        coordinator = staff_actor(user_id=3, role="coordinator")
+        release = releases.freeze_release(
+            session,
+            coordinator,
+            ReleaseCreate(campaign=world.campaign.slug),
+            pseudonym_secret=SECRET,
+            request_id="r-1",
+        )
+        assert release.created_by == "user:3"
+        event = last_event(session, "release.create")
+        assert (event.actor, event.object_type, event.object_id) == (
+            "user:3",
+            "dataset_release",
+            str(release.id),
+        )
+        assert event.details == {
+            "campaign": world.campaign.slug,
+            "number": 1,
+            "records": 2,
+            "sha256": release.content_sha256,
+        }
+
+    def test_an_actor_without_campaigns_manage_is_refused(
+        self, session: Session, world: ExportWorld
+    ) -> None:
+        with pytest.raises(PermissionDenied):
+            releases.freeze_release(
+                session,
+                RESEARCHER,
+                ReleaseCreate(campaign=world.campaign.slug),
+                pseudonym_secret=SECRET,
+                request_id=None,
+            )
+        assert events(session, "release.create") == []

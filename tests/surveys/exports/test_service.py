@@ -25,13 +25,15 @@ from surveys.db import make_engine, make_session_factory, transaction
 from surveys.exports import service
 from surveys.exports.errors import ExportForbidden, UnsupportedExport
 from surveys.exports.geojson import CENTRE_PROPERTIES
+from surveys.exports.jobs import ExportJob
 from surveys.exports.pseudonyms import Pseudonymiser
 from surveys.exports.schemas import ExportFilter, ExportFormat, ExportOptions
-from surveys.policy import staff_actor
+from surveys.policy import Actor, staff_actor, system_actor
 from surveys.privacy import identifier_catalogue
 from surveys.registry.countries import seed_countries
 from surveys.responses import service as responses
 from surveys.tabular import FORMULA_TRIGGERS
+from tests.audit_events import events, last_event
 from tests.builders import make_centre
 from tests.databases import fresh_postgres_database
 from tests.surveys.exports.data import (
@@ -43,6 +45,8 @@ from tests.surveys.exports.data import (
     submit_answers,
 )
 from tests.surveys.exports.helpers import SECRET, run_export, unzip
+
+RESEARCHER = staff_actor(user_id=1, role="researcher")
 
 
 @pytest.fixture
@@ -412,6 +416,71 @@ class TestManifest:
         assert job.manifest is not None
         assert job.manifest["complete"] is False
         assert job.end_details()["complete"] is False
+
+
+class TestAuditedUseCases:
+    def start(self, session: Session, actor: Actor = RESEARCHER) -> ExportJob:
+        session.flush()
+        return service.start_export(
+            session,
+            actor,
+            format=ExportFormat.CSV,
+            filters=ExportFilter(),
+            options=ExportOptions(),
+            pseudonymised=True,
+            pseudonym_secret=SECRET,
+            request_id="r-1",
+        )
+
+    def test_an_export_records_its_start_then_what_was_sent(
+        self, session: Session, session_factory: sessionmaker[Session], world: ExportWorld
+    ) -> None:
+        job = self.start(session)
+        start = last_event(session, "export.start")
+        assert (start.actor, start.object_type, start.object_id, start.request_id) == (
+            "user:1",
+            "export",
+            job.id,
+            "r-1",
+        )
+        assert start.details == job.start_details()
+        data = b"".join(service.deliver_export(session_factory, RESEARCHER, job, request_id="r-1"))
+        end = last_event(session, "export.complete")
+        assert (end.actor, end.object_id, end.request_id) == ("user:1", job.id, "r-1")
+        assert end.details["sha256"] == hashlib.sha256(data).hexdigest()
+
+    def test_a_delivery_broken_off_is_recorded_as_aborted(
+        self, session: Session, session_factory: sessionmaker[Session], world: ExportWorld
+    ) -> None:
+        job = self.start(session)
+        stream = service.deliver_export(session_factory, RESEARCHER, job, request_id=None)
+        next(stream)
+        stream.close()
+        assert last_event(session, "export.aborted").object_id == job.id
+        assert events(session, "export.complete") == []
+
+    def test_an_export_written_by_the_command_line_names_its_channel(
+        self,
+        session: Session,
+        session_factory: sessionmaker[Session],
+        world: ExportWorld,
+        tmp_path: Path,
+    ) -> None:
+        job = self.start(session, system_actor())
+        service.write_export(session_factory, system_actor(), job, tmp_path, request_id=None)
+        trail = [(e.action, e.actor, e.details["via"]) for e in events(session)[-2:]]
+        assert trail == [
+            ("export.start", "system:cli", "cli"),
+            ("export.complete", "system:cli", "cli"),
+        ]
+
+    def test_an_actor_without_export_permission_is_refused_before_any_event(
+        self, session: Session, world: ExportWorld
+    ) -> None:
+        lead = staff_actor(user_id=2, role="domain_lead", domains=["radiomics"])
+        with pytest.raises(ExportForbidden):
+            self.start(session, lead)
+        assert events(session, "export.start") == []
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -3,8 +3,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
+from surveys.policy import PermissionDenied, staff_actor, system_actor
 from surveys.questionnaires import service
+from tests.audit_events import events, last_event
 from tests.surveys.questionnaires.forms import tables
+
+MANAGER = staff_actor(user_id=999_002, role="coordinator")
 
 V1 = """
 | survey |
@@ -117,3 +121,53 @@ class TestCatalogue:
             from surveys.questionnaires.definitions.model import declared_languages
 
             assert declared_languages(tables_) == ["en", "fr"], tables_.source
+
+
+class TestAuditedUseCases:
+    def test_a_new_version_is_audited_the_same_content_again_is_not(self, session: Session) -> None:
+        outcome = service.import_form(session, MANAGER, tables(V1, settings("1")), request_id="r")
+        event = last_event(session, "questionnaire.import")
+        assert (event.actor, event.object_type, event.object_id, event.details) == (
+            "user:999002",
+            "questionnaire",
+            "pet@1",
+            {"content_hash": outcome.version.content_hash},
+        )
+        again = service.import_form(session, MANAGER, tables(V1, settings("1")), request_id=None)
+        assert not again.created
+        assert len(events(session, "questionnaire.import")) == 1
+
+    def test_publishing_is_audited(self, session: Session) -> None:
+        service.import_form(session, MANAGER, tables(V1, settings("1")), request_id=None)
+        published = service.publish_form(session, MANAGER, "pet", request_id="r-2")
+        event = last_event(session, "questionnaire.publish")
+        assert (event.object_id, event.details, event.request_id) == (
+            "pet@1",
+            {"content_hash": published.content_hash},
+            "r-2",
+        )
+
+    def test_the_catalogue_from_the_command_line_leaves_one_event_per_change(
+        self, session: Session
+    ) -> None:
+        versions = service.publish_catalogue(session, system_actor(), request_id=None)
+        imports = events(session, "questionnaire.import")
+        publications = events(session, "questionnaire.publish")
+        assert len(imports) == len(publications) == len(versions) == 8
+        assert {(e.actor, e.details["via"]) for e in imports + publications} == {
+            ("system:cli", "cli")
+        }
+        service.publish_catalogue(session, system_actor(), request_id=None)
+        assert len(events(session, "questionnaire.publish")) == 8
+
+    def test_an_actor_without_questionnaires_manage_is_refused(self, session: Session) -> None:
+        lead = staff_actor(user_id=999_004, role="domain_lead", domains=["radiomics"])
+        with pytest.raises(PermissionDenied):
+            service.import_form(session, lead, tables(V1, settings("1")), request_id=None)
+        service.import_definition(session, tables(V1, settings("1")))
+        with pytest.raises(PermissionDenied):
+            service.publish_form(session, lead, "pet", "1", request_id=None)
+        with pytest.raises(PermissionDenied):
+            service.publish_catalogue(session, lead, request_id=None)
+        assert service.get_version(session, "pet", "1").status == "draft"
+        assert events(session, "questionnaire.import") == []

@@ -4,12 +4,14 @@ import csv
 from pathlib import Path
 
 import openpyxl
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from surveys.policy import PermissionDenied, staff_actor, system_actor
 from surveys.registry.models import Centre
-from surveys.registry.transfer import COLUMNS, export_rows, import_centres
-from surveys.tabular import write_csv
+from surveys.registry.transfer import COLUMNS, export_csv, import_centre_list, import_centres
+from tests.audit_events import events, last_event
 from tests.builders import make_centre
 
 
@@ -135,8 +137,7 @@ class TestExportRoundTrip:
         make_centre(session, name='=HYPERLINK("http://x")', country="IT", city="Milano")
         make_centre(session, name="Istituto Tumori", country="IT", city="Milano ☀")
         path = tmp_path / "export.csv"
-        with path.open("w", encoding="utf-8", newline="") as out:
-            out.writelines(write_csv(export_rows(session)))
+        path.write_bytes(b"".join(export_csv(session)))
         with path.open(encoding="utf-8", newline="") as f:
             rows = list(csv.reader(f))
         assert rows[0] == list(COLUMNS)
@@ -150,3 +151,38 @@ class TestExportRoundTrip:
         assert report.created == 0
         assert report.updated == before
         assert count_centres(session) == before
+
+
+class TestImportUseCase:
+    def test_a_real_import_is_audited_a_dry_run_is_not(
+        self, session: Session, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "centres.csv"
+        path.write_text("name,country,city\nCentre A,FR,Lyon\nCentre B,BE,Gent\n", "utf-8")
+        writer = staff_actor(user_id=999_002, role="coordinator")
+        checked = import_centre_list(session, writer, path, dry_run=True, request_id=None)
+        assert checked.created == 2
+        assert events(session, "centre.import") == []
+        report = import_centre_list(session, writer, path, request_id="r-1")
+        event = last_event(session, "centre.import")
+        assert (event.actor, event.object_type, event.details) == (
+            "user:999002",
+            "centre",
+            {"created": report.created, "updated": 0},
+        )
+
+    def test_a_refused_file_records_nothing(self, session: Session, tmp_path: Path) -> None:
+        path = tmp_path / "bad.csv"
+        path.write_text("name,country\n,FR\n", "utf-8")
+        report = import_centre_list(session, system_actor(), path, request_id=None)
+        assert report.errors
+        assert events(session, "centre.import") == []
+
+    def test_an_actor_without_registry_write_is_refused(
+        self, session: Session, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "centres.csv"
+        path.write_text("name,country\nCentre A,FR\n", "utf-8")
+        researcher = staff_actor(user_id=999_003, role="researcher")
+        with pytest.raises(PermissionDenied):
+            import_centre_list(session, researcher, path, request_id=None)
