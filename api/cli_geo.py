@@ -15,8 +15,8 @@ from mapping import service
 from mapping.classify import shared_classification
 from mapping.layers import area_layer, with_geometry
 from mapping.render.static import static_map
+from surveys.campaigns.lifecycle import get_campaign
 from surveys.campaigns.models import Campaign
-from surveys.campaigns.service import get_campaign
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.errors import DomainError
 

@@ -21,7 +21,7 @@ from mapping import service
 from mapping.indicators import IndicatorSpec
 from mapping.render.interactive import choropleth_map
 from mapping.render.static import static_map
-from surveys.campaigns.service import get_campaign, list_campaigns
+from surveys.campaigns.lifecycle import get_campaign, list_campaigns
 from surveys.domains import QUESTIONNAIRE_DOMAINS, domain_name
 from surveys.policy import Actor, Role
 from surveys.tabular import write_csv

@@ -17,7 +17,7 @@ from api.problems import PROBLEM_RESPONSES
 from mapping import service
 from mapping.indicators import IndicatorSpec
 from mapping.layers import web_layer, with_geometry
-from surveys.campaigns.service import get_campaign
+from surveys.campaigns.lifecycle import get_campaign
 from surveys.policy import Actor, Role
 from surveys.schemas import Schema
 

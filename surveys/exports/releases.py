@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from surveys.campaigns.service import get_campaign
+from surveys.campaigns.lifecycle import get_campaign
 from surveys.db import utcnow
 from surveys.exports.errors import (
     NothingToRelease,

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from surveys.audit.models import AuditEvent
-from surveys.campaigns.service import get_campaign
+from surveys.campaigns.lifecycle import get_campaign
 from surveys.db import utcnow
 from surveys.errors import FieldError
 from surveys.exports.bundles import build_manifest, export_files, plan_export

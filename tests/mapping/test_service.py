@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from mapping import service
 from surveys.registry.models import Centre, Population
-from surveys.responses.service import start_draft, submit
+from surveys.responses.submission import start_draft, submit
 from tests.builders import make_campaign, make_centre, make_published_form
 from tests.databases import skip_or_fail
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from surveys.registry.models import Population
-from surveys.responses.service import submit
+from surveys.responses.submission import submit
 from tests.accounts_fixtures import SignedIn
 from tests.builders import make_campaign, make_centre, make_published_form
 

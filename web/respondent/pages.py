@@ -8,34 +8,36 @@ stale save (409), not when the campaign has closed (409).
 from __future__ import annotations
 
 from gettext import NullTranslations
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
 
 from api.auth import CookieChange, schedule_cookie
 from api.deps import AppSettings, DbSession
-from surveys.audit.service import record
 from surveys.campaigns import respondents
-from surveys.campaigns.models import Campaign, RespondentSession
-from surveys.campaigns.service import (
-    CampaignClosed,
-    InvitationNotFound,
-    campaign_version,
-    campaign_versions,
-    is_open,
-)
+from surveys.campaigns.errors import CampaignClosed, InvitationNotFound
+from surveys.campaigns.lifecycle import campaign_versions
+from surveys.campaigns.models import RespondentSession
 from surveys.db import utcnow
 from surveys.errors import NotFound
-from surveys.policy import Actor
-from surveys.questionnaires.answers import validate_answers
+from surveys.questionnaires.answers import ValidatedAnswers, validate_answers
 from surveys.questionnaires.definitions.compiled import compiled_version
 from surveys.questionnaires.models import QuestionnaireVersion
-from surveys.registry.models import Centre
-from surveys.responses import service as responses
+from surveys.responses import respondent
+from surveys.responses.errors import (
+    AlreadyFinalised,
+    InvalidAnswers,
+    ResponseNotFound,
+    StaleVersion,
+    Withdrawn,
+)
+from surveys.responses.models import FINAL_STATUSES, ResponseStatus
 from surveys.responses.models import Response as ResponseRow
+from surveys.responses.respondent import RespondentForm
+from surveys.responses.submission import by_submission_uuid, responses_of_centre
 from web import i18n
+from web.forms import PostedForm, request_id
 from web.forms.answers import answers_from_form
 from web.forms.questionnaire import FormView, logic_json
 from web.respondent.access import RespondentActor, cookie_name, current
@@ -72,10 +74,6 @@ def _row(request: Request) -> RespondentSession:
     return row
 
 
-def _actor(row: RespondentSession) -> Actor:
-    return Actor(kind="respondent", label_override=f"invitation:{row.invitation_id}")
-
-
 def _language(
     request: Request, row: RespondentSession, languages: list[str], default: str | None = None
 ) -> str:
@@ -102,13 +100,6 @@ def _remember_language(request: Request, row: RespondentSession, languages: list
         row.language = wanted
 
 
-def _version(session: DbSession, campaign: Campaign, form_id: str) -> QuestionnaireVersion:
-    version = campaign_version(session, campaign, form_id)
-    if version is not None:
-        return version
-    raise responses.ResponseNotFound("This questionnaire is not part of your campaign.")
-
-
 @router.get("/i/{token}")
 def open_invitation(
     request: Request, session: DbSession, settings: AppSettings, token: str, _: RespondentActor
@@ -117,8 +108,12 @@ def open_invitation(
     throttle: InvitationThrottle = request.app.state.invitation_throttle
     address = request.client.host if request.client else "unknown"
     try:
-        raw, row = respondents.open_session(
-            session, token, now=utcnow(), language=i18n.normalise(request.query_params.get("lang"))
+        raw, _ = respondents.open_session(
+            session,
+            token,
+            now=utcnow(),
+            language=i18n.normalise(request.query_params.get("lang")),
+            request_id=request_id(request),
         )
     except InvitationNotFound:
         # Only failures count, and a valid link always works: colleagues behind the same
@@ -128,14 +123,6 @@ def open_invitation(
         if wait is not None:
             raise TooManyAttempts(wait) from None
         raise
-    record(
-        session,
-        actor=_actor(row),
-        action="invitation.open",
-        object_type="invitation",
-        object_id=row.invitation_id,
-        request_id=getattr(request.state, "request_id", None),
-    )
     schedule_cookie(request, CookieChange(cookie_name(settings), raw, max_age=24 * 3600))
     return RedirectResponse("/r/", status_code=303, headers={"Referrer-Policy": "no-referrer"})
 
@@ -148,7 +135,7 @@ def overview(request: Request, session: DbSession, _: RespondentActor) -> HTMLRe
     versions = campaign_versions(session, campaign)
     _remember_language(request, row, list(i18n.UI_LANGUAGES))
     language = _language(request, row, list(i18n.UI_LANGUAGES))
-    mine = {r.questionnaire_id: r for r in responses.responses_of_centre(session, campaign, centre)}
+    mine = {r.questionnaire_id: r for r in responses_of_centre(session, campaign, centre)}
     items = []
     for version in versions:
         settings_ = version.definition["settings"]
@@ -170,7 +157,7 @@ def overview(request: Request, session: DbSession, _: RespondentActor) -> HTMLRe
             "campaign": campaign,
             "centre": centre,
             "items": items,
-            "open": is_open(campaign, utcnow()),
+            "open": campaign.accepts_answers(utcnow()),
             "language": language,
             "languages": list(i18n.UI_LANGUAGES.items()),
         },
@@ -195,7 +182,7 @@ def _render_form(
     language = _language(request, row, form.languages, form.default_language)
     view = FormView(form, values, language, problems)
     campaign = row.invitation.campaign
-    read_only = response.status != "draft" or not is_open(campaign, utcnow())
+    read_only = response.status != ResponseStatus.DRAFT or not campaign.accepts_answers(utcnow())
     return templates.TemplateResponse(
         request,
         "respondent/form.html",
@@ -252,32 +239,21 @@ def _separator(label: str, row: str) -> str:
     return " " if not row and label.rstrip().endswith(("?", ".", "!", ":")) else ": "
 
 
-def _context(
-    request: Request, session: DbSession, form_id: str
-) -> tuple[RespondentSession, Campaign, Centre, QuestionnaireVersion]:
-    row = _row(request)
-    campaign, centre = row.invitation.campaign, row.invitation.centre
-    return row, campaign, centre, _version(session, campaign, form_id)
-
-
 @router.get("/r/forms/{form_id}", response_class=HTMLResponse)
 def form_page(
     request: Request, session: DbSession, form_id: str, _: RespondentActor
 ) -> HTMLResponse:
     """The questionnaire, with the draft as last saved."""
-    row, campaign, centre, version = _context(request, session, form_id)
-    form = compiled_version(version)
-    _remember_language(request, row, form.languages)
-    response = responses.start_draft(
-        session, campaign, centre, version, now=utcnow(), in_campaign=True
-    )
+    row = _row(request)
+    opened = respondent.open_form(session, row, form_id, now=utcnow())
+    _remember_language(request, row, compiled_version(opened.version).languages)
     saved = request.query_params.get("saved") == "1"
     return _render_form(
         request,
         row=row,
-        version=version,
-        response=response,
-        values=response.answers,
+        version=opened.version,
+        response=opened.response,
+        values=opened.response.answers,
         message=_saved_message(request, row) if saved else "",
     )
 
@@ -299,7 +275,7 @@ def _saved_message(request: Request, row: RespondentSession) -> str:
 def _conflict_message(request: Request, row: RespondentSession, exc: Exception) -> str:
     """The service's conflict, said in the respondent's language."""
     texts = _texts(request, row)
-    if isinstance(exc, responses.StaleVersion):
+    if isinstance(exc, StaleVersion):
         return texts.gettext(
             "Someone else saved this questionnaire at %(time)s; your copy is out of date."
         ) % {"time": exc.current.updated_at.strftime("%Y-%m-%d %H:%M UTC")}
@@ -308,21 +284,11 @@ def _conflict_message(request: Request, row: RespondentSession, exc: Exception) 
             "The campaign is closed: nothing can be saved or submitted any more. Your draft "
             "is kept and stays readable; contact your coordinator if you need more time."
         )
-    if isinstance(exc, responses.AlreadyFinalised):
+    if isinstance(exc, AlreadyFinalised):
         return texts.gettext("This questionnaire was already submitted.")
-    if isinstance(exc, responses.Withdrawn):
+    if isinstance(exc, Withdrawn):
         return texts.gettext("This response has been withdrawn and cannot be changed.")
     return str(exc)
-
-
-async def posted_form(request: Request) -> FormData:
-    """The posted fields, read on the event loop, so the handler itself can run in a worker
-    thread: its database work (and, on SQLite, the wait for the write lock) never blocks the loop
-    that serves everybody else."""
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 @router.post("/r/forms/{form_id}", response_class=HTMLResponse)
@@ -330,82 +296,93 @@ def form_post(
     request: Request, session: DbSession, form_id: str, _: RespondentActor, data: PostedForm
 ) -> Response:
     """Save the draft (also on a language switch), or submit it."""
-    row, campaign, centre, version = _context(request, session, form_id)
-    form = compiled_version(version)
+    row = _row(request)
+    opened = respondent.open_form(session, row, form_id, now=utcnow())
+    form = compiled_version(opened.version)
     answers = answers_from_form(form, data)
     action = str(data.get("action", "save"))
-    wants_json = "application/json" in request.headers.get("accept", "")
-    response = responses.start_draft(
-        session, campaign, centre, version, now=utcnow(), in_campaign=True
-    )
     if action == "submit_saved":  # from the review page: submit the draft as saved
-        return _submit(
-            request, session, row, campaign, centre, version, response, dict(response.answers)
-        )
-    try:
-        expected = int(str(data.get("expected_version", "")))
-    except ValueError:
-        expected = -1
+        return _submit(request, session, row, opened, dict(opened.response.answers), None)
+    expected = _expected_version(data.get("expected_version"))
     wanted = action.removeprefix("lang:")[:10] if action.startswith("lang:") else ""
     if wanted and (wanted in form.languages or i18n.normalise(wanted) == wanted):
         row.language = wanted
     _apply_row_action(form, answers, action)
     try:
-        if action == "submit" and response.status == "draft":
-            return _submit_typed(
-                request, session, row, campaign, centre, version, response, answers, expected
-            )
-        if action == "submit":  # already submitted: a harmless replay, or a clean 409
-            return _submit(request, session, row, campaign, centre, version, response, answers)
+        if action == "submit":  # a draft is submitted as typed; a submitted one is replayed
+            return _submit(request, session, row, opened, answers, expected)
         # A save on a response that is no longer a draft is refused here (409), never lost.
-        validated = responses.save_draft(
+        validated = respondent.save_answers(
             session,
-            response,
+            row,
+            opened,
             answers,
             expected_version=expected,
             now=utcnow(),
-            language=row.language,
+            request_id=request_id(request),
         )
-        _record_draft_save(request, session, row, response)
-    except responses.StaleVersion as exc:
-        if wants_json:
-            return JSONResponse(
-                {
-                    "code": exc.code,
-                    "detail": exc.detail,
-                    "current_version": exc.current.version,
-                    "current_saved_at": exc.current.updated_at.isoformat(),
-                    "current_answers": exc.current.answers,
-                    "your_answers": answers,
-                },
-                status_code=409,
-            )
-        return _render_form(
-            request,
-            row=row,
-            version=version,
-            response=exc.current,
-            values=answers,
-            status_code=409,
-            message=_conflict_message(request, row, exc),
-            message_kind="error",
-            current_values=exc.current.answers,
-            expected_version=exc.current.version,
-        )
-    except (CampaignClosed, responses.AlreadyFinalised, responses.Withdrawn) as exc:
-        if wants_json:
-            return JSONResponse({"code": exc.code, "detail": exc.detail}, status_code=409)
-        return _render_form(
-            request,
-            row=row,
-            version=version,
-            response=response,
-            values=answers,
-            status_code=409,
-            message=_conflict_message(request, row, exc),
-            message_kind="error",
-        )
-    if wants_json:
+    except (StaleVersion, CampaignClosed, AlreadyFinalised, Withdrawn) as exc:
+        return _not_saved(request, row, opened, answers, exc)
+    return _saved(request, row, opened, answers, validated, action)
+
+
+def _expected_version(value: object) -> int:
+    """The version the page was read at; anything else matches no version (a stale page)."""
+    try:
+        return int(str(value if value is not None else ""))
+    except ValueError:
+        return -1
+
+
+def _wants_json(request: Request) -> bool:
+    """The page's script autosaves with ``Accept: application/json``."""
+    return "application/json" in request.headers.get("accept", "")
+
+
+def _not_saved(
+    request: Request,
+    row: RespondentSession,
+    opened: RespondentForm,
+    answers: dict[str, Any],
+    exc: StaleVersion | CampaignClosed | AlreadyFinalised | Withdrawn,
+) -> Response:
+    """A refused save or submission (409), with what the respondent typed kept."""
+    stale = exc if isinstance(exc, StaleVersion) else None
+    if _wants_json(request):
+        body: dict[str, Any] = {"code": exc.code, "detail": exc.detail}
+        if stale is not None:
+            body |= {
+                "current_version": stale.current.version,
+                "current_saved_at": stale.current.updated_at.isoformat(),
+                "current_answers": stale.current.answers,
+                "your_answers": answers,
+            }
+        return JSONResponse(body, status_code=409)
+    return _render_form(
+        request,
+        row=row,
+        version=opened.version,
+        response=stale.current if stale else opened.response,
+        values=answers,
+        status_code=409,
+        message=_conflict_message(request, row, exc),
+        message_kind="error",
+        current_values=stale.current.answers if stale else None,
+        expected_version=stale.current.version if stale else None,
+    )
+
+
+def _saved(
+    request: Request,
+    row: RespondentSession,
+    opened: RespondentForm,
+    answers: dict[str, Any],
+    validated: ValidatedAnswers,
+    action: str,
+) -> Response:
+    """After a save: the new version (autosave), the next page, or the form with its problems."""
+    response, form_id = opened.response, compiled_version(opened.version).form_id
+    if _wants_json(request):
         return JSONResponse(
             {
                 "version": response.version,
@@ -422,25 +399,11 @@ def form_post(
     return _render_form(
         request,
         row=row,
-        version=version,
+        version=opened.version,
         response=response,
         values=answers,
         problems=validated.errors,
         message=_saved_message(request, row),
-    )
-
-
-def _record_draft_save(
-    request: Request, session: DbSession, row: RespondentSession, response: ResponseRow
-) -> None:
-    record(
-        session,
-        actor=_actor(row),
-        action="response.draft.save",
-        object_type="response",
-        object_id=response.id,
-        details={"version": response.version},
-        request_id=getattr(request.state, "request_id", None),
     )
 
 
@@ -458,98 +421,40 @@ def _apply_row_action(form: Any, answers: dict[str, Any], action: str) -> None:
         rows.pop(int(index))
 
 
-def _submit_typed(
-    request: Request,
-    session: DbSession,
-    row: RespondentSession,
-    campaign: Campaign,
-    centre: Centre,
-    version: QuestionnaireVersion,
-    response: ResponseRow,
-    answers: dict[str, Any],
-    expected: int,
-) -> Response:
-    """Submit what the page holds: one validation and one write when it is valid; otherwise the
-    draft keeps what was typed and the form comes back (422) with what needs attention."""
-    try:
-        outcome = responses.submit_typed(
-            session,
-            response,
-            answers,
-            version=version,
-            campaign=campaign,
-            centre=centre,
-            expected_version=expected,
-            now=utcnow(),
-            actor=_actor(row).label,
-            language=row.language,
-        )
-    except responses.InvalidAnswers as exc:
-        _record_draft_save(request, session, row, response)
-        return _invalid(request, row, version, response, answers, exc)
-    return _finalised(request, session, row, outcome)
-
-
 def _submit(
     request: Request,
     session: DbSession,
     row: RespondentSession,
-    campaign: Campaign,
-    centre: Centre,
-    version: QuestionnaireVersion,
-    response: ResponseRow,
+    opened: RespondentForm,
     answers: dict[str, Any],
+    expected: int | None,
 ) -> Response:
+    """Submit (see :func:`surveys.responses.respondent.submit_answers`), then the receipt; with
+    invalid answers the form comes back (422) with what needs attention."""
     try:
-        outcome = responses.submit(
+        outcome = respondent.submit_answers(
             session,
-            submission_uuid=response.submission_uuid,
-            campaign=campaign,
-            centre=centre,
-            version=version,
-            answers=answers,
+            row,
+            opened,
+            answers,
+            expected_version=expected,
             now=utcnow(),
-            actor=_actor(row).label,
-            language=row.language,
+            request_id=request_id(request),
         )
-    except responses.InvalidAnswers as exc:
-        return _invalid(request, row, version, response, answers, exc)
-    return _finalised(request, session, row, outcome)
-
-
-def _invalid(
-    request: Request,
-    row: RespondentSession,
-    version: QuestionnaireVersion,
-    response: ResponseRow,
-    answers: dict[str, Any],
-    exc: responses.InvalidAnswers,
-) -> Response:
-    return _render_form(
-        request,
-        row=row,
-        version=version,
-        response=response,
-        values=answers,
-        status_code=422,
-        problems=exc.validated.errors,
-        message=_texts(request, row).gettext("Some answers need attention before you can submit."),
-        message_kind="error",
-    )
-
-
-def _finalised(
-    request: Request, session: DbSession, row: RespondentSession, outcome: responses.SubmitOutcome
-) -> Response:
-    record(
-        session,
-        actor=_actor(row),
-        action="response.finalize.replay" if outcome.replay else "response.finalize",
-        object_type="response",
-        object_id=outcome.response.id,
-        details={"answers_hash": outcome.response.answers_hash},
-        request_id=getattr(request.state, "request_id", None),
-    )
+    except InvalidAnswers as exc:
+        return _render_form(
+            request,
+            row=row,
+            version=opened.version,
+            response=opened.response,
+            values=answers,
+            status_code=422,
+            problems=exc.validated.errors,
+            message=_texts(request, row).gettext(
+                "Some answers need attention before you can submit."
+            ),
+            message_kind="error",
+        )
     return RedirectResponse(f"/r/receipt/{outcome.response.submission_uuid}", status_code=303)
 
 
@@ -558,11 +463,10 @@ def review_page(
     request: Request, session: DbSession, form_id: str, _: RespondentActor
 ) -> HTMLResponse:
     """Every answer with its question, and what still needs attention, before submitting."""
-    row, campaign, centre, version = _context(request, session, form_id)
-    response = responses.start_draft(
-        session, campaign, centre, version, now=utcnow(), in_campaign=True
-    )
-    form = compiled_version(version)
+    row = _row(request)
+    opened = respondent.open_form(session, row, form_id, now=utcnow())
+    campaign, response = row.invitation.campaign, opened.response
+    form = compiled_version(opened.version)
     language = _language(request, row, form.languages, form.default_language)
     validated = validate_answers(form, response.answers, language=language)
     view = FormView(form, validated.answers, language, validated.errors)
@@ -576,12 +480,12 @@ def review_page(
             "error_links": _error_links(form, language, validated.errors, request),
             "response": response,
             "campaign": campaign,
-            "centre": centre,
+            "centre": row.invitation.centre,
             "language": language,
             "title": form.definition["settings"]["title"].get(language, form.form_id),
             "can_submit": validated.ok
-            and response.status == "draft"
-            and is_open(campaign, utcnow()),
+            and response.status == ResponseStatus.DRAFT
+            and campaign.accepts_answers(utcnow()),
         },
     )
 
@@ -592,13 +496,13 @@ def receipt(
 ) -> HTMLResponse:
     """A printable receipt of a submission."""
     row = _row(request)
-    found = responses.by_submission_uuid(session, submission_uuid[:64])
+    found = by_submission_uuid(session, submission_uuid[:64])
     if (
         found is None
         or found.centre_id != row.invitation.centre_id
-        or found.status not in {"submitted", "approved"}
+        or found.status not in FINAL_STATUSES
     ):
-        raise responses.ResponseNotFound("No submitted questionnaire has this receipt number.")
+        raise ResponseNotFound("No submitted questionnaire has this receipt number.")
     version = session.get_one(QuestionnaireVersion, found.questionnaire_version_id)
     form = compiled_version(version)
     language = _language(request, row, form.languages, form.default_language)
