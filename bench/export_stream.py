@@ -121,13 +121,13 @@ def build(url: str, responses: int, questions: int, insert: str) -> dict[str, An
     from surveys import migrate
     from surveys.campaigns.lifecycle import create_synthetic_campaign, open_campaign
     from surveys.db import make_engine, make_session_factory, transaction
+    from surveys.policy import system_actor
     from surveys.questionnaires.answers import validate_answers
     from surveys.questionnaires.definitions.compiled import compile_definition
     from surveys.questionnaires.definitions.tables import read_markdown
     from surveys.questionnaires.service import import_definition, publish_version
     from surveys.registry.countries import seed_countries
     from surveys.registry.models import Centre, Country
-    from surveys.policy import system_actor
     from surveys.responses.models import Response, ResponseStatus, ResponseVersion, ReviewState
     from surveys.responses.submission import answers_hash, submit
 

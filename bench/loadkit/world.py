@@ -352,7 +352,8 @@ def add_submitted(url: str, slug: str, count: int, *, seed: int = 11) -> int:
             return (
                 session.scalar(
                     select(func.count(Response.id)).where(
-                        Response.campaign_id == campaign.id, Response.status == ResponseStatus.SUBMITTED
+                        Response.campaign_id == campaign.id,
+                        Response.status == ResponseStatus.SUBMITTED,
                     )
                 )
                 or 0

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from surveys.audit.models import AuditEvent
 from surveys.registry.models import Centre
-from surveys.responses.service import start_draft, submit, withdraw
+from surveys.responses.review import withdraw
+from surveys.responses.submission import start_draft, submit
 from tests.accounts_fixtures import SignedIn, sign_in
 from tests.builders import make_campaign, make_centre, make_published_form
 

@@ -108,7 +108,7 @@ def open_invitation(
     throttle: InvitationThrottle = request.app.state.invitation_throttle
     address = request.client.host if request.client else "unknown"
     try:
-        raw, _ = respondents.open_session(
+        raw, _opened = respondents.open_session(
             session,
             token,
             now=utcnow(),
