@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from surveys.audit.models import AuditEvent
+from surveys.campaigns.lifecycle import choose_versions
 from surveys.registry.models import Centre
 from surveys.responses.review import withdraw
 from surveys.responses.submission import start_draft, submit
@@ -386,7 +387,7 @@ class TestInvitations:
                 session,
                 slug="other",
                 centres=[make_centre(session, name="X")],
-                versions=[],
+                versions=choose_versions(session, [("pet_small", None)]),
             )
         issued = coordinator.post("/api/v1/campaigns/other/invitations").json()["issued"][0]
         foreign = coordinator.post(
