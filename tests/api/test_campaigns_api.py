@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from surveys.audit.models import AuditEvent
-from surveys.campaigns.lifecycle import choose_versions
+from surveys.campaigns.choices import choose_versions
 from surveys.registry.models import Centre
 from surveys.responses.review import withdraw
 from surveys.responses.submission import start_draft, submit

@@ -7,11 +7,10 @@ stale save (409), not when the campaign has closed (409).
 
 from __future__ import annotations
 
-from gettext import NullTranslations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import CookieChange, schedule_cookie
 from api.deps import AppSettings, DbSession
@@ -21,7 +20,7 @@ from surveys.campaigns.lifecycle import campaign_versions
 from surveys.campaigns.models import RespondentSession
 from surveys.db import utcnow
 from surveys.errors import NotFound
-from surveys.questionnaires.answers import ValidatedAnswers, validate_answers
+from surveys.questionnaires.answers import validate_answers
 from surveys.questionnaires.definitions.compiled import compiled_version
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.responses import respondent
@@ -33,13 +32,13 @@ from surveys.responses.errors import (
     Withdrawn,
 )
 from surveys.responses.models import FINAL_STATUSES, ResponseStatus
-from surveys.responses.models import Response as ResponseRow
 from surveys.responses.respondent import RespondentForm
 from surveys.responses.submission import by_submission_uuid, responses_of_centre
 from web import i18n
 from web.forms import PostedForm, request_id
 from web.forms.answers import answers_from_form
-from web.forms.questionnaire import FormView, logic_json
+from web.forms.questionnaire import FormView
+from web.respondent import rendering
 from web.respondent.access import RespondentActor, cookie_name, current
 from web.respondent.throttle import InvitationThrottle
 from web.templating import templates
@@ -72,32 +71,6 @@ def _row(request: Request) -> RespondentSession:
             "invitation e-mail again; your saved draft is kept."
         )
     return row
-
-
-def _language(
-    request: Request, row: RespondentSession, languages: list[str], default: str | None = None
-) -> str:
-    """The language of the form content: ``?lang=``, else the respondent's choice, else the
-    browser's; the interface follows it where a catalogue exists (``request.state``)."""
-    requested = request.query_params.get("lang")
-    accept = request.headers.get("accept-language", "")
-    request.state.ui_language = i18n.negotiate(
-        requested=requested, stored=row.language, accept_language=accept
-    )
-    return i18n.negotiate(
-        requested=requested,
-        stored=row.language,
-        accept_language=accept,
-        available=languages,
-        default=default,
-    )
-
-
-def _remember_language(request: Request, row: RespondentSession, languages: list[str]) -> None:
-    """A ``?lang=`` the form or the interface offers becomes the respondent's choice."""
-    wanted = request.query_params.get("lang", "")[:10].lower()
-    if wanted in languages or i18n.normalise(wanted) == wanted:
-        row.language = wanted
 
 
 @router.get("/i/{token}")
@@ -133,8 +106,8 @@ def overview(request: Request, session: DbSession, _: RespondentActor) -> HTMLRe
     row = _row(request)
     campaign, centre = row.invitation.campaign, row.invitation.centre
     versions = campaign_versions(session, campaign)
-    _remember_language(request, row, list(i18n.UI_LANGUAGES))
-    language = _language(request, row, list(i18n.UI_LANGUAGES))
+    rendering.remember_language(request, row, list(i18n.UI_LANGUAGES))
+    language = rendering.form_language(request, row, list(i18n.UI_LANGUAGES))
     mine = {r.questionnaire_id: r for r in responses_of_centre(session, campaign, centre)}
     items = []
     for version in versions:
@@ -164,81 +137,6 @@ def overview(request: Request, session: DbSession, _: RespondentActor) -> HTMLRe
     )
 
 
-def _render_form(
-    request: Request,
-    *,
-    row: RespondentSession,
-    version: QuestionnaireVersion,
-    response: ResponseRow,
-    values: dict[str, Any],
-    status_code: int = 200,
-    problems: list[Any] | None = None,
-    message: str = "",
-    message_kind: str = "info",
-    current_values: dict[str, Any] | None = None,
-    expected_version: int | None = None,
-) -> HTMLResponse:
-    form = compiled_version(version)
-    language = _language(request, row, form.languages, form.default_language)
-    view = FormView(form, values, language, problems)
-    campaign = row.invitation.campaign
-    read_only = response.status != ResponseStatus.DRAFT or not campaign.accepts_answers(utcnow())
-    return templates.TemplateResponse(
-        request,
-        "respondent/form.html",
-        {
-            "form": form,
-            "fields": view.fields(),
-            "language": language,
-            "languages": [(code, i18n.language_name(code)) for code in form.languages],
-            "title": form.definition["settings"]["title"].get(language, form.form_id),
-            "response": response,
-            "campaign": campaign,
-            "centre": row.invitation.centre,
-            "logic": logic_json(form),
-            "problems": problems or [],
-            "message": message,
-            "message_kind": message_kind,
-            "read_only": read_only,
-            "current_values": current_values,
-            "error_links": _error_links(form, language, problems or [], request),
-            "expected_version": expected_version
-            if expected_version is not None
-            else response.version,
-        },
-        status_code=status_code,
-    )
-
-
-def _error_links(
-    form: Any, language: str, problems: list[Any], request: Request
-) -> list[dict[str, str]]:
-    """Each problem as a link to its field, named by the question's label."""
-    texts = i18n.translations(request.state.ui_language)
-    links = []
-    for problem in problems:
-        parts = [str(part) for part in problem.loc]
-        question = form.by_name.get(parts[-1]) if parts else None
-        label = question.text(question.label, language, form.default_language) if question else ""
-        row = (
-            " (" + texts.gettext("row %(number)s") % {"number": int(parts[-2]) + 1} + ")"
-            if len(parts) >= 3 and parts[-2].isdigit()
-            else ""
-        )
-        links.append(
-            {
-                "href": "#q-" + "-".join(parts),
-                "text": f"{label or parts[-1]}{row}{_separator(label, row)}{problem.message}",
-            }
-        )
-    return links
-
-
-def _separator(label: str, row: str) -> str:
-    """A label ending in its own punctuation ("Any PET/CT?") needs no colon before the message."""
-    return " " if not row and label.rstrip().endswith(("?", ".", "!", ":")) else ": "
-
-
 @router.get("/r/forms/{form_id}", response_class=HTMLResponse)
 def form_page(
     request: Request, session: DbSession, form_id: str, _: RespondentActor
@@ -246,49 +144,16 @@ def form_page(
     """The questionnaire, with the draft as last saved."""
     row = _row(request)
     opened = respondent.open_form(session, row, form_id, now=utcnow())
-    _remember_language(request, row, compiled_version(opened.version).languages)
+    rendering.remember_language(request, row, compiled_version(opened.version).languages)
     saved = request.query_params.get("saved") == "1"
-    return _render_form(
+    return rendering.render_form(
         request,
         row=row,
         version=opened.version,
         response=opened.response,
         values=opened.response.answers,
-        message=_saved_message(request, row) if saved else "",
+        message=rendering.saved_message(request, row) if saved else "",
     )
-
-
-def _texts(request: Request, row: RespondentSession) -> NullTranslations:
-    """The catalogue of the respondent's interface language, for messages made here."""
-    language = getattr(request.state, "ui_language", None) or i18n.negotiate(
-        requested=request.query_params.get("lang"),
-        stored=row.language,
-        accept_language=request.headers.get("accept-language", ""),
-    )
-    return i18n.translations(language)
-
-
-def _saved_message(request: Request, row: RespondentSession) -> str:
-    return _texts(request, row).gettext("Your answers are saved.")
-
-
-def _conflict_message(request: Request, row: RespondentSession, exc: Exception) -> str:
-    """The service's conflict, said in the respondent's language."""
-    texts = _texts(request, row)
-    if isinstance(exc, StaleVersion):
-        return texts.gettext(
-            "Someone else saved this questionnaire at %(time)s; your copy is out of date."
-        ) % {"time": exc.current.updated_at.strftime("%Y-%m-%d %H:%M UTC")}
-    if isinstance(exc, CampaignClosed):
-        return texts.gettext(
-            "The campaign is closed: nothing can be saved or submitted any more. Your draft "
-            "is kept and stays readable; contact your coordinator if you need more time."
-        )
-    if isinstance(exc, AlreadyFinalised):
-        return texts.gettext("This questionnaire was already submitted.")
-    if isinstance(exc, Withdrawn):
-        return texts.gettext("This response has been withdrawn and cannot be changed.")
-    return str(exc)
 
 
 @router.post("/r/forms/{form_id}", response_class=HTMLResponse)
@@ -322,8 +187,8 @@ def form_post(
             request_id=request_id(request),
         )
     except (StaleVersion, CampaignClosed, AlreadyFinalised, Withdrawn) as exc:
-        return _not_saved(request, row, opened, answers, exc)
-    return _saved(request, row, opened, answers, validated, action)
+        return rendering.not_saved(request, row, opened, answers, exc)
+    return rendering.saved(request, row, opened, answers, validated, action)
 
 
 def _expected_version(value: object) -> int:
@@ -332,79 +197,6 @@ def _expected_version(value: object) -> int:
         return int(str(value if value is not None else ""))
     except ValueError:
         return -1
-
-
-def _wants_json(request: Request) -> bool:
-    """The page's script autosaves with ``Accept: application/json``."""
-    return "application/json" in request.headers.get("accept", "")
-
-
-def _not_saved(
-    request: Request,
-    row: RespondentSession,
-    opened: RespondentForm,
-    answers: dict[str, Any],
-    exc: StaleVersion | CampaignClosed | AlreadyFinalised | Withdrawn,
-) -> Response:
-    """A refused save or submission (409), with what the respondent typed kept."""
-    stale = exc if isinstance(exc, StaleVersion) else None
-    if _wants_json(request):
-        body: dict[str, Any] = {"code": exc.code, "detail": exc.detail}
-        if stale is not None:
-            body |= {
-                "current_version": stale.current.version,
-                "current_saved_at": stale.current.updated_at.isoformat(),
-                "current_answers": stale.current.answers,
-                "your_answers": answers,
-            }
-        return JSONResponse(body, status_code=409)
-    return _render_form(
-        request,
-        row=row,
-        version=opened.version,
-        response=stale.current if stale else opened.response,
-        values=answers,
-        status_code=409,
-        message=_conflict_message(request, row, exc),
-        message_kind="error",
-        current_values=stale.current.answers if stale else None,
-        expected_version=stale.current.version if stale else None,
-    )
-
-
-def _saved(
-    request: Request,
-    row: RespondentSession,
-    opened: RespondentForm,
-    answers: dict[str, Any],
-    validated: ValidatedAnswers,
-    action: str,
-) -> Response:
-    """After a save: the new version (autosave), the next page, or the form with its problems."""
-    response, form_id = opened.response, compiled_version(opened.version).form_id
-    if _wants_json(request):
-        return JSONResponse(
-            {
-                "version": response.version,
-                "saved_at": response.updated_at.isoformat(),
-                "errors": [{"loc": list(e.loc), "message": e.message} for e in validated.errors],
-            }
-        )
-    if action == "review":
-        return RedirectResponse(f"/r/forms/{form_id}/review", status_code=303)
-    if action.startswith(("add:", "remove:")):
-        return RedirectResponse(f"/r/forms/{form_id}?saved=1", status_code=303)
-    if action.startswith("lang:"):
-        return RedirectResponse(f"/r/forms/{form_id}?saved=1&lang={row.language}", status_code=303)
-    return _render_form(
-        request,
-        row=row,
-        version=opened.version,
-        response=response,
-        values=answers,
-        problems=validated.errors,
-        message=_saved_message(request, row),
-    )
 
 
 def _apply_row_action(form: Any, answers: dict[str, Any], action: str) -> None:
@@ -442,7 +234,7 @@ def _submit(
             request_id=request_id(request),
         )
     except InvalidAnswers as exc:
-        return _render_form(
+        return rendering.render_form(
             request,
             row=row,
             version=opened.version,
@@ -450,7 +242,7 @@ def _submit(
             values=answers,
             status_code=422,
             problems=exc.validated.errors,
-            message=_texts(request, row).gettext(
+            message=rendering.texts(request, row).gettext(
                 "Some answers need attention before you can submit."
             ),
             message_kind="error",
@@ -467,7 +259,7 @@ def review_page(
     opened = respondent.open_form(session, row, form_id, now=utcnow())
     campaign, response = row.invitation.campaign, opened.response
     form = compiled_version(opened.version)
-    language = _language(request, row, form.languages, form.default_language)
+    language = rendering.form_language(request, row, form.languages, form.default_language)
     validated = validate_answers(form, response.answers, language=language)
     view = FormView(form, validated.answers, language, validated.errors)
     return templates.TemplateResponse(
@@ -477,7 +269,7 @@ def review_page(
             "form": form,
             "fields": view.fields(),
             "problems": validated.errors,
-            "error_links": _error_links(form, language, validated.errors, request),
+            "error_links": rendering.error_links(form, language, validated.errors, request),
             "response": response,
             "campaign": campaign,
             "centre": row.invitation.centre,
@@ -505,7 +297,7 @@ def receipt(
         raise ResponseNotFound("No submitted questionnaire has this receipt number.")
     version = session.get_one(QuestionnaireVersion, found.questionnaire_version_id)
     form = compiled_version(version)
-    language = _language(request, row, form.languages, form.default_language)
+    language = rendering.form_language(request, row, form.languages, form.default_language)
     view = FormView(form, found.answers, language)
     return templates.TemplateResponse(
         request,

@@ -1,5 +1,5 @@
-"""A campaign's life: choosing questionnaires and centres, creating, opening, closing and
-reopening it, each use case checked for its permission and recorded in the audit log."""
+"""A campaign's life: creating, opening, closing and reopening it, each use case checked for
+its permission and recorded in the audit log."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from surveys.audit.models import AuditEvent
 from surveys.campaigns.errors import CampaignStateConflict
 from surveys.campaigns.invitations import issue_invitation, revoke_invitation
 from surveys.campaigns.lifecycle import (
-    choose_centres,
-    choose_versions,
     close_campaign,
     create_campaign,
     create_synthetic_campaign,
@@ -26,12 +24,9 @@ from surveys.campaigns.schemas import CampaignCreate
 from surveys.errors import InvalidInput
 from surveys.policy import PermissionDenied, staff_actor
 from surveys.registry.models import Centre
-from tests.builders import SMALL_FORM, make_campaign, make_centre, make_published_form
+from tests.builders import make_campaign, make_centre, make_published_form
 
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
-SMALL_FORM_V2 = SMALL_FORM.replace("| pet_small | 1 ", "| pet_small | 2 ").replace(
-    "| Notes     | Notes ", "| Comments  | Notes "
-)
 COORDINATOR = staff_actor(user_id=7, role="coordinator")
 DOMAIN_LEAD = staff_actor(user_id=8, role="domain_lead", domains=["nuclear_medicine"])
 
@@ -46,55 +41,6 @@ def events(session: Session, action: str) -> list[AuditEvent]:
             select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
         )
     )
-
-
-class TestChooseVersions:
-    def test_the_latest_published_unless_a_version_is_named(self, session: Session) -> None:
-        first = make_published_form(session)
-        second = make_published_form(session, SMALL_FORM_V2)
-        assert choose_versions(session, [("pet_small", None)]) == [second]
-        assert choose_versions(session, [("pet_small", "1")]) == [first]
-
-    def test_refusals_name_the_choice(self, session: Session) -> None:
-        make_published_form(session)
-        with pytest.raises(InvalidInput) as unknown:
-            choose_versions(session, [("pet_small", None), ("missing", None)])
-        assert loc_of(unknown) == ("questionnaires", 1)
-        with pytest.raises(InvalidInput) as twice:
-            choose_versions(session, [("pet_small", None), ("pet_small", "1")])
-        assert "chosen twice" in twice.value.errors[0].msg
-        with pytest.raises(InvalidInput):
-            choose_versions(session, [])
-
-
-class TestChooseCentres:
-    def test_all_active_by_country_or_by_id(self, session: Session) -> None:
-        lyon = make_centre(session, name="Lyon", country="FR")
-        milan = make_centre(session, name="Milan", country="IT")
-        closed = make_centre(session, name="Closed", country="IT")
-        closed.active = False
-        assert choose_centres(session, scope="all") == [lyon, milan]
-        assert choose_centres(session, scope="countries", countries=["it"]) == [milan]
-        chosen = choose_centres(session, scope="ids", centre_ids=[closed.public_id, lyon.public_id])
-        assert chosen == [lyon, closed]
-
-    @pytest.mark.parametrize(
-        ("scope", "arguments", "loc"),
-        [
-            ("countries", {"countries": ["QQ"]}, ("countries",)),
-            ("countries", {"countries": ["DE"]}, ("centre_scope",)),
-            ("ids", {"centre_ids": ["nope"]}, ("centre_ids",)),
-            ("ids", {}, ("centre_ids",)),
-            ("everything", {}, ("centre_scope",)),
-        ],
-    )
-    def test_refusals(
-        self, session: Session, scope: str, arguments: dict[str, list[str]], loc: tuple[str]
-    ) -> None:
-        make_centre(session, country="FR")
-        with pytest.raises(InvalidInput) as refused:
-            choose_centres(session, scope=scope, **arguments)
-        assert loc_of(refused) == loc
 
 
 def small_campaign(session: Session) -> tuple[Campaign, list[Centre]]:
