@@ -16,7 +16,7 @@ from mapping.classify import shared_classification
 from mapping.layers import area_layer, with_geometry
 from mapping.render.static import static_map
 from surveys.campaigns.lifecycle import get_campaign
-from surveys.campaigns.models import Campaign
+from surveys.campaigns.models import Campaign, CampaignStatus
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.errors import DomainError
 
@@ -88,7 +88,7 @@ def render(
                 if campaign
                 else session.scalar(
                     select(Campaign)
-                    .where(Campaign.status != "draft")
+                    .where(Campaign.status != CampaignStatus.DRAFT)
                     .order_by(Campaign.created_at.desc())
                     .limit(1)
                 )

@@ -1,10 +1,10 @@
 """A campaign's life: set up in draft (what is sent, to whom, when), opened, closed, reopened.
 
-The use cases (:func:`create_campaign`, :func:`open_campaign`, :func:`close_campaign`,
-:func:`reopen_campaign`) take the actor and the request id, check the actor may manage
-campaigns, make the change and record its audit event in the same transaction (flushed, never
-committed). The JSON routes, the pages and the loaders of synthetic data all call them; the rest
-of this module reads.
+The use cases (:func:`create_campaign`, :func:`create_synthetic_campaign`,
+:func:`open_campaign`, :func:`close_campaign`, :func:`reopen_campaign`) take the actor and the
+request id, check the actor may manage campaigns, make the change and record its audit event in
+the same transaction (flushed, never committed). The JSON routes and the pages call them, the
+loaders of synthetic and test data too (as the system); the rest of this module reads.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from surveys.questionnaires.definitions.compiled import CompiledForm, compiled_f
 from surveys.responses import history, queries, review
 from surveys.responses.errors import InvalidAnswers, StaleVersion
 from surveys.responses.models import Response as ResponseRow
-from surveys.responses.models import ResponseStatus
+from surveys.responses.models import ResponseStatus, ReviewState
 from surveys.responses.schemas import ReviewUpdate
 from web.forms import (
     FormErrors,
@@ -132,7 +132,7 @@ def _response_page(
             "errors": errors or {},
             "form": form
             or {
-                "state": detail.review_state or "received",
+                "state": detail.review_state or ReviewState.RECEIVED,
                 "comment": "",
                 "answers_json": json.dumps(found.answers, ensure_ascii=False, indent=2),
                 "reason": "",
@@ -161,7 +161,7 @@ def _expected(text: str) -> int:
 def _kept(found: ResponseRow, form: dict[str, Any]) -> dict[str, Any]:
     """The page's forms with what was just typed, the other forms as fresh."""
     return {
-        "state": found.review_state or "received",
+        "state": found.review_state or ReviewState.RECEIVED,
         "comment": "",
         "answers_json": json.dumps(found.answers, ensure_ascii=False, indent=2),
         "reason": "",
