@@ -339,8 +339,8 @@ def reissue_invitation(
     """A new link for the invitation's centre, its other links revoked; shown (or e-mailed)
     once."""
     authorize(actor, Permission.CAMPAIGNS_MANAGE)
-    outbox.check(send=options.send)
     invitation = get_invitation(session, campaign, invitation_id)
+    outbox.check(send=options.send)
     renewal = renew_links(session, campaign, invitation.centre, expires_at=options.expires_at)
     delivery = deliver_links(
         session, campaign, [renewal.issued], options, outbox, revoked=renewal.revoked

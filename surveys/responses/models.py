@@ -42,7 +42,6 @@ class ReviewState(StrEnum):
     REJECTED = "rejected"
 
 
-RESPONSE_STATUSES = tuple(ResponseStatus)
 # Submitted responses, the only ones that count as data.
 FINAL_STATUSES = (ResponseStatus.SUBMITTED, ResponseStatus.APPROVED)
 _FINAL_CLAUSE = "status IN ('submitted', 'approved')"
