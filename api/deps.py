@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from api.settings import Settings
+from surveys.campaigns import mail
 
 
 async def get_settings(request: Request) -> Settings:
@@ -80,3 +81,21 @@ async def _session(request: Request) -> AsyncIterator[Session]:
 
 DbSession = Annotated[Session, Depends(_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_outbox(request: Request) -> mail.Outbox:
+    """Where just-issued invitation links go: the deployment's base URL and its SMTP relay (if
+    any), from the settings. Async for the same reason as :func:`get_settings`."""
+    settings: Settings = request.app.state.settings
+    return mail.Outbox(
+        base_url=settings.base_url,
+        smtp=mail.smtp_config(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            starttls=settings.smtp_starttls,
+        ),
+    )
+
+
+InvitationOutbox = Annotated[mail.Outbox, Depends(get_outbox)]

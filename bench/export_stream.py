@@ -17,7 +17,7 @@ just before the export starts (after imports and the database connection). Every
 output to a temporary file, as a client would. Results go to ``bench/results/export_stream.json``.
 Targets (RELIABILITY.md scenario 26, issue 7): growth under 200 MB; time at most 1.5x pandas.
 
-Data: by default every response goes through :func:`surveys.responses.service.submit` (validated,
+Data: by default every response goes through :func:`surveys.responses.submission.submit` (validated,
 typed, stored with its version row, as a centre's submission is). ``--insert bulk`` stores the
 same validated answers with bulk INSERTs of the same rows (faster to build, same stored shape).
 
@@ -119,18 +119,20 @@ def build(url: str, responses: int, questions: int, insert: str) -> dict[str, An
     from sqlalchemy import insert as sql_insert
 
     from surveys import migrate
-    from surveys.campaigns.service import create_campaign, open_campaign
+    from surveys.campaigns.lifecycle import create_synthetic_campaign, open_campaign
     from surveys.db import make_engine, make_session_factory, transaction
+    from surveys.policy import system_actor
     from surveys.questionnaires.answers import validate_answers
     from surveys.questionnaires.definitions.compiled import compile_definition
     from surveys.questionnaires.definitions.tables import read_markdown
     from surveys.questionnaires.service import import_definition, publish_version
     from surveys.registry.countries import seed_countries
     from surveys.registry.models import Centre, Country
-    from surveys.responses.models import Response, ResponseVersion
-    from surveys.responses.service import answers_hash, submit
+    from surveys.responses.models import Response, ResponseStatus, ResponseVersion, ReviewState
+    from surveys.responses.submission import answers_hash, submit
 
     started = time.perf_counter()
+    loader = system_actor("system:bench")
     migrate.upgrade(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)
@@ -156,15 +158,16 @@ def build(url: str, responses: int, questions: int, insert: str) -> dict[str, An
         waves = -(-responses // len(centres))
         campaigns = []
         for wave in range(waves):
-            campaign = create_campaign(
+            campaign = create_synthetic_campaign(
                 session,
+                loader,
                 slug=f"bench-{wave}",
                 name=f"Bench {wave}",
                 versions=[version],
                 centres=centres,
-                is_synthetic=True,
+                request_id=None,
             )
-            campaigns.append(open_campaign(session, campaign))
+            campaigns.append(open_campaign(session, loader, campaign, request_id=None))
         form = compile_definition(version.definition)
         pending_responses: list[dict[str, Any]] = []
         for n in range(responses):
@@ -195,8 +198,8 @@ def build(url: str, responses: int, questions: int, insert: str) -> dict[str, An
                     "centre_id": centre.id,
                     "questionnaire_id": version.questionnaire_id,
                     "questionnaire_version_id": version.id,
-                    "status": "submitted",
-                    "review_state": "received",
+                    "status": ResponseStatus.SUBMITTED,
+                    "review_state": ReviewState.RECEIVED,
                     "answers": validated.answers,
                     "answers_hash": answers_hash(validated.answers),
                     "version": 1,
@@ -215,7 +218,7 @@ def build(url: str, responses: int, questions: int, insert: str) -> dict[str, An
                         {
                             "response_id": rid,
                             "number": 1,
-                            "status": "submitted",
+                            "status": ResponseStatus.SUBMITTED,
                             "answers": row["answers"],
                             "answers_hash": row["answers_hash"],
                             "actor": "bench",

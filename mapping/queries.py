@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from mapping.indicators import IndicatorSpec
 from surveys.audit.models import AuditEvent
+from surveys.campaigns.lifecycle import get_campaign, list_campaigns
 from surveys.campaigns.models import Campaign, CampaignCentre, CampaignQuestionnaire
-from surveys.campaigns.service import get_campaign, list_campaigns
 from surveys.policy import Actor, scope_by_domain
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
 from surveys.registry.models import Centre, Country, Population, Region
@@ -45,7 +45,7 @@ class DeclaredIndicator:
 
 
 def campaign(session: Session, slug: str) -> Campaign:
-    """The campaign called ``slug``; :class:`surveys.campaigns.service.CampaignNotFound` if none."""
+    """The campaign called ``slug``; :class:`surveys.campaigns.errors.CampaignNotFound` if none."""
     return get_campaign(session, slug)
 
 

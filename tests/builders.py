@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from surveys.campaigns.lifecycle import create_campaign, open_campaign
 from surveys.campaigns.models import Campaign
-from surveys.campaigns.service import create_campaign, open_campaign
+from surveys.campaigns.schemas import CampaignCreate
+from surveys.policy import system_actor
 from surveys.questionnaires.definitions.tables import read_markdown
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.questionnaires.service import import_definition, publish_version
 from surveys.registry.models import Centre
 from surveys.registry.schemas import CentreCreate
 from surveys.registry.service import create_centre
+
+# Who sets test data up: the system, as an operator's command would.
+BUILDER = system_actor("system:test")
 
 
 def make_centre(
@@ -67,10 +72,23 @@ def make_campaign(
     centres: list[Centre],
     versions: list[QuestionnaireVersion],
     open_now: bool = True,
+    name: str | None = None,
 ) -> Campaign:
-    campaign = create_campaign(
-        session, slug=slug, name=slug.title(), versions=versions, centres=centres
+    """A campaign asked as a coordinator asks for one (these versions, these centres by id),
+    opened unless ``open_now`` is false."""
+    request = CampaignCreate.model_validate(
+        {
+            "slug": slug,
+            "name": name or slug.title(),
+            "questionnaires": [
+                {"form_id": v.definition["settings"]["form_id"], "version": v.version}
+                for v in versions
+            ],
+            "centre_scope": "ids",
+            "centre_ids": [c.public_id for c in centres],
+        }
     )
+    campaign = create_campaign(session, BUILDER, request, request_id=None)
     if open_now:
-        open_campaign(session, campaign)
+        open_campaign(session, BUILDER, campaign, request_id=None)
     return campaign

@@ -93,3 +93,35 @@ def test_the_audit_checker_sees_every_spelling(tmp_path: Path) -> None:
         "audit.record(s)\nwrite(s)\nsurveys.audit.service.record(s)\naudit.list_events(s)\n"
     )
     assert audit_writes(sample) == [4, 5, 6]
+
+
+def test_the_json_api_and_the_pages_do_not_import_each_other() -> None:
+    """Both are adapters over the same services: what they share lives in the domain or in
+    ``api/deps.py``, never in the other adapter (the app factory wires them together)."""
+    offences = []
+    for folder, forbidden in (("web", "api.v1"), ("api/v1", "web")):
+        for path in (ROOT / folder).rglob("*.py"):
+            for module in imported_modules(path):
+                if module == forbidden or module.startswith(f"{forbidden}."):
+                    offences.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert offences == []
+
+
+def test_responses_depend_on_campaigns_and_never_the_reverse() -> None:
+    """One direction, at module level: no import hidden inside a function to dodge a cycle."""
+    offences = []
+    for package in ("surveys/campaigns", "surveys/responses"):
+        for path in (ROOT / package).rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    inner = [
+                        n for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom)
+                    ]
+                    if inner:
+                        offences.append(f"{path.relative_to(ROOT)}: import inside {node.name}()")
+    for path in (ROOT / "surveys/campaigns").rglob("*.py"):
+        for module in imported_modules(path):
+            if module.startswith("surveys.responses"):
+                offences.append(f"{path.relative_to(ROOT)} imports {module}")
+    assert offences == []

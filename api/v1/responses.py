@@ -14,9 +14,8 @@ from fastapi import APIRouter, Query, Request, Response
 from api.auth import ResponseEditor, ResponseReader
 from api.deps import DbSession
 from api.problems import PROBLEM_RESPONSES
-from surveys.audit import service as audit
-from surveys.responses import queries
-from surveys.responses import service as responses
+from surveys.responses import history, queries, review
+from surveys.responses.models import ReviewState
 from surveys.responses.queries import ResponseFilter
 from surveys.responses.schemas import (
     AnswerChangeRead,
@@ -26,7 +25,6 @@ from surveys.responses.schemas import (
     ResponseVersionDetail,
     ResponseVersionRead,
     ResponseWithdrawal,
-    ReviewState,
     ReviewUpdate,
     VersionDiffRead,
     VisibleStatus,
@@ -70,28 +68,13 @@ def review_response(
     data: ReviewUpdate,
 ) -> ResponseRead:
     """Set the review state, with a comment (required for has_issues and rejected)."""
-    found = queries.visible_response(session, actor, response_id)
-    previous = found.review_state
-    _, note = responses.review_with_comment(
+    review.review_response(
         session,
-        found,
-        data.state,
-        data.comment,
-        author=actor.label,
+        actor,
+        response_id,
+        state=data.state,
+        comment=data.comment,
         expected_version=data.expected_version,
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="response.review",
-        object_type="response",
-        object_id=found.id,
-        details={
-            "from": previous,
-            "to": found.review_state,
-            "comment_id": note.id if note else None,
-            "version": found.version,
-        },
         request_id=request.state.request_id,
     )
     return queries.read_response(session, actor, response_id)
@@ -108,32 +91,16 @@ def correct_response(
 ) -> ResponseVersionRead:
     """Correct a submitted response: a new version with the reason; the old ones are kept.
     ``expected_version`` is the response version you read (409 ``stale_version`` if older)."""
-    found = queries.visible_response(session, actor, response_id)
-    before = found.answers_hash
-    entry = responses.correct(
+    entry = review.correct_response(
         session,
-        found,
+        actor,
+        response_id,
         data.answers,
         expected_version=data.expected_version,
         reason=data.reason,
-        actor=actor.label,
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="response.update.version",
-        object_type="response",
-        object_id=found.id,
-        details={
-            "reason": entry.reason,
-            "number": entry.number,
-            "before_hash": before,
-            "after_hash": entry.answers_hash,
-            "version": found.version,
-        },
         request_id=request.state.request_id,
     )
-    response.headers["Location"] = f"/api/v1/responses/{found.id}/versions/{entry.number}"
+    response.headers["Location"] = f"/api/v1/responses/{entry.response_id}/versions/{entry.number}"
     return ResponseVersionRead.model_validate(entry)
 
 
@@ -146,21 +113,12 @@ def withdraw_response(
     data: ResponseWithdrawal,
 ) -> ResponseRead:
     """Take a response out of the data for a stated reason; it can never be resubmitted."""
-    found = queries.visible_response(session, actor, response_id)
-    entry = responses.withdraw_with_reason(
+    review.withdraw_response(
         session,
-        found,
+        actor,
+        response_id,
         reason=data.reason,
-        actor=actor.label,
         expected_version=data.expected_version,
-    )
-    audit.record(
-        session,
-        actor=actor,
-        action="response.withdraw",
-        object_type="response",
-        object_id=found.id,
-        details={"reason": entry.reason, "number": entry.number, "version": found.version},
         request_id=request.state.request_id,
     )
     return queries.read_response(session, actor, response_id)
@@ -172,7 +130,7 @@ def list_versions(
 ) -> list[ResponseVersionRead]:
     """Every submitted state of the response, oldest first, with who made it and why."""
     found = queries.visible_response(session, actor, response_id)
-    return [ResponseVersionRead.model_validate(v) for v in responses.list_versions(session, found)]
+    return [ResponseVersionRead.model_validate(v) for v in history.list_versions(session, found)]
 
 
 @router.get("/{response_id}/versions/{number}")
@@ -181,7 +139,7 @@ def read_version(
 ) -> ResponseVersionDetail:
     """One version with its answers."""
     found = queries.visible_response(session, actor, response_id)
-    return ResponseVersionDetail.model_validate(responses.get_version(session, found, number))
+    return ResponseVersionDetail.model_validate(history.get_version(session, found, number))
 
 
 @router.get("/{response_id}/diff")
@@ -194,14 +152,14 @@ def diff_versions(
 ) -> VersionDiffRead:
     """The answers that differ between two versions (``?from=1&to=3``)."""
     found = queries.visible_response(session, actor, response_id)
-    before = responses.get_version(session, found, from_version)
-    after = responses.get_version(session, found, to_version)
+    before = history.get_version(session, found, from_version)
+    after = history.get_version(session, found, to_version)
     return VersionDiffRead(
         response_id=found.id,
         from_version=before.number,
         to_version=after.number,
         changes=[
             AnswerChangeRead.model_validate(change, from_attributes=True)
-            for change in responses.diff_answers(before.answers, after.answers)
+            for change in history.diff_answers(before.answers, after.answers)
         ],
     )

@@ -18,7 +18,7 @@ from surveys.audit.models import AuditEvent
 from surveys.backup import TableDigest, reflect, table_digests, table_rows
 from surveys.campaigns.models import Campaign
 from surveys.db import make_engine
-from surveys.responses.models import FINAL_STATUSES, Response, ResponseVersion
+from surveys.responses.models import FINAL_STATUSES, Response, ResponseStatus, ResponseVersion
 
 
 @dataclass
@@ -84,7 +84,7 @@ def ledger(url: str, slug: str) -> Ledger:
     result = Ledger(finalize_events=events)
     for response_id, key, status, answers, answers_hash in rows:
         if status not in FINAL_STATUSES:
-            if status == "draft":
+            if status == ResponseStatus.DRAFT:
                 result.drafts.add(key)
                 if response_id in versions or events[str(response_id)] > 0:
                     result.orphans.append(key)

@@ -21,19 +21,22 @@ from surveys.accounts.schemas import TokenCreate
 from surveys.accounts.tokens import issue_token
 from surveys.audit.models import AuditEvent
 from surveys.campaigns import respondents
-from surveys.campaigns.service import create_campaign, issue_invitation, open_campaign
+from surveys.campaigns.invitations import issue_invitation
+from surveys.campaigns.lifecycle import campaign_versions, create_synthetic_campaign, open_campaign
+from surveys.campaigns.models import Campaign, CampaignCentre
 from surveys.db import make_engine, make_session_factory, transaction, utcnow
-from surveys.policy import Permission
+from surveys.policy import Permission, system_actor
 from surveys.questionnaires.answers import validate_answers
 from surveys.questionnaires.definitions.compiled import compile_definition
 from surveys.questionnaires.definitions.tables import read_markdown
 from surveys.questionnaires.service import import_definition, publish_version
 from surveys.registry.countries import seed_countries
 from surveys.registry.models import Centre, Country, Population
-from surveys.responses import service as responses
-from surveys.responses.models import Response, ResponseVersion
+from surveys.responses.models import Response, ResponseStatus, ResponseVersion, ReviewState
+from surveys.responses.submission import answers_hash, start_draft
 
 FORM_ID = "bench_load"
+LOADER = system_actor("system:bench")
 DOMAIN = "radiomics"
 INDICATOR = "bench_scanners"
 CHOICES = ("alpha", "bravo", "charlie", "delta", "echo")
@@ -203,22 +206,25 @@ def build_world(
             made = [Centre(**row) for row in rows]
             session.add_all(made)
             session.flush()
-            campaign = create_campaign(
+            campaign = create_synthetic_campaign(
                 session,
+                LOADER,
                 slug=slug,
                 name=f"Load {slug}",
                 versions=[version],
                 centres=made,
-                is_synthetic=True,
+                request_id=None,
             )
-            open_campaign(session, campaign)
+            open_campaign(session, LOADER, campaign, request_id=None)
             invited = []
             for number, centre in enumerate(made):
                 issued = issue_invitation(session, campaign, centre)
                 entry = Invited(centre_id=centre.id, token=issued.token)
                 if number < opened:
-                    raw, row = respondents.open_session(session, issued.token, now=now)
-                    draft = responses.start_draft(session, campaign, centre, version, now=now)
+                    raw, row = respondents.open_session(
+                        session, issued.token, now=now, request_id=None
+                    )
+                    draft = start_draft(session, campaign, centre, version, now=now)
                     entry.cookie, entry.csrf = raw, row.csrf_token
                     entry.expected_version = draft.version
                     entry.submission_uuid = draft.submission_uuid
@@ -264,9 +270,6 @@ def add_submitted(url: str, slug: str, count: int, *, seed: int = 11) -> int:
     only faster than ``count`` requests.
     Returns the number of responses submitted in the campaign afterwards.
     """
-    from surveys.campaigns.models import Campaign, CampaignCentre
-    from surveys.campaigns.service import campaign_versions
-
     engine = make_engine(url)
     factory = make_session_factory(engine)
     rng = random.Random(seed)  # noqa: S311 - reproducible data, not a secret
@@ -306,10 +309,10 @@ def add_submitted(url: str, slug: str, count: int, *, seed: int = 11) -> int:
                             "centre_id": centre_id,
                             "questionnaire_id": version.questionnaire_id,
                             "questionnaire_version_id": version.id,
-                            "status": "submitted",
-                            "review_state": "received",
+                            "status": ResponseStatus.SUBMITTED,
+                            "review_state": ReviewState.RECEIVED,
                             "answers": validated.answers,
-                            "answers_hash": responses.answers_hash(validated.answers),
+                            "answers_hash": answers_hash(validated.answers),
                             "version": 1,
                             "created_at": now,
                             "updated_at": now,
@@ -323,7 +326,7 @@ def add_submitted(url: str, slug: str, count: int, *, seed: int = 11) -> int:
                         {
                             "response_id": rid,
                             "number": 1,
-                            "status": "submitted",
+                            "status": ResponseStatus.SUBMITTED,
                             "answers": row["answers"],
                             "answers_hash": row["answers_hash"],
                             "actor": "load",
@@ -349,7 +352,8 @@ def add_submitted(url: str, slug: str, count: int, *, seed: int = 11) -> int:
             return (
                 session.scalar(
                     select(func.count(Response.id)).where(
-                        Response.campaign_id == campaign.id, Response.status == "submitted"
+                        Response.campaign_id == campaign.id,
+                        Response.status == ResponseStatus.SUBMITTED,
                     )
                 )
                 or 0

@@ -21,13 +21,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from surveys.campaigns.models import Campaign
-from surveys.campaigns.service import IssuedInvitation, contact_emails, mark_sent
 from surveys.errors import FieldError, InvalidInput
-from surveys.registry.models import Centre, Country
 from surveys.tabular import neutralise_formula
 
 MAIL_LANGUAGES = ("en", "fr")
@@ -140,6 +134,37 @@ class SmtpConfig:
     sender: str
     starttls: bool = False
     timeout: float = 10.0
+
+
+def smtp_config(*, host: str | None, port: int, sender: str, starttls: bool) -> SmtpConfig | None:
+    """The deployment's SMTP relay, from its plain settings; None when it has none."""
+    if not host:
+        return None
+    return SmtpConfig(host=host, port=port, sender=sender, starttls=starttls)
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """Where just-issued links go: the deployment's address (links are built on it) and its
+    SMTP relay, when it has one (without one, links go out only as the mail-merge CSV)."""
+
+    base_url: str
+    smtp: SmtpConfig | None = None
+
+    def check(self, *, send: bool) -> None:
+        """Refuse, before anything is issued, to send e-mail without a relay."""
+        if send:
+            self.relay()
+
+    def relay(self) -> SmtpConfig:
+        """The relay to send through; without one, the same refusal as :meth:`check`."""
+        if self.smtp is None:
+            raise InvalidInput(
+                "E-mail is not set up on this server (ACCESSGAP_SMTP_HOST); nothing was issued. "
+                "Issue the links without sending and use the CSV for a mail merge.",
+                errors=[FieldError(("send",), "e-mail sending is not configured")],
+            )
+        return self.smtp
 
 
 @dataclass(frozen=True)
@@ -260,6 +285,11 @@ def send_all(config: SmtpConfig, messages: Sequence[EmailMessage]) -> SendReport
     return report
 
 
+def links_csv_filename(campaign_slug: str, kind: str, now: dt.datetime) -> str:
+    """``<campaign>-<invitations|invitation|reminders>-<UTC stamp>.csv``."""
+    return f"{campaign_slug}-{kind}-{now.strftime('%Y%m%dT%H%M%SZ')}.csv"
+
+
 def links_csv(lines: Sequence[InvitationLink]) -> str:
     """The mail-merge file: one row per centre, cells neutralised against formula injection."""
     out = io.StringIO()
@@ -277,83 +307,3 @@ def links_csv(lines: Sequence[InvitationLink]) -> str:
             ]
         )
     return out.getvalue()
-
-
-@dataclass
-class Delivery:
-    """The links of one issue (or reminder) round, and what happened to their e-mails."""
-
-    lines: list[InvitationLink]
-    sent: set[int] = field(default_factory=set)  # invitation ids
-    failed: int = 0
-    without_address: int = 0
-
-
-def deliver_links(
-    session: Session,
-    campaign: Campaign,
-    issued: Sequence[IssuedInvitation],
-    *,
-    base_url: str,
-    smtp: SmtpConfig | None,
-    send: bool,
-    now: dt.datetime,
-    language: str | None = None,
-    reminder: bool = False,
-) -> Delivery:
-    """Turn just-issued tokens into mail-merge lines and, when asked, e-mail each centre."""
-    centre_ids = [i.invitation.centre_id for i in issued]
-    centres = {
-        row.id: row
-        for row in session.execute(
-            select(Centre.id, Centre.public_id, Centre.name, Country.iso2)
-            .join(Country, Country.id == Centre.country_id)
-            .where(Centre.id.in_(centre_ids))
-        )
-    }
-    emails = contact_emails(session, centre_ids)
-    lines = []
-    for item in issued:
-        centre = centres[item.invitation.centre_id]
-        lines.append(
-            InvitationLink(
-                invitation_id=item.invitation.id,
-                centre_id=centre.public_id,
-                centre_name=centre.name,
-                country=centre.iso2,
-                link=invitation_link(base_url, item.token),
-                expires_at=item.invitation.expires_at,
-                contact_email=emails.get(item.invitation.centre_id),
-            )
-        )
-    delivery = Delivery(lines)
-    if not send:
-        return delivery
-    if smtp is None:
-        raise InvalidInput(
-            "E-mail is not set up on this server (ACCESSGAP_SMTP_HOST); nothing was issued. "
-            "Issue the links without sending and use the CSV for a mail merge.",
-            errors=[FieldError(("send",), "e-mail sending is not configured")],
-        )
-    addressed = [line for line in lines if line.contact_email]
-    delivery.without_address = len(lines) - len(addressed)
-    messages = [
-        compose(
-            line,
-            campaign=campaign.name,
-            deadline=campaign.closes_at or line.expires_at,
-            sender=smtp.sender,
-            language=language_for(line.country, language),
-            reminder=reminder,
-        )
-        for line in addressed
-    ]
-    report = send_all(smtp, messages)
-    delivery.sent = {addressed[index].invitation_id for index in report.sent}
-    delivery.failed = len(report.failed)
-    mark_sent(
-        session,
-        [item.invitation for item in issued if item.invitation.id in delivery.sent],
-        now=now,
-    )
-    return delivery

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from surveys.db import Base, utcnow
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
+
+
+class CampaignStatus(StrEnum):
+    """Where a campaign is in its life; the values are what the ``status`` column stores."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 class Campaign(Base):
@@ -26,11 +35,19 @@ class Campaign(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=CampaignStatus.DRAFT.value)
     opens_at: Mapped[dt.datetime | None]
     closes_at: Mapped[dt.datetime | None]
     is_synthetic: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def accepts_answers(self, now: dt.datetime) -> bool:
+        """Open, and ``now`` between the opening and the closing dates."""
+        return (
+            self.status == CampaignStatus.OPEN
+            and (self.opens_at is None or now >= self.opens_at)
+            and (self.closes_at is None or now < self.closes_at)
+        )
 
 
 class CampaignQuestionnaire(Base):
@@ -76,6 +93,14 @@ class Invitation(Base):
 
     campaign: Mapped[Campaign] = relationship(lazy="raise")
     centre: Mapped[Centre] = relationship(lazy="raise")
+
+    def state(self, now: dt.datetime) -> str:
+        """``revoked``, ``expired``, ``used`` (opened at least once) or ``live``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and now >= self.expires_at:
+            return "expired"
+        return "used" if self.last_used_at is not None else "live"
 
 
 class RespondentSession(Base):

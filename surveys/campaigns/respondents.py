@@ -1,5 +1,9 @@
 """Respondent sessions: an invitation link becomes a session cookie, and the link is no longer
-needed (nor shown). Idle for two hours, a session ends; the draft is saved all along."""
+needed (nor shown). Idle for two hours, a session ends; the draft is saved all along.
+
+A respondent acts through their session: its invitation names the one campaign and the one
+centre they may answer for, and the audit log names them ``invitation:<id>`` (never a person).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,10 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from surveys.audit.service import record
+from surveys.campaigns.invitations import resolve_invitation
 from surveys.campaigns.models import Invitation, RespondentSession
-from surveys.campaigns.service import resolve_invitation
+from surveys.policy import Actor
 
 IDLE = dt.timedelta(hours=2)
 ABSOLUTE = dt.timedelta(hours=24)
@@ -23,10 +29,21 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def respondent_actor(row: RespondentSession) -> Actor:
+    """How the audit log and the response versions name a respondent: by their invitation."""
+    return Actor(kind="respondent", label_override=f"invitation:{row.invitation_id}")
+
+
 def open_session(
-    session: Session, token: str, *, now: dt.datetime, language: str | None = None
+    session: Session,
+    token: str,
+    *,
+    now: dt.datetime,
+    request_id: str | None,
+    language: str | None = None,
 ) -> tuple[str, RespondentSession]:
-    """Exchange an invitation token for a new session; returns the raw cookie value and row."""
+    """Exchange an invitation token for a new session (the token is the respondent's only
+    credential); returns the raw cookie value and the row, and records the opening."""
     invitation = resolve_invitation(session, token, now=now)
     raw = secrets.token_urlsafe(32)
     row = RespondentSession(
@@ -40,6 +57,14 @@ def open_session(
     )
     session.add(row)
     session.flush()
+    record(
+        session,
+        actor=respondent_actor(row),
+        action="invitation.open",
+        object_type="invitation",
+        object_id=row.invitation_id,
+        request_id=request_id,
+    )
     return raw, row
 
 

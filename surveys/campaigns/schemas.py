@@ -7,11 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
 
-from surveys.campaigns.models import Campaign, Invitation
-from surveys.campaigns.service import invitation_state, is_open
+from surveys.campaigns.models import Campaign, CampaignStatus, Invitation
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.schemas import CleanText, CountryCode, Name
-from surveys.responses.queries import Completion, CompletionRow
 from surveys.schemas import Schema
 
 Slug = Annotated[
@@ -21,7 +19,6 @@ Slug = Annotated[
 FormId = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\w.-]+$")]
 VersionNumber = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[\w.-]+$")]
 CentreId = Annotated[CleanText, StringConstraints(min_length=1, max_length=36)]
-CampaignStatus = Literal["draft", "open", "closed"]
 InvitationState = Literal["live", "used", "expired", "revoked"]
 MailLanguage = Literal["en", "fr"]
 
@@ -96,7 +93,7 @@ class CampaignRead(Schema):
         return cls.model_validate(
             {
                 **{name: getattr(campaign, name) for name in _CAMPAIGN_FIELDS},
-                "accepting_answers": is_open(campaign, now),
+                "accepting_answers": campaign.accepts_answers(now),
             }
         )
 
@@ -124,42 +121,6 @@ class CampaignDetail(CampaignRead):
 _CAMPAIGN_FIELDS = ("slug", "name", "status", "opens_at", "closes_at", "is_synthetic", "created_at")
 
 
-class CompletionRowRead(Schema):
-    key: str
-    invited: int
-    started: int = Field(description="centres with a draft or a submission")
-    submitted: int = Field(description="centres with at least one submitted response")
-    response_rate: float
-
-    @classmethod
-    def of(cls, row: CompletionRow) -> CompletionRowRead:
-        return cls(
-            key=row.key,
-            invited=row.invited,
-            started=row.started,
-            submitted=row.submitted,
-            response_rate=round(row.response_rate, 4),
-        )
-
-
-class CompletionRead(Schema):
-    """Completion of a campaign, within the caller's scope (a domain lead sees their domains)."""
-
-    campaign: str
-    total: CompletionRowRead
-    by_country: list[CompletionRowRead]
-    by_domain: list[CompletionRowRead]
-
-    @classmethod
-    def of(cls, slug: str, completion: Completion) -> CompletionRead:
-        return cls(
-            campaign=slug,
-            total=CompletionRowRead.of(completion.total),
-            by_country=[CompletionRowRead.of(r) for r in completion.by_country],
-            by_domain=[CompletionRowRead.of(r) for r in completion.by_domain],
-        )
-
-
 class InvitationRead(Schema):
     """An invitation as the coordinator sees it: never its token (only a hash is stored)."""
 
@@ -184,7 +145,7 @@ class InvitationRead(Schema):
                 "centre_id": centre.public_id,
                 "centre_name": centre.name,
                 "country": centre.country.iso2,
-                "state": invitation_state(invitation, now),
+                "state": invitation.state(now),
                 "created_at": invitation.created_at,
                 "expires_at": invitation.expires_at,
                 "revoked_at": invitation.revoked_at,

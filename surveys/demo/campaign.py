@@ -19,19 +19,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.campaigns.invitations import issue_invitation
+from surveys.campaigns.lifecycle import create_synthetic_campaign, expected_centres, open_campaign
 from surveys.campaigns.models import Campaign
-from surveys.campaigns.service import (
-    create_campaign,
-    issue_invitation,
-    open_campaign,
-)
+from surveys.policy import system_actor
 from surveys.questionnaires.answers import validate_answers
 from surveys.questionnaires.definitions.compiled import CompiledForm, Question, compiled_form
 from surveys.questionnaires.service import load_catalogue
 from surveys.registry.models import Centre
-from surveys.responses.service import InvalidAnswers, submit
+from surveys.responses.errors import InvalidAnswers
+from surveys.responses.models import Response
+from surveys.responses.submission import submit
 
 DEMO_SLUG = "demo-2026"
+DEMO_ACTOR = system_actor("system:demo")
 DEMO_INVITED_SHARE = 0.35
 DEMO_RESPONDING_SHARE = 0.7
 BOUND = re.compile(r"\.\s*(?P<op>>=|<=|>|<)\s*(?P<value>-?\d+(?:\.\d+)?)")
@@ -175,17 +176,18 @@ def load_demo_campaign(
             members, min(len(members), max(3, round(len(members) * DEMO_INVITED_SHARE)))
         )
     ]
-    campaign = create_campaign(
+    campaign = create_synthetic_campaign(
         session,
+        DEMO_ACTOR,
         slug=DEMO_SLUG,
         name="Demo survey 2026 (synthetic data)",
         versions=versions,
         centres=centres,
         opens_at=now - dt.timedelta(days=30),
         closes_at=now + dt.timedelta(days=60),
-        is_synthetic=True,
+        request_id=None,
     )
-    open_campaign(session, campaign)
+    open_campaign(session, DEMO_ACTOR, campaign, request_id=None)
     country_factor: dict[int, float] = {}
     forms = [(v, compiled_form(v.definition, v.content_hash)) for v in versions]
     submitted = 0
@@ -211,7 +213,7 @@ def load_demo_campaign(
                     version=version,
                     answers=answers,
                     now=now,
-                    actor="system:demo",
+                    actor=DEMO_ACTOR.label,
                 )
             except InvalidAnswers:
                 continue
@@ -227,9 +229,6 @@ def load_demo_campaign(
 
 def demo_invitation(session: Session) -> tuple[str, str] | None:
     """A fresh invitation link token to the demo campaign for a centre that has not answered."""
-    from surveys.campaigns.service import expected_centres
-    from surveys.responses.models import Response
-
     campaign = session.scalar(select(Campaign).where(Campaign.slug == DEMO_SLUG))
     if campaign is None:
         return None

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from surveys.audit import service as audit
 from surveys.audit.channel import channel
-from surveys.campaigns.service import get_campaign
+from surveys.campaigns.lifecycle import get_campaign
 from surveys.db import utcnow
 from surveys.exports.errors import (
     NothingToRelease,

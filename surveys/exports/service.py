@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from surveys.audit.channel import channel
 from surveys.audit.models import AuditEvent
 from surveys.audit.service import record
-from surveys.campaigns.service import get_campaign
+from surveys.campaigns.lifecycle import get_campaign
 from surveys.db import transaction, utcnow
 from surveys.errors import FieldError
 from surveys.exports.bundles import build_manifest, export_files, plan_export

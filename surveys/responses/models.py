@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -22,8 +23,27 @@ from surveys.db import Base, utcnow
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
 
-RESPONSE_STATUSES = ("draft", "submitted", "approved", "withdrawn")
-FINAL_STATUSES = ("submitted", "approved")
+
+class ResponseStatus(StrEnum):
+    """Where a response is in its life; the values are what the ``status`` column stores."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    WITHDRAWN = "withdrawn"
+
+
+class ReviewState(StrEnum):
+    """A reviewer's verdict on a submitted response (``review_state``; ODK's review states)."""
+
+    RECEIVED = "received"
+    HAS_ISSUES = "has_issues"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+# Submitted responses, the only ones that count as data.
+FINAL_STATUSES = (ResponseStatus.SUBMITTED, ResponseStatus.APPROVED)
 _FINAL_CLAUSE = "status IN ('submitted', 'approved')"
 _DRAFT_CLAUSE = "status = 'draft'"
 
@@ -66,7 +86,7 @@ class Response(Base):
     centre_id: Mapped[int] = mapped_column(ForeignKey("centre.id"), index=True)
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default=ResponseStatus.DRAFT.value)
     review_state: Mapped[str | None] = mapped_column(String(20))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     answers_hash: Mapped[str | None] = mapped_column(String(64))

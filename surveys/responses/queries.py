@@ -1,11 +1,10 @@
-"""Reading responses as staff do: lists with filters, one response, completion figures.
+"""Reading responses as staff do: lists with filters, one response, its answers with labels.
 
 Authorization is in the queries (RELIABILITY.md 3.2, scenario 33): a domain lead's queries carry
 ``questionnaire.domain IN (their domains)`` (and their countries, when their scope names any),
 so a response outside their scope is simply not found, exactly like a missing one.
 
-Drafts are the centre's business until they are submitted: no query here returns a draft; the
-completion figures count centres with a draft only as "started".
+Drafts are the centre's business until they are submitted: no query here returns a draft.
 """
 
 from __future__ import annotations
@@ -17,20 +16,20 @@ from typing import Any, TypeVarTuple
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from surveys.campaigns.models import Campaign, CampaignCentre, CampaignQuestionnaire
+from surveys.campaigns.models import Campaign
 from surveys.policy import Actor, country_clause, domain_clause
 from surveys.questionnaires.definitions.compiled import CompiledForm, Question
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
 from surveys.registry.models import Centre, Country
-from surveys.responses.models import FINAL_STATUSES, Response, ResponseComment
+from surveys.responses.errors import ResponseNotFound
+from surveys.responses.history import list_comments
+from surveys.responses.models import Response, ResponseComment, ResponseStatus
 from surveys.responses.schemas import CommentRead, ResponsePage, ResponseRead, ResponseSummary
-from surveys.responses.service import ResponseNotFound, list_comments
 
-VISIBLE_STATUSES = ("submitted", "approved", "withdrawn")
-STARTED_STATUSES = ("draft", "submitted", "approved")
+# What staff see: submitted responses, and withdrawn ones (kept, marked); never a draft.
+VISIBLE_STATUSES = (ResponseStatus.SUBMITTED, ResponseStatus.APPROVED, ResponseStatus.WITHDRAWN)
 MAX_PER_PAGE = 200
 NOT_FOUND = "No such response."
-NO_DOMAIN = "unassigned"
 
 
 @dataclass(frozen=True)
@@ -180,108 +179,6 @@ def read_response(session: Session, actor: Actor, response_id: int) -> ResponseR
         answers=found.answers,
         answers_hash=found.answers_hash,
         review_comments=[CommentRead.model_validate(c) for c in list_comments(session, found)],
-    )
-
-
-# --- completion -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CompletionRow:
-    key: str
-    invited: int
-    started: int
-    submitted: int
-
-    @property
-    def response_rate(self) -> float:
-        return self.submitted / self.invited if self.invited else 0.0
-
-
-@dataclass(frozen=True)
-class Completion:
-    total: CompletionRow
-    by_country: list[CompletionRow]
-    by_domain: list[CompletionRow]
-
-
-def completion(session: Session, actor: Actor, campaign: Campaign) -> Completion:
-    """Centres invited, started (a draft or a submission) and submitted, by country and by
-    questionnaire domain, counting only responses in the actor's scope."""
-    in_countries = country_clause(actor, Country.iso2)
-    invited: dict[str, int] = dict(
-        session.execute(
-            select(Country.iso2, func.count(CampaignCentre.id))
-            .join(Centre, Centre.id == CampaignCentre.centre_id)
-            .join(Country, Country.id == Centre.country_id)
-            .where(CampaignCentre.campaign_id == campaign.id, in_countries)
-            .group_by(Country.iso2)
-        ).all()
-    )
-    domain = func.coalesce(Questionnaire.domain, NO_DOMAIN)
-    domains = sorted(
-        set(
-            session.scalars(
-                select(domain)
-                .select_from(CampaignQuestionnaire)
-                .join(
-                    QuestionnaireVersion,
-                    QuestionnaireVersion.id == CampaignQuestionnaire.questionnaire_version_id,
-                )
-                .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
-                .where(
-                    CampaignQuestionnaire.campaign_id == campaign.id,
-                    domain_clause(actor, Questionnaire.domain),
-                )
-            )
-        )
-    )
-
-    def centres(statuses: tuple[str, ...], by: Any | None) -> dict[str, int]:
-        columns = [by] if by is not None else []
-        query = (
-            select(*columns, func.count(func.distinct(Response.centre_id)))
-            .select_from(Response)
-            .join(Centre, Centre.id == Response.centre_id)
-            .join(Country, Country.id == Centre.country_id)
-            .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
-            .join(
-                CampaignCentre,
-                (CampaignCentre.campaign_id == Response.campaign_id)
-                & (CampaignCentre.centre_id == Response.centre_id),
-            )
-            .where(
-                Response.campaign_id == campaign.id,
-                Response.status.in_(statuses),
-                domain_clause(actor, Questionnaire.domain),
-                in_countries,
-            )
-        )
-        if by is None:
-            return {"": session.scalar(query) or 0}
-        return {str(row[0]): int(row[1]) for row in session.execute(query.group_by(by))}
-
-    started_c, submitted_c = (
-        centres(STARTED_STATUSES, Country.iso2),
-        centres(FINAL_STATUSES, Country.iso2),
-    )
-    started_d, submitted_d = centres(STARTED_STATUSES, domain), centres(FINAL_STATUSES, domain)
-    all_invited = sum(invited.values())
-    return Completion(
-        total=CompletionRow(
-            "total",
-            all_invited,
-            centres(STARTED_STATUSES, None)[""],
-            centres(FINAL_STATUSES, None)[""],
-        ),
-        by_country=[
-            CompletionRow(code, count, started_c.get(code, 0), submitted_c.get(code, 0))
-            for code, count in sorted(invited.items())
-        ],
-        by_domain=[
-            CompletionRow(code, all_invited, started_d.get(code, 0), submitted_d.get(code, 0))
-            for code in domains
-        ],
     )
 
 

@@ -1,4 +1,5 @@
-"""Schemas of submitted responses as staff see them: lists, review, corrections, versions."""
+"""Schemas of submitted responses as staff see them: lists, review, corrections, versions, and
+the completion of a campaign."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints
 
 from surveys.registry.schemas import CleanText
+from surveys.responses.completion import Completion, CompletionRow
+from surveys.responses.models import ResponseStatus, ReviewState
 from surveys.schemas import Schema
 
-ReviewState = Literal["received", "has_issues", "approved", "rejected"]
-VisibleStatus = Literal["submitted", "approved", "withdrawn"]
+VisibleStatus = Literal[ResponseStatus.SUBMITTED, ResponseStatus.APPROVED, ResponseStatus.WITHDRAWN]
 Reason = Annotated[CleanText, StringConstraints(min_length=1, max_length=2000)]
 Comment = Annotated[CleanText, StringConstraints(max_length=5000)]
 
@@ -106,3 +108,39 @@ class VersionDiffRead(Schema):
     from_version: int
     to_version: int
     changes: list[AnswerChangeRead]
+
+
+class CompletionRowRead(Schema):
+    key: str
+    invited: int
+    started: int = Field(description="centres with a draft or a submission")
+    submitted: int = Field(description="centres with at least one submitted response")
+    response_rate: float
+
+    @classmethod
+    def of(cls, row: CompletionRow) -> CompletionRowRead:
+        return cls(
+            key=row.key,
+            invited=row.invited,
+            started=row.started,
+            submitted=row.submitted,
+            response_rate=round(row.response_rate, 4),
+        )
+
+
+class CompletionRead(Schema):
+    """Completion of a campaign, within the caller's scope (a domain lead sees their domains)."""
+
+    campaign: str
+    total: CompletionRowRead
+    by_country: list[CompletionRowRead]
+    by_domain: list[CompletionRowRead]
+
+    @classmethod
+    def of(cls, slug: str, completion: Completion) -> CompletionRead:
+        return cls(
+            campaign=slug,
+            total=CompletionRowRead.of(completion.total),
+            by_country=[CompletionRowRead.of(r) for r in completion.by_country],
+            by_domain=[CompletionRowRead.of(r) for r in completion.by_domain],
+        )

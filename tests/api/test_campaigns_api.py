@@ -16,8 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from surveys.audit.models import AuditEvent
+from surveys.campaigns.choices import choose_versions
 from surveys.registry.models import Centre
-from surveys.responses.service import start_draft, submit, withdraw
+from surveys.responses.review import withdraw
+from surveys.responses.submission import start_draft, submit
 from tests.accounts_fixtures import SignedIn, sign_in
 from tests.builders import make_campaign, make_centre, make_published_form
 
@@ -385,7 +387,7 @@ class TestInvitations:
                 session,
                 slug="other",
                 centres=[make_centre(session, name="X")],
-                versions=[],
+                versions=choose_versions(session, [("pet_small", None)]),
             )
         issued = coordinator.post("/api/v1/campaigns/other/invitations").json()["issued"][0]
         foreign = coordinator.post(

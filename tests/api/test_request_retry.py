@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from api.app import create_app
 from api.retry_middleware import RETRY_HEADER
 from api.settings import Environment, Settings
-from surveys.responses.service import RaceLostInSnapshot
+from surveys.responses.errors import RaceLostInSnapshot
 
 
 class Flaky:

@@ -22,8 +22,9 @@ from surveys.audit.models import AuditEvent
 from surveys.campaigns.models import Campaign
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
+from surveys.responses.errors import Withdrawn
 from surveys.responses.models import Response
-from surveys.responses.service import Withdrawn, start_draft, submit
+from surveys.responses.submission import start_draft, submit
 from tests.accounts_fixtures import SignedIn, sign_in
 from tests.builders import make_campaign, make_centre, make_published_form
 

@@ -18,7 +18,7 @@ from mapping.service import MapRequest
 from surveys.campaigns.models import Campaign
 from surveys.policy import staff_actor, system_actor
 from surveys.registry.models import Centre, Population
-from surveys.responses.service import start_draft, submit
+from surveys.responses.submission import start_draft, submit
 from tests.builders import make_campaign, make_centre, make_published_form
 from tests.databases import skip_or_fail
 from tests.mapping.nuts_files import write_nuts_file

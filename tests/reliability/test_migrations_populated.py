@@ -31,14 +31,16 @@ from bench.loadkit.world import add_submitted, build_world
 from surveys import backup, migrate
 from surveys.accounts.models import LoginThrottle, User
 from surveys.accounts.sessions import start_session
-from surveys.campaigns.service import create_campaign, issue_invitation, open_campaign
+from surveys.campaigns.invitations import issue_invitation
 from surveys.db import is_sqlite, make_engine, make_session_factory, transaction, utcnow
 from surveys.exports import releases
 from surveys.exports.schemas import ReleaseCreate
 from surveys.questionnaires.definitions.tables import read_markdown
 from surveys.questionnaires.service import import_definition, publish_version
 from surveys.registry.models import Centre, Contact, Region
-from surveys.responses import service as responses
+from surveys.responses.review import review_with_comment
+from surveys.responses.submission import submit
+from tests.builders import make_campaign
 from tests.databases import fresh_postgres_database
 from tests.reliability.conftest import soak_sized
 
@@ -131,14 +133,13 @@ def populate(url: str, responses_count: int) -> None:
                     geometry_geojson='{"type": "Point", "coordinates": [4.85, 45.75]}',
                 )
             )
-            campaign = create_campaign(
-                session, slug="every-type", name="Every type", versions=[version], centres=centres
+            campaign = make_campaign(
+                session, slug="every-type", name="Every type", centres=centres, versions=[version]
             )
-            open_campaign(session, campaign)
             submitted = []
             for number, centre in enumerate(centres):
                 issue_invitation(session, campaign, centre)
-                done = responses.submit(
+                done = submit(
                     session,
                     submission_uuid=str(uuid.uuid4()),
                     campaign=campaign,
@@ -149,10 +150,10 @@ def populate(url: str, responses_count: int) -> None:
                     actor="test",
                 )
                 submitted.append(done.response)
-            responses.review_with_comment(
+            review_with_comment(
                 session, submitted[0], "approved", "Checked against the registry.", author="lead"
             )
-            responses.review_with_comment(
+            review_with_comment(
                 session, submitted[1], "has_issues", "Units look high.", author="lead"
             )
             releases.create_release(

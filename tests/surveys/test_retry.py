@@ -39,7 +39,7 @@ from surveys.errors import Conflict, DomainError, ErrorKind
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.countries import seed_countries
 from surveys.registry.models import Centre
-from surveys.responses import service
+from surveys.responses import submission
 from surveys.responses.models import Response
 from surveys.retry import (
     RetryableConflict,
@@ -298,7 +298,7 @@ def submit_through_retries(
     """What a request handler does: one ``run_transaction`` around one service call."""
 
     def work(session: Session) -> str:
-        outcome = service.submit(
+        outcome = submission.submit(
             session,
             submission_uuid=submission_uuid,
             campaign=session.get_one(Campaign, wave.campaign_id),
@@ -420,7 +420,7 @@ def start_draft(factory: sessionmaker[Session], wave: Wave) -> Callable[[int], R
     """A respondent opening the questionnaire: the centre's draft, created on the first visit."""
 
     def work(session: Session) -> Response:
-        return service.start_draft(
+        return submission.start_draft(
             session,
             session.get_one(Campaign, wave.campaign_id),
             session.get_one(Centre, wave.centre_ids[0]),
@@ -436,9 +436,9 @@ def saver(factory: sessionmaker[Session], draft: Response) -> Callable[[int], st
 
     def save(index: int) -> str:
         def work(session: Session) -> str:
-            service.save_draft(
+            submission.save_draft(
                 session,
-                service.get_response(session, draft.id),
+                submission.get_response(session, draft.id),
                 {"notes": f"editor {index}"},
                 expected_version=draft.version,
                 now=NOW,
@@ -459,7 +459,7 @@ def test_two_saves_of_one_draft_give_one_save_and_one_stale_version(
         draft = start_draft(factory, open_wave(world))(0)
         results = run_parallel(2, saver(factory, draft))
         assert sorted(outcome(r) for r in results) == ["saved", "stale_version"]
-        final = run_transaction(factory, partial(service.get_response, response_id=draft.id))
+        final = run_transaction(factory, partial(submission.get_response, response_id=draft.id))
         assert final.version == draft.version + 1
 
 

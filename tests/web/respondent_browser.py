@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from playwright.sync_api import Browser, BrowserContext, Page, Request, sync_playwright
 
 from surveys import migrate
-from surveys.campaigns.service import issue_invitation
+from surveys.campaigns.invitations import issue_invitation
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.questionnaires.service import load_catalogue
 from surveys.registry.countries import seed_countries

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from surveys.audit.models import AuditEvent
-from surveys.responses.service import start_draft, submit
+from surveys.responses.submission import start_draft, submit
 from tests.accounts_fixtures import SignedIn, sign_in
 from tests.builders import make_campaign, make_centre, make_published_form
 

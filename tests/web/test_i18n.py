@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from surveys.campaigns.service import issue_invitation
+from surveys.campaigns.invitations import issue_invitation
 from tests.builders import make_campaign, make_centre, make_published_form
 from web import i18n
 

@@ -16,7 +16,7 @@ from surveys import migrate
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.registry.countries import seed_countries
 from surveys.registry.models import Population
-from surveys.responses.service import submit
+from surveys.responses.submission import submit
 from tests.accounts_fixtures import STAFF_PASSWORD, make_user
 from tests.builders import make_campaign, make_centre, make_published_form
 from tests.web.live_server import (

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.v1 import indicators as indicators_api
 from surveys.registry.models import Population
-from surveys.responses.service import submit
+from surveys.responses.submission import submit
 from tests.accounts_fixtures import SignedIn
 from tests.builders import make_campaign, make_centre, make_published_form
 from tests.mapping.spies import counting_numerators, reading, statements

@@ -9,9 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from surveys.campaigns.models import Campaign, Invitation
-from surveys.campaigns.service import close_campaign, issue_invitation, revoke_invitation
-from tests.builders import make_campaign, make_centre, make_published_form
+from surveys.campaigns.invitations import issue_invitation, revoke_invitation
+from surveys.campaigns.lifecycle import close_campaign
+from surveys.campaigns.models import Campaign
+from tests.builders import BUILDER, make_campaign, make_centre, make_published_form
 
 RADIO_FORM = """
 | survey |
@@ -176,7 +177,8 @@ def test_a_closed_campaign_refuses_but_keeps_what_was_typed(
     sign_in(client, str(invited["token"]))
     csrf, version = csrf_and_version(client.get("/r/forms/petscan").text)
     with session_factory() as session, session.begin():
-        close_campaign(session, session.get_one(Campaign, invited["campaign_id"]))
+        campaign = session.get_one(Campaign, invited["campaign_id"])
+        close_campaign(session, BUILDER, campaign, request_id=None)
     response = client.post(
         "/r/forms/petscan",
         data={
@@ -197,7 +199,13 @@ def test_unknown_revoked_and_expired_links(
     unknown = client.get("/i/not-a-real-token")
     assert unknown.status_code == 404
     with session_factory() as session, session.begin():
-        revoke_invitation(session, session.get_one(Invitation, invited["invitation_id"]))
+        revoke_invitation(
+            session,
+            BUILDER,
+            session.get_one(Campaign, invited["campaign_id"]),
+            int(str(invited["invitation_id"])),
+            request_id=None,
+        )
     revoked = client.get(f"/i/{invited['token']}")
     assert revoked.status_code == 404
     assert revoked.text.replace(str(invited["token"]), "").count("not valid") == unknown.text.count(

@@ -4,7 +4,6 @@ and completion by country and domain.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,20 +13,22 @@ from starlette.datastructures import FormData
 
 from api.auth import CampaignManager, ResponseReader
 from api.deps import DbSession
-from surveys.audit import service as audit
-from surveys.campaigns import service as campaigns
+from surveys.campaigns import lifecycle
 from surveys.campaigns.models import Campaign
-from surveys.campaigns.schemas import CampaignCreate, CompletionRead
+from surveys.campaigns.schemas import CampaignCreate
 from surveys.db import utcnow
 from surveys.domains import QUESTIONNAIRE_DOMAINS, domain_name
 from surveys.errors import DomainError
 from surveys.policy import Actor, Permission
 from surveys.questionnaires import service as questionnaires
 from surveys.registry.countries import list_countries
-from surveys.responses import queries
+from surveys.responses import completion as progress
+from surveys.responses.schemas import CompletionRead
+from web.coordinator.dates import form_day
 from web.forms import (
     FormErrors,
     FormText,
+    PostedForm,
     clean_text,
     domain_errors,
     render,
@@ -39,45 +40,8 @@ router = APIRouter(prefix="/coordinator")
 
 DOMAIN_LABELS: dict[str, str] = {
     **{code: domain_name(code) for code in QUESTIONNAIRE_DOMAINS},
-    queries.NO_DOMAIN: "No domain",
+    progress.NO_DOMAIN: "No domain",
 }
-
-
-def _audit(
-    request: Request,
-    session: DbSession,
-    actor: Actor,
-    action: str,
-    object_type: str,
-    object_id: str | int,
-    **details: object,
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        details=details,
-        request_id=request_id(request),
-    )
-
-
-def _day(
-    text: str, field: str, errors: FormErrors, *, end_of_day: bool = False
-) -> dt.datetime | None:
-    """A ``YYYY-MM-DD`` date as a UTC instant: its start, or (a deadline) the end of the day."""
-    value = text.strip()
-    if not value:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        errors.setdefault(field, []).append("not a date; use YYYY-MM-DD")
-        return None
-    if end_of_day and day.year < 9999:
-        day += dt.timedelta(days=1)
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 # --- campaigns ----------------------------------------------------------------------------------
@@ -91,9 +55,9 @@ def campaign_list(request: Request, session: DbSession, actor: ResponseReader) -
         request,
         "coordinator/campaigns.html",
         {
-            "campaigns": campaigns.list_campaigns(session),
+            "campaigns": lifecycle.list_campaigns(session),
             "now": now,
-            "is_open": lambda c: campaigns.is_open(c, now),
+            "is_open": lambda c: c.accepts_answers(now),
             "can_manage": Permission.CAMPAIGNS_MANAGE in actor.permissions,
         },
     )
@@ -175,13 +139,11 @@ def _campaign_form(data: FormData) -> dict[str, Any]:
     }
 
 
-@router.post("/campaigns", response_class=HTMLResponse)
-async def create_campaign(request: Request, session: DbSession, actor: CampaignManager) -> Response:
-    """Create the campaign in draft; it opens when the coordinator opens it."""
-    form = _campaign_form(await request.form())
-    errors: FormErrors = {}
-    opens_at = _day(form["opens_on"], "opens_on", errors)
-    closes_at = _day(form["closes_on"], "closes_on", errors, end_of_day=True)
+def _campaign_request(form: dict[str, Any], errors: FormErrors) -> CampaignCreate | None:
+    """The form as the request the service takes; None (and ``errors``) when it is not one."""
+    opens_at = form_day(form["opens_on"], "opens_on", errors)
+    closes_at = form_day(form["closes_on"], "closes_on", errors, end_of_day=True)
+    scope = form["centre_scope"]
     try:
         data = CampaignCreate.model_validate(
             {
@@ -193,51 +155,38 @@ async def create_campaign(request: Request, session: DbSession, actor: CampaignM
                     {"form_id": f, "version": form["versions"].get(f) or None}
                     for f in form["form_ids"]
                 ],
-                "centre_scope": form["centre_scope"],
+                "centre_scope": scope,
                 "countries": form["countries"].replace(",", " ").split()
-                if form["centre_scope"] == "countries"
+                if scope == "countries"
                 else [],
                 "centre_ids": form["centre_ids"].replace(",", " ").split()
-                if form["centre_scope"] == "ids"
+                if scope == "ids"
                 else [],
             }
         )
     except ValidationError as exc:
         errors.update(_campaign_errors(validation_errors(exc)))
-    if errors:
+        return None
+    return None if errors else data
+
+
+@router.post("/campaigns", response_class=HTMLResponse)
+def create_campaign(
+    request: Request, session: DbSession, actor: CampaignManager, posted: PostedForm
+) -> Response:
+    """Create the campaign in draft; it opens when the coordinator opens it."""
+    form = _campaign_form(posted)
+    errors: FormErrors = {}
+    data = _campaign_request(form, errors)
+    if data is None:
         return _new_campaign_page(request, session, form=form, errors=errors, status=422)
     try:
-        campaign = campaigns.create_campaign(
-            session,
-            slug=data.slug,
-            name=data.name,
-            versions=campaigns.choose_versions(
-                session, [(q.form_id, q.version) for q in data.questionnaires]
-            ),
-            centres=campaigns.choose_centres(
-                session,
-                scope=data.centre_scope,
-                countries=data.countries,
-                centre_ids=data.centre_ids,
-            ),
-            opens_at=data.opens_at,
-            closes_at=data.closes_at,
-        )
+        campaign = lifecycle.create_campaign(session, actor, data, request_id=request_id(request))
     except DomainError as exc:
         errors = _campaign_errors(domain_errors(exc))
         if exc.code == "campaign_state":
             errors = {"slug": [exc.detail]}
         return _new_campaign_page(request, session, form=form, errors=errors, status=422)
-    _audit(
-        request,
-        session,
-        actor,
-        "campaign.create",
-        "campaign",
-        campaign.slug,
-        questionnaires=form["form_ids"],
-        centres=campaigns.count_expected_centres(session, campaign),
-    )
     return RedirectResponse(f"/coordinator/campaigns/{campaign.slug}", 303)
 
 
@@ -261,15 +210,15 @@ def _campaign_page(
     status: int = 200,
 ) -> HTMLResponse:
     now = utcnow()
-    completion = CompletionRead.of(campaign.slug, queries.completion(session, actor, campaign))
+    completion = CompletionRead.of(campaign.slug, progress.completion(session, actor, campaign))
     return render(
         request,
         "coordinator/campaign.html",
         {
             "campaign": campaign,
-            "accepting": campaigns.is_open(campaign, now),
-            "versions": campaigns.campaign_versions(session, campaign),
-            "centres": campaigns.count_expected_centres(session, campaign),
+            "accepting": campaign.accepts_answers(now),
+            "versions": lifecycle.campaign_versions(session, campaign),
+            "centres": lifecycle.count_expected_centres(session, campaign),
             "completion": completion,
             "domain_names": {
                 row.key: DOMAIN_LABELS.get(row.key) or row.key.replace("_", " ").capitalize()
@@ -292,21 +241,20 @@ def campaign_detail(
     request: Request, session: DbSession, actor: ResponseReader, slug: str
 ) -> HTMLResponse:
     """A campaign: what it sends, to how many centres, and completion by country and domain."""
-    return _campaign_page(request, session, actor, campaigns.get_campaign(session, slug))
+    return _campaign_page(request, session, actor, lifecycle.get_campaign(session, slug))
 
 
 def _state_change(
     request: Request, session: DbSession, actor: Actor, slug: str, action: str
 ) -> Response:
-    campaign = campaigns.get_campaign(session, slug)
-    change = campaigns.open_draft_campaign if action == "open" else campaigns.close_campaign
+    campaign = lifecycle.get_campaign(session, slug)
+    change = lifecycle.open_campaign if action == "open" else lifecycle.close_campaign
     try:
-        change(session, campaign)
+        change(session, actor, campaign, request_id=request_id(request))
     except DomainError as exc:
         return _campaign_page(
             request, session, actor, campaign, errors={"_": [exc.detail]}, status=409
         )
-    _audit(request, session, actor, f"campaign.{action}", "campaign", campaign.slug)
     return RedirectResponse(f"/coordinator/campaigns/{campaign.slug}", 303)
 
 
@@ -335,26 +283,24 @@ def reopen_campaign(
     closes_on: FormText = "",
 ) -> Response:
     """Reopen a closed campaign, with a new deadline when the old one has passed."""
-    campaign = campaigns.get_campaign(session, slug)
+    campaign = lifecycle.get_campaign(session, slug)
     form = {"closes_on": clean_text(closes_on, 10)}
     errors: FormErrors = {}
-    closes_at = _day(form["closes_on"], "closes_on", errors, end_of_day=True)
+    closes_at = form_day(form["closes_on"], "closes_on", errors, end_of_day=True)
     if not errors:
         try:
-            campaigns.reopen_campaign(session, campaign, closes_at=closes_at, now=utcnow())
+            lifecycle.reopen_campaign(
+                session,
+                actor,
+                campaign,
+                closes_at=closes_at,
+                now=utcnow(),
+                request_id=request_id(request),
+            )
         except DomainError as exc:
             errors = _campaign_errors(domain_errors(exc))
     if errors:
         return _campaign_page(
             request, session, actor, campaign, errors=errors, form=form, status=422
         )
-    _audit(
-        request,
-        session,
-        actor,
-        "campaign.reopen",
-        "campaign",
-        campaign.slug,
-        closes_at=campaign.closes_at.isoformat() if campaign.closes_at else None,
-    )
     return RedirectResponse(f"/coordinator/campaigns/{campaign.slug}", 303)

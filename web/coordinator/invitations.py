@@ -4,77 +4,31 @@ re-issuing one link.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from api.auth import CampaignManager
-from api.deps import AppSettings, DbSession
-from api.v1.campaigns import links_csv_response, smtp_config
-from surveys.audit import service as audit
-from surveys.campaigns import mail
-from surveys.campaigns import service as campaigns
-from surveys.campaigns.models import Campaign
-from surveys.campaigns.schemas import InvitationRead
+from api.deps import DbSession, InvitationOutbox
+from surveys.campaigns import invitations as links
+from surveys.campaigns import lifecycle, mail
+from surveys.campaigns.invitations import Delivery
+from surveys.campaigns.models import Campaign, CampaignStatus
+from surveys.campaigns.schemas import InvitationIssue, InvitationRead
 from surveys.db import utcnow
 from surveys.errors import DomainError
-from surveys.policy import Actor
-from web.forms import (
-    FormErrors,
-    FormText,
-    clean_text,
-    render,
-    request_id,
-)
+from surveys.responses import completion as progress
+from surveys.responses import reminders
+from web.coordinator.dates import form_day
+from web.forms import FormErrors, FormText, clean_text, render, request_id, validation_errors
 
 router = APIRouter(prefix="/coordinator")
-
-
-def _audit(
-    request: Request,
-    session: DbSession,
-    actor: Actor,
-    action: str,
-    object_type: str,
-    object_id: str | int,
-    **details: object,
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        details=details,
-        request_id=request_id(request),
-    )
-
-
-def _day(
-    text: str, field: str, errors: FormErrors, *, end_of_day: bool = False
-) -> dt.datetime | None:
-    """A ``YYYY-MM-DD`` date as a UTC instant: its start, or (a deadline) the end of the day."""
-    value = text.strip()
-    if not value:
-        return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        errors.setdefault(field, []).append("not a date; use YYYY-MM-DD")
-        return None
-    if end_of_day and day.year < 9999:
-        day += dt.timedelta(days=1)
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-
-
-# --- invitations ------------------------------------------------------------------------------
 
 
 def _invitations_page(
     request: Request,
     session: DbSession,
-    settings: AppSettings,
+    outbox: mail.Outbox,
     campaign: Campaign,
     *,
     errors: FormErrors | None = None,
@@ -82,9 +36,9 @@ def _invitations_page(
     status: int = 200,
 ) -> HTMLResponse:
     now = utcnow()
-    invitations = [InvitationRead.of(i, now) for i in campaigns.list_invitations(session, campaign)]
+    invitations = [InvitationRead.of(i, now) for i in links.list_invitations(session, campaign)]
     linked = {i.centre_id for i in invitations if i.state in ("live", "used")}
-    expected = campaigns.expected_centres(session, campaign)
+    expected = lifecycle.expected_centres(session, campaign)
     return render(
         request,
         "coordinator/invitations.html",
@@ -92,10 +46,10 @@ def _invitations_page(
             "campaign": campaign,
             "invitations": invitations,
             "without_link": sum(1 for c in expected if c.public_id not in linked),
-            "not_submitted": len(campaigns.centres_not_submitted(session, campaign))
-            if campaign.status == "open"
+            "not_submitted": len(progress.centres_not_submitted(session, campaign))
+            if campaign.status == CampaignStatus.OPEN
             else None,
-            "smtp": smtp_config(settings) is not None,
+            "smtp": outbox.smtp is not None,
             "errors": errors or {},
             "message": message,
         },
@@ -103,29 +57,54 @@ def _invitations_page(
     )
 
 
+def _links_csv(campaign: Campaign, delivery: Delivery, kind: str) -> Response:
+    """The mail-merge CSV as a download that no cache keeps: the only copy of the links."""
+    name = mail.links_csv_filename(campaign.slug, kind, utcnow())
+    return Response(
+        mail.links_csv(delivery.lines),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @router.get("/campaigns/{slug}/invitations", response_class=HTMLResponse)
 def invitations(
-    request: Request, session: DbSession, settings: AppSettings, actor: CampaignManager, slug: str
+    request: Request,
+    session: DbSession,
+    outbox: InvitationOutbox,
+    actor: CampaignManager,
+    slug: str,
 ) -> HTMLResponse:
     """Invitation links of a campaign: issue, revoke, re-issue, remind."""
-    return _invitations_page(request, session, settings, campaigns.get_campaign(session, slug))
+    return _invitations_page(request, session, outbox, lifecycle.get_campaign(session, slug))
 
 
 def _issue_options(
-    expires_on: str, send: str, language: str, errors: FormErrors
-) -> tuple[dt.datetime | None, bool, str | None]:
-    expires_at = _day(clean_text(expires_on, 10), "expires_on", errors, end_of_day=True)
-    if expires_at is not None and expires_at <= utcnow():
-        errors.setdefault("expires_on", []).append("must be in the future")
+    expires_on: str, send: str, language: str, outbox: mail.Outbox, errors: FormErrors
+) -> InvitationIssue:
+    """The form's options as the request the services take; problems go to ``errors``."""
+    expires_at = form_day(clean_text(expires_on, 10), "expires_on", errors, end_of_day=True)
+    if send == "yes" and outbox.smtp is None:
+        errors.setdefault("send", []).append("E-mail is not set up on this server.")
     chosen = language if language in mail.MAIL_LANGUAGES else None
-    return expires_at, send == "yes", chosen
+    try:
+        return InvitationIssue.model_validate(
+            {"expires_at": expires_at, "send": send == "yes", "language": chosen}
+        )
+    except ValidationError as exc:  # a deadline in the past
+        for field, messages in validation_errors(exc).items():
+            errors.setdefault("expires_on" if field == "expires_at" else field, []).extend(messages)
+        return InvitationIssue()
 
 
 @router.post("/campaigns/{slug}/invitations", response_class=HTMLResponse)
 def issue_invitations(
     request: Request,
     session: DbSession,
-    settings: AppSettings,
+    outbox: InvitationOutbox,
     actor: CampaignManager,
     slug: str,
     expires_on: FormText = "",
@@ -133,53 +112,25 @@ def issue_invitations(
     language: FormText = "",
 ) -> Response:
     """Issue links for centres without one; the answer is the CSV, the only copy of the links."""
-    campaign = campaigns.get_campaign(session, slug)
+    campaign = lifecycle.get_campaign(session, slug)
     errors: FormErrors = {}
-    expires_at, sending, chosen = _issue_options(expires_on, send, language, errors)
-    smtp = smtp_config(settings)
-    if sending and smtp is None:
-        errors.setdefault("send", []).append("E-mail is not set up on this server.")
+    options = _issue_options(expires_on, send, language, outbox, errors)
     if errors:
-        return _invitations_page(request, session, settings, campaign, errors=errors, status=422)
-    issued = campaigns.issue_invitations(session, campaign, expires_at=expires_at)
-    if not issued:
-        return _invitations_page(
-            request,
-            session,
-            settings,
-            campaign,
-            message="Every centre already has a working link; nothing was issued.",
-        )
-    delivery = mail.deliver_links(
-        session,
-        campaign,
-        issued,
-        base_url=settings.base_url,
-        smtp=smtp,
-        send=sending,
-        now=utcnow(),
-        language=chosen,
+        return _invitations_page(request, session, outbox, campaign, errors=errors, status=422)
+    delivery = links.issue_invitations(
+        session, actor, campaign, options, outbox, request_id=request_id(request)
     )
-    _audit(
-        request,
-        session,
-        actor,
-        "invitation.issue",
-        "campaign",
-        campaign.slug,
-        invitation_ids=[i.invitation.id for i in issued],
-        count=len(issued),
-        sent=len(delivery.sent),
-        failed=delivery.failed,
-    )
-    return links_csv_response(campaign, delivery, "invitations")
+    if not delivery.lines:
+        message = "Every centre already has a working link; nothing was issued."
+        return _invitations_page(request, session, outbox, campaign, message=message)
+    return _links_csv(campaign, delivery, "invitations")
 
 
 @router.post("/campaigns/{slug}/reminders", response_class=HTMLResponse)
 def send_reminders(
     request: Request,
     session: DbSession,
-    settings: AppSettings,
+    outbox: InvitationOutbox,
     actor: CampaignManager,
     slug: str,
     expires_on: FormText = "",
@@ -188,52 +139,22 @@ def send_reminders(
 ) -> Response:
     """New links for centres that have not submitted everything (old links stop working),
     e-mailed as reminders when asked; the answer is the CSV of the new links."""
-    campaign = campaigns.get_campaign(session, slug)
+    campaign = lifecycle.get_campaign(session, slug)
     errors: FormErrors = {}
-    expires_at, sending, chosen = _issue_options(expires_on, send, language, errors)
-    smtp = smtp_config(settings)
-    if sending and smtp is None:
-        errors.setdefault("send", []).append("E-mail is not set up on this server.")
+    options = _issue_options(expires_on, send, language, outbox, errors)
     if errors:
-        return _invitations_page(request, session, settings, campaign, errors=errors, status=422)
+        return _invitations_page(request, session, outbox, campaign, errors=errors, status=422)
     try:
-        reminders = campaigns.remind_not_submitted(session, campaign, expires_at=expires_at)
+        delivery = reminders.send_reminders(
+            session, actor, campaign, options, outbox, request_id=request_id(request)
+        )
     except DomainError as exc:
         errors = {"_": [exc.detail]}
-        return _invitations_page(request, session, settings, campaign, errors=errors, status=409)
-    if not reminders:
-        return _invitations_page(
-            request,
-            session,
-            settings,
-            campaign,
-            message="Every centre has submitted; no reminder is needed.",
-        )
-    delivery = mail.deliver_links(
-        session,
-        campaign,
-        [r.issued for r in reminders],
-        base_url=settings.base_url,
-        smtp=smtp,
-        send=sending,
-        now=utcnow(),
-        language=chosen,
-        reminder=True,
-    )
-    _audit(
-        request,
-        session,
-        actor,
-        "invitation.remind",
-        "campaign",
-        campaign.slug,
-        revoked=[i for r in reminders for i in r.revoked],
-        invitation_ids=[r.issued.invitation.id for r in reminders],
-        count=len(reminders),
-        sent=len(delivery.sent),
-        failed=delivery.failed,
-    )
-    return links_csv_response(campaign, delivery, "reminders")
+        return _invitations_page(request, session, outbox, campaign, errors=errors, status=409)
+    if not delivery.lines:
+        message = "Every centre has submitted; no reminder is needed."
+        return _invitations_page(request, session, outbox, campaign, message=message)
+    return _links_csv(campaign, delivery, "reminders")
 
 
 @router.post("/campaigns/{slug}/invitations/{invitation_id}/revoke")
@@ -241,19 +162,8 @@ def revoke_invitation(
     request: Request, session: DbSession, actor: CampaignManager, slug: str, invitation_id: int
 ) -> RedirectResponse:
     """Stop a link working at once."""
-    campaign = campaigns.get_campaign(session, slug)
-    invitation = campaigns.get_invitation(session, campaign, invitation_id)
-    campaigns.revoke_invitation(session, invitation)
-    _audit(
-        request,
-        session,
-        actor,
-        "invitation.revoke",
-        "campaign",
-        campaign.slug,
-        invitation_id=invitation.id,
-        centre_id=invitation.centre.public_id,
-    )
+    campaign = lifecycle.get_campaign(session, slug)
+    links.revoke_invitation(session, actor, campaign, invitation_id, request_id=request_id(request))
     return RedirectResponse(f"/coordinator/campaigns/{campaign.slug}/invitations", 303)
 
 
@@ -261,33 +171,21 @@ def revoke_invitation(
 def reissue_invitation(
     request: Request,
     session: DbSession,
-    settings: AppSettings,
+    outbox: InvitationOutbox,
     actor: CampaignManager,
     slug: str,
     invitation_id: int,
 ) -> HTMLResponse:
     """A new link for the centre (its other links stop working), shown once on this page."""
-    campaign = campaigns.get_campaign(session, slug)
-    invitation = campaigns.get_invitation(session, campaign, invitation_id)
-    renewal = campaigns.renew_invitation(session, invitation)
-    delivery = mail.deliver_links(
-        session,
-        campaign,
-        [renewal.issued],
-        base_url=settings.base_url,
-        smtp=None,
-        send=False,
-        now=utcnow(),
-    )
-    _audit(
-        request,
+    campaign = lifecycle.get_campaign(session, slug)
+    delivery = links.reissue_invitation(
         session,
         actor,
-        "invitation.reissue",
-        "campaign",
-        campaign.slug,
-        revoked=renewal.revoked,
-        invitation_ids=[renewal.issued.invitation.id],
+        campaign,
+        invitation_id,
+        InvitationIssue(),
+        outbox,
+        request_id=request_id(request),
     )
     return render(
         request,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,18 +15,19 @@ from starlette.datastructures import FormData
 
 from api.auth import ResponseEditor, ResponseReader
 from api.deps import DbSession
-from surveys.audit import service as audit
-from surveys.campaigns import service as campaigns
+from surveys.campaigns import lifecycle
 from surveys.errors import DomainError
 from surveys.policy import Actor, Permission
 from surveys.questionnaires.definitions.compiled import CompiledForm, compiled_form
-from surveys.responses import queries
-from surveys.responses import service as responses
+from surveys.responses import history, queries, review
+from surveys.responses.errors import InvalidAnswers, StaleVersion
 from surveys.responses.models import Response as ResponseRow
+from surveys.responses.models import ResponseStatus, ReviewState
 from surveys.responses.schemas import ReviewUpdate
 from web.forms import (
     FormErrors,
     FormText,
+    PostedForm,
     clean_text,
     domain_errors,
     render,
@@ -39,29 +41,10 @@ router = APIRouter(prefix="/coordinator")
 
 FilterText = Annotated[str, Query(max_length=100)]
 PER_PAGE = 50
-REVIEW_STATES = responses.REVIEW_STATES
+REVIEW_STATES = review.REVIEW_STATES
 # Fields of the correction form that are not answers (so a question can never collide with them).
 CORRECTION_CONTROLS = frozenset({"csrf_token", "expected_version", "correction_reason", "action"})
-
-
-def _audit(
-    request: Request,
-    session: DbSession,
-    actor: Actor,
-    action: str,
-    object_type: str,
-    object_id: str | int,
-    **details: object,
-) -> None:
-    audit.record(
-        session,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        details=details,
-        request_id=request_id(request),
-    )
+STALE_CORRECTION = "Your corrections are kept below; check the current answers, then save again."
 
 
 # --- responses --------------------------------------------------------------------------------
@@ -96,7 +79,7 @@ def response_list(
             "result": result,
             "form": form,
             "pages": max(1, -(-result.total // PER_PAGE)),
-            "campaigns": campaigns.list_campaigns(session),
+            "campaigns": lifecycle.list_campaigns(session),
             "review_states": REVIEW_STATES,
             "statuses": queries.VISIBLE_STATUSES,
         },
@@ -128,8 +111,10 @@ def _response_page(
     detail = queries.read_response(session, actor, response_id)
     compiled = compiled_form(found.questionnaire_version.definition)
     language = _language(request, compiled)
-    versions = responses.list_versions(session, found)
-    editable = Permission.RESPONSES_EDIT in actor.permissions and found.status != "withdrawn"
+    versions = history.list_versions(session, found)
+    editable = (
+        Permission.RESPONSES_EDIT in actor.permissions and found.status != ResponseStatus.WITHDRAWN
+    )
     values = field_values if field_values is not None else found.answers
     return render(
         request,
@@ -147,7 +132,7 @@ def _response_page(
             "errors": errors or {},
             "form": form
             or {
-                "state": detail.review_state or "received",
+                "state": detail.review_state or ReviewState.RECEIVED,
                 "comment": "",
                 "answers_json": json.dumps(found.answers, ensure_ascii=False, indent=2),
                 "reason": "",
@@ -173,6 +158,42 @@ def _expected(text: str) -> int:
     return int(value) if value.isdigit() and len(value) < 10 else -1
 
 
+def _kept(found: ResponseRow, form: dict[str, Any]) -> dict[str, Any]:
+    """The page's forms with what was just typed, the other forms as fresh."""
+    return {
+        "state": found.review_state or ReviewState.RECEIVED,
+        "comment": "",
+        "answers_json": json.dumps(found.answers, ensure_ascii=False, indent=2),
+        "reason": "",
+        "withdraw_reason": "",
+        **form,
+    }
+
+
+def _refused(
+    request: Request,
+    session: DbSession,
+    actor: Actor,
+    response_id: int,
+    form: dict[str, Any],
+    status: int,
+    errors: FormErrors,
+    **shown: Any,
+) -> HTMLResponse:
+    """The response page again, with the problem and with what was typed kept."""
+    found = queries.visible_response(session, actor, response_id)
+    return _response_page(
+        request,
+        session,
+        actor,
+        response_id,
+        status=status,
+        errors=errors,
+        form=_kept(found, form),
+        **shown,
+    )
+
+
 @router.post("/responses/{response_id}/review", response_class=HTMLResponse)
 def review_response(
     request: Request,
@@ -184,75 +205,28 @@ def review_response(
     expected_version: FormText = "",
 ) -> Response:
     """Set the review state with a comment (required for issues and rejection)."""
-    found = queries.visible_response(session, actor, response_id)
     form = {"state": clean_text(state, 20), "comment": clean_text(comment, 5000)}
-    previous = found.review_state
+    expected = _expected(expected_version) if expected_version else None
     try:
-        data = ReviewUpdate.model_validate(
-            {**form, "expected_version": _expected(expected_version) if expected_version else None}
-        )
-        _, note = responses.review_with_comment(
+        data = ReviewUpdate.model_validate({**form, "expected_version": expected})
+        review.review_response(
             session,
-            found,
-            data.state,
-            data.comment,
-            author=actor.label,
+            actor,
+            response_id,
+            state=data.state,
+            comment=data.comment,
             expected_version=data.expected_version,
+            request_id=request_id(request),
         )
     except ValidationError as exc:
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            status=422,
-            errors=validation_errors(exc),
-            form=_kept(found, form),
-        )
-    except responses.StaleVersion as exc:
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            status=409,
-            errors={"_": [exc.detail]},
-            form=_kept(found, form),
-            expected_version=exc.current.version,
-        )
+        return _refused(request, session, actor, response_id, form, 422, validation_errors(exc))
+    except StaleVersion as exc:
+        errors = {"_": [exc.detail]}
+        shown = {"expected_version": exc.current.version}
+        return _refused(request, session, actor, response_id, form, 409, errors, **shown)
     except DomainError as exc:
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            status=422,
-            errors=domain_errors(exc),
-            form=_kept(found, form),
-        )
-    _audit(
-        request,
-        session,
-        actor,
-        "response.review",
-        "response",
-        found.id,
-        **{"from": previous, "to": found.review_state, "comment_id": note.id if note else None},
-        version=found.version,
-    )
-    return RedirectResponse(f"/coordinator/responses/{found.id}", 303)
-
-
-def _kept(found: ResponseRow, form: dict[str, Any]) -> dict[str, Any]:
-    """The page's forms with what was just typed, the other forms as fresh."""
-    return {
-        "state": found.review_state or "received",
-        "comment": "",
-        "answers_json": json.dumps(found.answers, ensure_ascii=False, indent=2),
-        "reason": "",
-        "withdraw_reason": "",
-        **form,
-    }
+        return _refused(request, session, actor, response_id, form, 422, domain_errors(exc))
+    return RedirectResponse(f"/coordinator/responses/{response_id}", 303)
 
 
 def _row_action(form: CompiledForm, answers: dict[str, Any], action: str) -> bool:
@@ -270,115 +244,76 @@ def _row_action(form: CompiledForm, answers: dict[str, Any], action: str) -> boo
     return True
 
 
+@dataclass
+class Correction:
+    """The correction form, read: the answers (from the fields or as JSON) and the reason."""
+
+    form: dict[str, Any]
+    expected: int
+    answers: Any = None
+    field_values: dict[str, Any] | None = None  # the fields as typed, to show them again
+    row_action: bool = False  # "Add a row" or "Remove this row": nothing to save yet
+    errors: FormErrors = field(default_factory=dict)
+
+
+def _correction(compiled: CompiledForm, data: FormData) -> Correction:
+    reason = clean_text(str(data.get("correction_reason", "")), 2000)
+    action = str(data.get("action", "fields"))[:200]
+    raw_json = clean_text(str(data.get("answers_json", "")), 1_000_000)
+    read = Correction(
+        {"reason": reason, "answers_json": raw_json},
+        _expected(str(data.get("expected_version", ""))),
+    )
+    if action == "json":
+        try:
+            read.answers = json.loads(raw_json)
+        except ValueError as exc:
+            read.errors["answers_json"] = [f"not valid JSON: {exc}"]
+        else:
+            if not isinstance(read.answers, dict):
+                read.errors["answers_json"] = ["give the answers as one JSON object"]
+    else:
+        fields = FormData([(k, v) for k, v in data.multi_items() if k not in CORRECTION_CONTROLS])
+        read.answers = read.field_values = answers_from_form(compiled, fields)
+        read.row_action = _row_action(compiled, read.answers, action)
+    if not reason.strip():
+        read.errors.setdefault("correction_reason", []).append("say why the answers are corrected")
+    return read
+
+
 @router.post("/responses/{response_id}/correct", response_class=HTMLResponse)
-async def correct_response(
-    request: Request, session: DbSession, actor: ResponseEditor, response_id: int
+def correct_response(
+    request: Request, session: DbSession, actor: ResponseEditor, response_id: int, data: PostedForm
 ) -> Response:
     """Correct the answers (field by field, or as JSON) with a reason: a new version."""
     found = queries.visible_response(session, actor, response_id)
-    data = await request.form()
-    compiled = compiled_form(found.questionnaire_version.definition)
-    reason = clean_text(str(data.get("correction_reason", "")), 2000)
-    action = str(data.get("action", "fields"))[:200]
-    expected = _expected(str(data.get("expected_version", "")))
-    raw_json = clean_text(str(data.get("answers_json", "")), 1_000_000)
-    form = {"reason": reason, "answers_json": raw_json}
-    errors: FormErrors = {}
-    field_values: dict[str, Any] | None = None
-    answers: Any = None
-    if action == "json":
-        try:
-            answers = json.loads(raw_json)
-        except ValueError as exc:
-            errors["answers_json"] = [f"not valid JSON: {exc}"]
-        else:
-            if not isinstance(answers, dict):
-                errors["answers_json"] = ["give the answers as one JSON object"]
-    else:
-        fields = FormData([(k, v) for k, v in data.multi_items() if k not in CORRECTION_CONTROLS])
-        answers = answers_from_form(compiled, fields)
-        field_values = answers
-        if _row_action(compiled, answers, action):
-            return _response_page(
-                request,
-                session,
-                actor,
-                response_id,
-                form=_kept(found, form),
-                field_values=answers,
-                expected_version=expected,
-            )
-    if not reason.strip():
-        errors.setdefault("correction_reason", []).append("say why the answers are corrected")
-    if errors:
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            status=422,
-            errors=errors,
-            form=_kept(found, form),
-            field_values=field_values,
-            expected_version=expected,
-        )
-    before = found.answers_hash
+    read = _correction(compiled_form(found.questionnaire_version.definition), data)
+    shown: dict[str, Any] = {"field_values": read.field_values, "expected_version": read.expected}
+    if read.row_action:
+        return _refused(request, session, actor, response_id, read.form, 200, {}, **shown)
+    if read.errors:
+        return _refused(request, session, actor, response_id, read.form, 422, read.errors, **shown)
     try:
-        entry = responses.correct(
-            session, found, answers, expected_version=expected, reason=reason, actor=actor.label
-        )
-    except responses.StaleVersion as exc:
-        return _response_page(
-            request,
+        review.correct_response(
             session,
             actor,
             response_id,
-            status=409,
-            errors={"_": [exc.detail]},
-            form=_kept(found, form),
-            field_values=field_values,
-            expected_version=exc.current.version,
-            message="Your corrections are kept below; check the current answers, then save again.",
+            read.answers,
+            expected_version=read.expected,
+            reason=read.form["reason"],
+            request_id=request_id(request),
         )
-    except responses.InvalidAnswers as exc:
+    except StaleVersion as exc:
+        shown |= {"expected_version": exc.current.version, "message": STALE_CORRECTION}
+        errors = {"_": [exc.detail]}
+        return _refused(request, session, actor, response_id, read.form, 409, errors, **shown)
+    except InvalidAnswers as exc:
+        shown["problems"] = exc.validated.errors
         errors = {"answers": [f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in exc.errors]}
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            status=422,
-            errors=errors,
-            form=_kept(found, form),
-            field_values=field_values,
-            expected_version=expected,
-            problems=exc.validated.errors,
-        )
+        return _refused(request, session, actor, response_id, read.form, 422, errors, **shown)
     except DomainError as exc:
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            status=422,
-            errors=domain_errors(exc),
-            form=_kept(found, form),
-            field_values=field_values,
-            expected_version=expected,
-        )
-    _audit(
-        request,
-        session,
-        actor,
-        "response.update.version",
-        "response",
-        found.id,
-        reason=entry.reason,
-        number=entry.number,
-        before_hash=before,
-        after_hash=entry.answers_hash,
-        version=found.version,
-    )
+        errors = domain_errors(exc)
+        return _refused(request, session, actor, response_id, read.form, 422, errors, **shown)
     return RedirectResponse(f"/coordinator/responses/{found.id}#history", 303)
 
 
@@ -392,52 +327,26 @@ def withdraw_response(
     expected_version: FormText = "",
 ) -> Response:
     """Withdraw a response for a stated reason; it can never be resubmitted."""
-    found = queries.visible_response(session, actor, response_id)
     form = {"withdraw_reason": clean_text(withdraw_reason, 2000)}
     try:
-        entry = responses.withdraw_with_reason(
-            session,
-            found,
-            reason=form["withdraw_reason"],
-            actor=actor.label,
-            expected_version=_expected(expected_version),
-        )
-    except responses.StaleVersion as exc:
-        return _response_page(
-            request,
+        review.withdraw_response(
             session,
             actor,
             response_id,
-            status=409,
-            errors={"_": [exc.detail]},
-            form=_kept(found, form),
-            expected_version=exc.current.version,
+            reason=form["withdraw_reason"],
+            expected_version=_expected(expected_version),
+            request_id=request_id(request),
         )
+    except StaleVersion as exc:
+        errors = {"_": [exc.detail]}
+        shown = {"expected_version": exc.current.version}
+        return _refused(request, session, actor, response_id, form, 409, errors, **shown)
     except DomainError as exc:
         errors = {
             "withdraw_reason" if k == "reason" else k: v for k, v in domain_errors(exc).items()
         }
-        return _response_page(
-            request,
-            session,
-            actor,
-            response_id,
-            status=422,
-            errors=errors,
-            form=_kept(found, form),
-        )
-    _audit(
-        request,
-        session,
-        actor,
-        "response.withdraw",
-        "response",
-        found.id,
-        reason=entry.reason,
-        number=entry.number,
-        version=found.version,
-    )
-    return RedirectResponse(f"/coordinator/responses/{found.id}", 303)
+        return _refused(request, session, actor, response_id, form, 422, errors)
+    return RedirectResponse(f"/coordinator/responses/{response_id}", 303)
 
 
 @router.get("/responses/{response_id}/diff", response_class=HTMLResponse)
@@ -451,8 +360,8 @@ def version_diff(
 ) -> HTMLResponse:
     """What changed between two versions of a response."""
     found = queries.visible_response(session, actor, response_id)
-    before = responses.get_version(session, found, from_version)
-    after = responses.get_version(session, found, to_version)
+    before = history.get_version(session, found, from_version)
+    after = history.get_version(session, found, to_version)
     compiled = compiled_form(found.questionnaire_version.definition)
     language = _language(request, compiled)
 
@@ -470,8 +379,8 @@ def version_diff(
             "response": queries.response_summary(session, actor, response_id),
             "before": before,
             "after": after,
-            "changes": responses.diff_answers(before.answers, after.answers),
+            "changes": history.diff_answers(before.answers, after.answers),
             "label": label,
-            "versions": responses.list_versions(session, found),
+            "versions": history.list_versions(session, found),
         },
     )

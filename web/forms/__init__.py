@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Form, Path, Request
+from fastapi import Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from surveys.accounts.schemas import TokenCreate
 from surveys.errors import DomainError
@@ -50,6 +51,17 @@ def render(
 def request_id(request: Request) -> str | None:
     value: str | None = getattr(request.state, "request_id", None)
     return value
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted fields, read on the event loop, so the handler itself can run in a worker
+    thread: its database work (and, on SQLite, the wait for the write lock) never blocks the loop
+    that serves everybody else."""
+    return await request.form()
+
+
+# For forms whose fields are not known in advance (a questionnaire's answers).
+PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 def clean_text(value: str, limit: int) -> str:

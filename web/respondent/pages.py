@@ -7,37 +7,38 @@ stale save (409), not when the campaign has closed (409).
 
 from __future__ import annotations
 
-from gettext import NullTranslations
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.datastructures import FormData
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import CookieChange, schedule_cookie
 from api.deps import AppSettings, DbSession
-from surveys.audit.service import record
 from surveys.campaigns import respondents
-from surveys.campaigns.models import Campaign, RespondentSession
-from surveys.campaigns.service import (
-    CampaignClosed,
-    InvitationNotFound,
-    campaign_version,
-    campaign_versions,
-    is_open,
-)
+from surveys.campaigns.errors import CampaignClosed, InvitationNotFound
+from surveys.campaigns.lifecycle import campaign_versions
+from surveys.campaigns.models import RespondentSession
 from surveys.db import utcnow
 from surveys.errors import NotFound
-from surveys.policy import Actor
 from surveys.questionnaires.answers import validate_answers
 from surveys.questionnaires.definitions.compiled import compiled_version
 from surveys.questionnaires.models import QuestionnaireVersion
-from surveys.registry.models import Centre
-from surveys.responses import service as responses
-from surveys.responses.models import Response as ResponseRow
+from surveys.responses import respondent
+from surveys.responses.errors import (
+    AlreadyFinalised,
+    InvalidAnswers,
+    ResponseNotFound,
+    StaleVersion,
+    Withdrawn,
+)
+from surveys.responses.models import FINAL_STATUSES, ResponseStatus
+from surveys.responses.respondent import RespondentForm
+from surveys.responses.submission import by_submission_uuid, responses_of_centre
 from web import i18n
+from web.forms import PostedForm, request_id
 from web.forms.answers import answers_from_form
-from web.forms.questionnaire import FormView, logic_json
+from web.forms.questionnaire import FormView
+from web.respondent import rendering
 from web.respondent.access import RespondentActor, cookie_name, current
 from web.respondent.throttle import InvitationThrottle
 from web.templating import templates
@@ -72,43 +73,6 @@ def _row(request: Request) -> RespondentSession:
     return row
 
 
-def _actor(row: RespondentSession) -> Actor:
-    return Actor(kind="respondent", label_override=f"invitation:{row.invitation_id}")
-
-
-def _language(
-    request: Request, row: RespondentSession, languages: list[str], default: str | None = None
-) -> str:
-    """The language of the form content: ``?lang=``, else the respondent's choice, else the
-    browser's; the interface follows it where a catalogue exists (``request.state``)."""
-    requested = request.query_params.get("lang")
-    accept = request.headers.get("accept-language", "")
-    request.state.ui_language = i18n.negotiate(
-        requested=requested, stored=row.language, accept_language=accept
-    )
-    return i18n.negotiate(
-        requested=requested,
-        stored=row.language,
-        accept_language=accept,
-        available=languages,
-        default=default,
-    )
-
-
-def _remember_language(request: Request, row: RespondentSession, languages: list[str]) -> None:
-    """A ``?lang=`` the form or the interface offers becomes the respondent's choice."""
-    wanted = request.query_params.get("lang", "")[:10].lower()
-    if wanted in languages or i18n.normalise(wanted) == wanted:
-        row.language = wanted
-
-
-def _version(session: DbSession, campaign: Campaign, form_id: str) -> QuestionnaireVersion:
-    version = campaign_version(session, campaign, form_id)
-    if version is not None:
-        return version
-    raise responses.ResponseNotFound("This questionnaire is not part of your campaign.")
-
-
 @router.get("/i/{token}")
 def open_invitation(
     request: Request, session: DbSession, settings: AppSettings, token: str, _: RespondentActor
@@ -117,8 +81,12 @@ def open_invitation(
     throttle: InvitationThrottle = request.app.state.invitation_throttle
     address = request.client.host if request.client else "unknown"
     try:
-        raw, row = respondents.open_session(
-            session, token, now=utcnow(), language=i18n.normalise(request.query_params.get("lang"))
+        raw, _opened = respondents.open_session(
+            session,
+            token,
+            now=utcnow(),
+            language=i18n.normalise(request.query_params.get("lang")),
+            request_id=request_id(request),
         )
     except InvitationNotFound:
         # Only failures count, and a valid link always works: colleagues behind the same
@@ -128,14 +96,6 @@ def open_invitation(
         if wait is not None:
             raise TooManyAttempts(wait) from None
         raise
-    record(
-        session,
-        actor=_actor(row),
-        action="invitation.open",
-        object_type="invitation",
-        object_id=row.invitation_id,
-        request_id=getattr(request.state, "request_id", None),
-    )
     schedule_cookie(request, CookieChange(cookie_name(settings), raw, max_age=24 * 3600))
     return RedirectResponse("/r/", status_code=303, headers={"Referrer-Policy": "no-referrer"})
 
@@ -146,9 +106,9 @@ def overview(request: Request, session: DbSession, _: RespondentActor) -> HTMLRe
     row = _row(request)
     campaign, centre = row.invitation.campaign, row.invitation.centre
     versions = campaign_versions(session, campaign)
-    _remember_language(request, row, list(i18n.UI_LANGUAGES))
-    language = _language(request, row, list(i18n.UI_LANGUAGES))
-    mine = {r.questionnaire_id: r for r in responses.responses_of_centre(session, campaign, centre)}
+    rendering.remember_language(request, row, list(i18n.UI_LANGUAGES))
+    language = rendering.form_language(request, row, list(i18n.UI_LANGUAGES))
+    mine = {r.questionnaire_id: r for r in responses_of_centre(session, campaign, centre)}
     items = []
     for version in versions:
         settings_ = version.definition["settings"]
@@ -170,94 +130,11 @@ def overview(request: Request, session: DbSession, _: RespondentActor) -> HTMLRe
             "campaign": campaign,
             "centre": centre,
             "items": items,
-            "open": is_open(campaign, utcnow()),
+            "open": campaign.accepts_answers(utcnow()),
             "language": language,
             "languages": list(i18n.UI_LANGUAGES.items()),
         },
     )
-
-
-def _render_form(
-    request: Request,
-    *,
-    row: RespondentSession,
-    version: QuestionnaireVersion,
-    response: ResponseRow,
-    values: dict[str, Any],
-    status_code: int = 200,
-    problems: list[Any] | None = None,
-    message: str = "",
-    message_kind: str = "info",
-    current_values: dict[str, Any] | None = None,
-    expected_version: int | None = None,
-) -> HTMLResponse:
-    form = compiled_version(version)
-    language = _language(request, row, form.languages, form.default_language)
-    view = FormView(form, values, language, problems)
-    campaign = row.invitation.campaign
-    read_only = response.status != "draft" or not is_open(campaign, utcnow())
-    return templates.TemplateResponse(
-        request,
-        "respondent/form.html",
-        {
-            "form": form,
-            "fields": view.fields(),
-            "language": language,
-            "languages": [(code, i18n.language_name(code)) for code in form.languages],
-            "title": form.definition["settings"]["title"].get(language, form.form_id),
-            "response": response,
-            "campaign": campaign,
-            "centre": row.invitation.centre,
-            "logic": logic_json(form),
-            "problems": problems or [],
-            "message": message,
-            "message_kind": message_kind,
-            "read_only": read_only,
-            "current_values": current_values,
-            "error_links": _error_links(form, language, problems or [], request),
-            "expected_version": expected_version
-            if expected_version is not None
-            else response.version,
-        },
-        status_code=status_code,
-    )
-
-
-def _error_links(
-    form: Any, language: str, problems: list[Any], request: Request
-) -> list[dict[str, str]]:
-    """Each problem as a link to its field, named by the question's label."""
-    texts = i18n.translations(request.state.ui_language)
-    links = []
-    for problem in problems:
-        parts = [str(part) for part in problem.loc]
-        question = form.by_name.get(parts[-1]) if parts else None
-        label = question.text(question.label, language, form.default_language) if question else ""
-        row = (
-            " (" + texts.gettext("row %(number)s") % {"number": int(parts[-2]) + 1} + ")"
-            if len(parts) >= 3 and parts[-2].isdigit()
-            else ""
-        )
-        links.append(
-            {
-                "href": "#q-" + "-".join(parts),
-                "text": f"{label or parts[-1]}{row}{_separator(label, row)}{problem.message}",
-            }
-        )
-    return links
-
-
-def _separator(label: str, row: str) -> str:
-    """A label ending in its own punctuation ("Any PET/CT?") needs no colon before the message."""
-    return " " if not row and label.rstrip().endswith(("?", ".", "!", ":")) else ": "
-
-
-def _context(
-    request: Request, session: DbSession, form_id: str
-) -> tuple[RespondentSession, Campaign, Centre, QuestionnaireVersion]:
-    row = _row(request)
-    campaign, centre = row.invitation.campaign, row.invitation.centre
-    return row, campaign, centre, _version(session, campaign, form_id)
 
 
 @router.get("/r/forms/{form_id}", response_class=HTMLResponse)
@@ -265,64 +142,18 @@ def form_page(
     request: Request, session: DbSession, form_id: str, _: RespondentActor
 ) -> HTMLResponse:
     """The questionnaire, with the draft as last saved."""
-    row, campaign, centre, version = _context(request, session, form_id)
-    form = compiled_version(version)
-    _remember_language(request, row, form.languages)
-    response = responses.start_draft(
-        session, campaign, centre, version, now=utcnow(), in_campaign=True
-    )
+    row = _row(request)
+    opened = respondent.open_form(session, row, form_id, now=utcnow())
+    rendering.remember_language(request, row, compiled_version(opened.version).languages)
     saved = request.query_params.get("saved") == "1"
-    return _render_form(
+    return rendering.render_form(
         request,
         row=row,
-        version=version,
-        response=response,
-        values=response.answers,
-        message=_saved_message(request, row) if saved else "",
+        version=opened.version,
+        response=opened.response,
+        values=opened.response.answers,
+        message=rendering.saved_message(request, row) if saved else "",
     )
-
-
-def _texts(request: Request, row: RespondentSession) -> NullTranslations:
-    """The catalogue of the respondent's interface language, for messages made here."""
-    language = getattr(request.state, "ui_language", None) or i18n.negotiate(
-        requested=request.query_params.get("lang"),
-        stored=row.language,
-        accept_language=request.headers.get("accept-language", ""),
-    )
-    return i18n.translations(language)
-
-
-def _saved_message(request: Request, row: RespondentSession) -> str:
-    return _texts(request, row).gettext("Your answers are saved.")
-
-
-def _conflict_message(request: Request, row: RespondentSession, exc: Exception) -> str:
-    """The service's conflict, said in the respondent's language."""
-    texts = _texts(request, row)
-    if isinstance(exc, responses.StaleVersion):
-        return texts.gettext(
-            "Someone else saved this questionnaire at %(time)s; your copy is out of date."
-        ) % {"time": exc.current.updated_at.strftime("%Y-%m-%d %H:%M UTC")}
-    if isinstance(exc, CampaignClosed):
-        return texts.gettext(
-            "The campaign is closed: nothing can be saved or submitted any more. Your draft "
-            "is kept and stays readable; contact your coordinator if you need more time."
-        )
-    if isinstance(exc, responses.AlreadyFinalised):
-        return texts.gettext("This questionnaire was already submitted.")
-    if isinstance(exc, responses.Withdrawn):
-        return texts.gettext("This response has been withdrawn and cannot be changed.")
-    return str(exc)
-
-
-async def posted_form(request: Request) -> FormData:
-    """The posted fields, read on the event loop, so the handler itself can run in a worker
-    thread: its database work (and, on SQLite, the wait for the write lock) never blocks the loop
-    that serves everybody else."""
-    return await request.form()
-
-
-PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 @router.post("/r/forms/{form_id}", response_class=HTMLResponse)
@@ -330,118 +161,42 @@ def form_post(
     request: Request, session: DbSession, form_id: str, _: RespondentActor, data: PostedForm
 ) -> Response:
     """Save the draft (also on a language switch), or submit it."""
-    row, campaign, centre, version = _context(request, session, form_id)
-    form = compiled_version(version)
+    row = _row(request)
+    opened = respondent.open_form(session, row, form_id, now=utcnow())
+    form = compiled_version(opened.version)
     answers = answers_from_form(form, data)
     action = str(data.get("action", "save"))
-    wants_json = "application/json" in request.headers.get("accept", "")
-    response = responses.start_draft(
-        session, campaign, centre, version, now=utcnow(), in_campaign=True
-    )
     if action == "submit_saved":  # from the review page: submit the draft as saved
-        return _submit(
-            request, session, row, campaign, centre, version, response, dict(response.answers)
-        )
-    try:
-        expected = int(str(data.get("expected_version", "")))
-    except ValueError:
-        expected = -1
+        return _submit(request, session, row, opened, dict(opened.response.answers), None)
+    expected = _expected_version(data.get("expected_version"))
     wanted = action.removeprefix("lang:")[:10] if action.startswith("lang:") else ""
     if wanted and (wanted in form.languages or i18n.normalise(wanted) == wanted):
         row.language = wanted
     _apply_row_action(form, answers, action)
     try:
-        if action == "submit" and response.status == "draft":
-            return _submit_typed(
-                request, session, row, campaign, centre, version, response, answers, expected
-            )
-        if action == "submit":  # already submitted: a harmless replay, or a clean 409
-            return _submit(request, session, row, campaign, centre, version, response, answers)
+        if action == "submit":  # a draft is submitted as typed; a submitted one is replayed
+            return _submit(request, session, row, opened, answers, expected)
         # A save on a response that is no longer a draft is refused here (409), never lost.
-        validated = responses.save_draft(
+        validated = respondent.save_answers(
             session,
-            response,
+            row,
+            opened,
             answers,
             expected_version=expected,
             now=utcnow(),
-            language=row.language,
+            request_id=request_id(request),
         )
-        _record_draft_save(request, session, row, response)
-    except responses.StaleVersion as exc:
-        if wants_json:
-            return JSONResponse(
-                {
-                    "code": exc.code,
-                    "detail": exc.detail,
-                    "current_version": exc.current.version,
-                    "current_saved_at": exc.current.updated_at.isoformat(),
-                    "current_answers": exc.current.answers,
-                    "your_answers": answers,
-                },
-                status_code=409,
-            )
-        return _render_form(
-            request,
-            row=row,
-            version=version,
-            response=exc.current,
-            values=answers,
-            status_code=409,
-            message=_conflict_message(request, row, exc),
-            message_kind="error",
-            current_values=exc.current.answers,
-            expected_version=exc.current.version,
-        )
-    except (CampaignClosed, responses.AlreadyFinalised, responses.Withdrawn) as exc:
-        if wants_json:
-            return JSONResponse({"code": exc.code, "detail": exc.detail}, status_code=409)
-        return _render_form(
-            request,
-            row=row,
-            version=version,
-            response=response,
-            values=answers,
-            status_code=409,
-            message=_conflict_message(request, row, exc),
-            message_kind="error",
-        )
-    if wants_json:
-        return JSONResponse(
-            {
-                "version": response.version,
-                "saved_at": response.updated_at.isoformat(),
-                "errors": [{"loc": list(e.loc), "message": e.message} for e in validated.errors],
-            }
-        )
-    if action == "review":
-        return RedirectResponse(f"/r/forms/{form_id}/review", status_code=303)
-    if action.startswith(("add:", "remove:")):
-        return RedirectResponse(f"/r/forms/{form_id}?saved=1", status_code=303)
-    if action.startswith("lang:"):
-        return RedirectResponse(f"/r/forms/{form_id}?saved=1&lang={row.language}", status_code=303)
-    return _render_form(
-        request,
-        row=row,
-        version=version,
-        response=response,
-        values=answers,
-        problems=validated.errors,
-        message=_saved_message(request, row),
-    )
+    except (StaleVersion, CampaignClosed, AlreadyFinalised, Withdrawn) as exc:
+        return rendering.not_saved(request, row, opened, answers, exc)
+    return rendering.saved(request, row, opened, answers, validated, action)
 
 
-def _record_draft_save(
-    request: Request, session: DbSession, row: RespondentSession, response: ResponseRow
-) -> None:
-    record(
-        session,
-        actor=_actor(row),
-        action="response.draft.save",
-        object_type="response",
-        object_id=response.id,
-        details={"version": response.version},
-        request_id=getattr(request.state, "request_id", None),
-    )
+def _expected_version(value: object) -> int:
+    """The version the page was read at; anything else matches no version (a stale page)."""
+    try:
+        return int(str(value if value is not None else ""))
+    except ValueError:
+        return -1
 
 
 def _apply_row_action(form: Any, answers: dict[str, Any], action: str) -> None:
@@ -458,98 +213,40 @@ def _apply_row_action(form: Any, answers: dict[str, Any], action: str) -> None:
         rows.pop(int(index))
 
 
-def _submit_typed(
-    request: Request,
-    session: DbSession,
-    row: RespondentSession,
-    campaign: Campaign,
-    centre: Centre,
-    version: QuestionnaireVersion,
-    response: ResponseRow,
-    answers: dict[str, Any],
-    expected: int,
-) -> Response:
-    """Submit what the page holds: one validation and one write when it is valid; otherwise the
-    draft keeps what was typed and the form comes back (422) with what needs attention."""
-    try:
-        outcome = responses.submit_typed(
-            session,
-            response,
-            answers,
-            version=version,
-            campaign=campaign,
-            centre=centre,
-            expected_version=expected,
-            now=utcnow(),
-            actor=_actor(row).label,
-            language=row.language,
-        )
-    except responses.InvalidAnswers as exc:
-        _record_draft_save(request, session, row, response)
-        return _invalid(request, row, version, response, answers, exc)
-    return _finalised(request, session, row, outcome)
-
-
 def _submit(
     request: Request,
     session: DbSession,
     row: RespondentSession,
-    campaign: Campaign,
-    centre: Centre,
-    version: QuestionnaireVersion,
-    response: ResponseRow,
+    opened: RespondentForm,
     answers: dict[str, Any],
+    expected: int | None,
 ) -> Response:
+    """Submit (see :func:`surveys.responses.respondent.submit_answers`), then the receipt; with
+    invalid answers the form comes back (422) with what needs attention."""
     try:
-        outcome = responses.submit(
+        outcome = respondent.submit_answers(
             session,
-            submission_uuid=response.submission_uuid,
-            campaign=campaign,
-            centre=centre,
-            version=version,
-            answers=answers,
+            row,
+            opened,
+            answers,
+            expected_version=expected,
             now=utcnow(),
-            actor=_actor(row).label,
-            language=row.language,
+            request_id=request_id(request),
         )
-    except responses.InvalidAnswers as exc:
-        return _invalid(request, row, version, response, answers, exc)
-    return _finalised(request, session, row, outcome)
-
-
-def _invalid(
-    request: Request,
-    row: RespondentSession,
-    version: QuestionnaireVersion,
-    response: ResponseRow,
-    answers: dict[str, Any],
-    exc: responses.InvalidAnswers,
-) -> Response:
-    return _render_form(
-        request,
-        row=row,
-        version=version,
-        response=response,
-        values=answers,
-        status_code=422,
-        problems=exc.validated.errors,
-        message=_texts(request, row).gettext("Some answers need attention before you can submit."),
-        message_kind="error",
-    )
-
-
-def _finalised(
-    request: Request, session: DbSession, row: RespondentSession, outcome: responses.SubmitOutcome
-) -> Response:
-    record(
-        session,
-        actor=_actor(row),
-        action="response.finalize.replay" if outcome.replay else "response.finalize",
-        object_type="response",
-        object_id=outcome.response.id,
-        details={"answers_hash": outcome.response.answers_hash},
-        request_id=getattr(request.state, "request_id", None),
-    )
+    except InvalidAnswers as exc:
+        return rendering.render_form(
+            request,
+            row=row,
+            version=opened.version,
+            response=opened.response,
+            values=answers,
+            status_code=422,
+            problems=exc.validated.errors,
+            message=rendering.texts(request, row).gettext(
+                "Some answers need attention before you can submit."
+            ),
+            message_kind="error",
+        )
     return RedirectResponse(f"/r/receipt/{outcome.response.submission_uuid}", status_code=303)
 
 
@@ -558,12 +255,11 @@ def review_page(
     request: Request, session: DbSession, form_id: str, _: RespondentActor
 ) -> HTMLResponse:
     """Every answer with its question, and what still needs attention, before submitting."""
-    row, campaign, centre, version = _context(request, session, form_id)
-    response = responses.start_draft(
-        session, campaign, centre, version, now=utcnow(), in_campaign=True
-    )
-    form = compiled_version(version)
-    language = _language(request, row, form.languages, form.default_language)
+    row = _row(request)
+    opened = respondent.open_form(session, row, form_id, now=utcnow())
+    campaign, response = row.invitation.campaign, opened.response
+    form = compiled_version(opened.version)
+    language = rendering.form_language(request, row, form.languages, form.default_language)
     validated = validate_answers(form, response.answers, language=language)
     view = FormView(form, validated.answers, language, validated.errors)
     return templates.TemplateResponse(
@@ -573,15 +269,15 @@ def review_page(
             "form": form,
             "fields": view.fields(),
             "problems": validated.errors,
-            "error_links": _error_links(form, language, validated.errors, request),
+            "error_links": rendering.error_links(form, language, validated.errors, request),
             "response": response,
             "campaign": campaign,
-            "centre": centre,
+            "centre": row.invitation.centre,
             "language": language,
             "title": form.definition["settings"]["title"].get(language, form.form_id),
             "can_submit": validated.ok
-            and response.status == "draft"
-            and is_open(campaign, utcnow()),
+            and response.status == ResponseStatus.DRAFT
+            and campaign.accepts_answers(utcnow()),
         },
     )
 
@@ -592,16 +288,16 @@ def receipt(
 ) -> HTMLResponse:
     """A printable receipt of a submission."""
     row = _row(request)
-    found = responses.by_submission_uuid(session, submission_uuid[:64])
+    found = by_submission_uuid(session, submission_uuid[:64])
     if (
         found is None
         or found.centre_id != row.invitation.centre_id
-        or found.status not in {"submitted", "approved"}
+        or found.status not in FINAL_STATUSES
     ):
-        raise responses.ResponseNotFound("No submitted questionnaire has this receipt number.")
+        raise ResponseNotFound("No submitted questionnaire has this receipt number.")
     version = session.get_one(QuestionnaireVersion, found.questionnaire_version_id)
     form = compiled_version(version)
-    language = _language(request, row, form.languages, form.default_language)
+    language = rendering.form_language(request, row, form.languages, form.default_language)
     view = FormView(form, found.answers, language)
     return templates.TemplateResponse(
         request,

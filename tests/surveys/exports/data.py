@@ -1,6 +1,6 @@
 """Test data for exports: an inline questionnaire with every exported type, a repeat and an
 identifier question, and a builder that stores responses the only way real ones are stored
-(through :func:`surveys.responses.service.submit`)."""
+(through :func:`surveys.responses.submission.submit`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from surveys.campaigns.models import Campaign
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
-from surveys.responses import service as responses
+from surveys.responses import review, submission
 from surveys.responses.models import Response
 from tests.builders import make_campaign, make_centre, make_published_form
 
@@ -82,7 +82,7 @@ def submit_answers(
     approve: bool = False,
     now: dt.datetime = NOW,
 ) -> Response:
-    outcome = responses.submit(
+    outcome = submission.submit(
         session,
         submission_uuid=str(uuid.uuid4()),
         campaign=campaign,
@@ -93,7 +93,7 @@ def submit_answers(
         actor="test",
     )
     if approve:
-        responses.review(session, outcome.response, "approved")
+        review.review(session, outcome.response, "approved")
     return outcome.response
 
 
@@ -132,8 +132,8 @@ def make_world(
         )
         for i, centre in enumerate(made)
     ]
-    draft = responses.start_draft(session, campaign, extra, version, now=NOW)
-    responses.save_draft(
+    draft = submission.start_draft(session, campaign, extra, version, now=NOW)
+    submission.save_draft(
         session, draft, answers(99, notes="DRAFT-ONLY"), expected_version=draft.version, now=NOW
     )
     session.flush()

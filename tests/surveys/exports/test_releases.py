@@ -19,7 +19,7 @@ from surveys.exports.jobs import ExportJob
 from surveys.exports.models import DatasetRelease, DatasetReleaseRecord
 from surveys.exports.schemas import ExportFormat, ExportOptions, ReleaseCreate
 from surveys.policy import PermissionDenied, staff_actor
-from surveys.responses import service as responses
+from surveys.responses.review import review
 from tests.audit_events import events, last_event
 from tests.surveys.exports.data import ExportWorld, make_world
 from tests.surveys.exports.helpers import SECRET, unzip
@@ -71,7 +71,7 @@ class TestCreate:
         self, session: Session, world: ExportWorld
     ) -> None:
         first = freeze(session, world)
-        responses.review(session, world.responses[2], "approved")
+        review(session, world.responses[2], "approved")
         second = freeze(session, world)
         assert (first.record_count, second.number, second.record_count) == (2, 2, 3)
         listed = releases.list_releases(session, campaign=world.campaign.slug)
@@ -146,7 +146,7 @@ class TestDownload:
     ) -> None:
         release = freeze(session, world)
         first_job, first = download(session, session_factory, release, "datapackage")
-        responses.review(session, world.responses[2], "approved")  # the live data moves on
+        review(session, world.responses[2], "approved")  # the live data moves on
         _, second = download(session, session_factory, release, "datapackage")
         for name in ("data/nm_export.csv", "data/nm_export__devices.csv", "codebook.csv"):
             assert first[name] == second[name]

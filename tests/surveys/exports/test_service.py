@@ -20,7 +20,6 @@ from frictionless import validate
 from sqlalchemy.orm import Session, sessionmaker
 
 from surveys import migrate
-from surveys.campaigns.service import create_campaign, open_campaign
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.exports import service
 from surveys.exports.errors import ExportForbidden, UnsupportedExport
@@ -31,10 +30,10 @@ from surveys.exports.schemas import ExportFilter, ExportFormat, ExportOptions
 from surveys.policy import Actor, staff_actor, system_actor
 from surveys.privacy import identifier_catalogue
 from surveys.registry.countries import seed_countries
-from surveys.responses import service as responses
+from surveys.responses.review import review, withdraw
 from surveys.tabular import FORMULA_TRIGGERS
 from tests.audit_events import events, last_event
-from tests.builders import make_centre
+from tests.builders import make_campaign, make_centre
 from tests.databases import fresh_postgres_database
 from tests.surveys.exports.data import (
     NOW,
@@ -235,14 +234,13 @@ class TestFilters:
         self, session: Session, session_factory: sessionmaker[Session], world: ExportWorld
     ) -> None:
         other_centre = make_centre(session, name="Elsewhere", country="FR")
-        other = create_campaign(
-            session, slug="wave-y", name="Y", versions=[world.version], centres=[other_centre]
+        other = make_campaign(
+            session, slug="wave-y", name="Y", centres=[other_centre], versions=[world.version]
         )
-        open_campaign(session, other)
         submit_answers(
             session, campaign=other, centre=other_centre, version=world.version, values=answers(5)
         )
-        responses.withdraw(session, world.responses[2])
+        withdraw(session, world.responses[2])
         day = NOW.date()
         assert self.count(session, session_factory) == 3
         assert self.count(session, session_factory, campaign="wave-x") == 2
@@ -393,7 +391,7 @@ class TestManifest:
             return str(manifest["dataset_version"])
 
         before, again = version(), version()
-        responses.review(session, world.responses[1], "approved")
+        review(session, world.responses[1], "approved")
         assert before == again != version()
 
     def test_a_stream_closed_early_is_not_complete(

@@ -23,7 +23,8 @@ from surveys.errors import DomainError
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.countries import seed_countries
 from surveys.registry.models import Centre
-from surveys.responses import service
+from surveys.responses import submission
+from surveys.responses.errors import StaleVersion
 from surveys.responses.models import Response
 from tests.builders import make_campaign, make_centre, make_published_form
 from tests.databases import fresh_postgres_database
@@ -89,7 +90,7 @@ def submitter(
 
     def work(index: int) -> object:
         with transaction(factory) as session:
-            outcome = service.submit(
+            outcome = submission.submit(
                 session,
                 submission_uuid=key(index),
                 campaign=session.get_one(Campaign, campaign_id),
@@ -161,7 +162,7 @@ def test_read_then_write_from_two_workers_loses_no_update(
 ) -> None:
     campaign_id, centre_id, version_id = prepare(factory, f"drafts-{uuid.uuid4().hex[:6]}")
     with transaction(factory) as session:
-        draft = service.start_draft(
+        draft = submission.start_draft(
             session,
             session.get_one(Campaign, campaign_id),
             session.get_one(Centre, centre_id),
@@ -176,8 +177,8 @@ def test_read_then_write_from_two_workers_loses_no_update(
         for n in range(50):
             try:
                 with transaction(factory) as session:
-                    response = service.get_response(session, draft_id)
-                    service.save_draft(
+                    response = submission.get_response(session, draft_id)
+                    submission.save_draft(
                         session,
                         response,
                         {"notes": f"{index}-{n}"},
@@ -185,7 +186,7 @@ def test_read_then_write_from_two_workers_loses_no_update(
                         now=NOW,
                     )
                 outcome = "saved"
-            except service.StaleVersion:
+            except StaleVersion:
                 outcome = "stale"
             with lock:
                 outcomes.append(outcome)
@@ -195,5 +196,5 @@ def test_read_then_write_from_two_workers_loses_no_update(
     assert [r for r in results if r is not None] == []
     assert len(outcomes) == 100
     with transaction(factory) as session:
-        final = service.get_response(session, draft_id)
+        final = submission.get_response(session, draft_id)
         assert final.version == 1 + outcomes.count("saved")

@@ -1,4 +1,4 @@
-"""Drafts, submissions and corrections of centres' responses, with no answer lost or duplicated.
+"""Drafts and submissions of centres' responses, with no answer lost or duplicated.
 
 * A draft is created with its ``submission_uuid`` (the idempotency key, as ODK's instanceID).
 * Saving a draft names the version the client read; an older version is refused (409
@@ -8,8 +8,11 @@
   per campaign, centre and questionnaire (a partial unique index); a second is 409
   ``already_finalised``. Races are settled by the unique constraints, inside a savepoint, so a
   loser gets a clean 409 and never a 500.
-* Every submitted state is kept as a :class:`ResponseVersion`; corrections add versions with a
-  reason. Drafts never count as data.
+* Every submitted state is kept as a :class:`ResponseVersion`. Drafts never count as data.
+
+These are the rules of the data, with no actor: the respondent's use cases
+(:mod:`surveys.responses.respondent`) are made of them and add who acted and the audit event;
+loaders of synthetic data (demo, benchmarks, tests) call them directly.
 """
 
 from __future__ import annotations
@@ -26,71 +29,30 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
+from surveys.campaigns.lifecycle import ensure_open
 from surveys.campaigns.models import Campaign, CampaignQuestionnaire
-from surveys.campaigns.service import ensure_open
-from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
+from surveys.errors import FieldError, InvalidInput
 from surveys.questionnaires.answers import ValidatedAnswers, validate_answers
-from surveys.questionnaires.definitions.compiled import CompiledForm, compiled_version
+from surveys.questionnaires.definitions.compiled import compiled_version
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
-from surveys.responses.models import FINAL_STATUSES, Response, ResponseComment, ResponseVersion
-from surveys.retry import RetryableConflict
-
-REVIEW_STATES = ("received", "has_issues", "approved", "rejected")
-
-
-class ResponseNotFound(NotFound):
-    code = "response_not_found"
-
-
-class StaleVersion(Conflict):
-    code = "stale_version"
-    title = "Someone else saved this questionnaire"
-
-    def __init__(self, detail: str, *, current: Response) -> None:
-        super().__init__(detail)
-        self.current = current
-
-
-class SubmissionConflict(Conflict):
-    code = "submission_conflict"
-
-
-class AlreadyFinalised(Conflict):
-    code = "already_finalised"
-
-
-class RequestInProgress(Conflict):
-    code = "request_in_progress"
-
-
-class RaceLostInSnapshot(RetryableConflict, RequestInProgress):
-    """A uniqueness race lost to a transaction that committed after this one's snapshot.
-
-    At REPEATABLE READ (and at SERIALIZABLE when PostgreSQL reports the unique violation rather
-    than a serialization failure) the winner stays invisible to every query of this
-    transaction, so it cannot tell a replay from ``already_finalised``. ``run_transaction``
-    runs the work again, and the new snapshot can; where it is not retried, it is the usual
-    409 ``request_in_progress``.
-    """
-
-    sqlstate = "23505"
-
-
-class Withdrawn(Conflict):
-    code = "response_withdrawn"
-
-
-class InvalidAnswers(InvalidInput):
-    code = "invalid_answers"
-    title = "Some answers need attention"
-
-    def __init__(self, validated: ValidatedAnswers) -> None:
-        super().__init__(
-            f"{len(validated.errors)} answer(s) need attention; see errors.",
-            errors=[FieldError(e.loc, e.message, e.code) for e in validated.errors],
-        )
-        self.validated = validated
+from surveys.responses.errors import (
+    AlreadyFinalised,
+    InvalidAnswers,
+    RaceLostInSnapshot,
+    RequestInProgress,
+    ResponseNotFound,
+    StaleVersion,
+    SubmissionConflict,
+    Withdrawn,
+)
+from surveys.responses.models import (
+    FINAL_STATUSES,
+    Response,
+    ResponseStatus,
+    ResponseVersion,
+    ReviewState,
+)
 
 
 def answers_hash(answers: dict[str, Any]) -> str:
@@ -108,12 +70,6 @@ def get_response(session: Session, response_id: int, *, centre_id: int | None = 
     if found is None:
         raise ResponseNotFound(f"No response {response_id}.")
     return found
-
-
-def _form(session: Session, response: Response) -> CompiledForm:
-    return compiled_version(
-        session.get_one(QuestionnaireVersion, response.questionnaire_version_id)
-    )
 
 
 def by_submission_uuid(session: Session, submission_uuid: str) -> Response | None:
@@ -175,7 +131,7 @@ def start_draft(
         centre_id=centre.id,
         questionnaire_id=version.questionnaire_id,
         questionnaire_version_id=version.id,
-        status="draft",
+        status=ResponseStatus.DRAFT,
         answers={},
     )
     savepoint = session.begin_nested()
@@ -204,19 +160,10 @@ def _current(
             Response.campaign_id == campaign.id,
             Response.centre_id == centre.id,
             Response.questionnaire_id == version.questionnaire_id,
-            Response.status != "withdrawn",
+            Response.status != ResponseStatus.WITHDRAWN,
         )
         .order_by(Response.status.desc(), Response.id.desc())
         .limit(1)
-    )
-
-
-def _stale(response: Response, expected: int) -> StaleVersion:
-    when = response.updated_at.strftime("%Y-%m-%d %H:%M UTC")
-    return StaleVersion(
-        f"Someone else saved this questionnaire at {when}; your copy (version {expected}) is "
-        "out of date.",
-        current=response,
     )
 
 
@@ -227,11 +174,11 @@ def _check_writable(
     client read."""
     if response.status in FINAL_STATUSES:
         raise AlreadyFinalised("This questionnaire was already submitted.")
-    if response.status == "withdrawn":
+    if response.status == ResponseStatus.WITHDRAWN:
         raise Withdrawn("This response has been withdrawn and cannot be changed.")
     ensure_open(session.get_one(Campaign, response.campaign_id), now)
     if response.version != expected_version:
-        raise _stale(response, expected_version)
+        raise StaleVersion.behind(response, expected_version)
 
 
 def _store_draft(
@@ -247,7 +194,7 @@ def _store_draft(
         # UPDATE matched no row): report it with the winner's time, overwrite nothing.
         savepoint.rollback()
         session.refresh(response)
-        raise _stale(response, expected_version) from exc
+        raise StaleVersion.behind(response, expected_version) from exc
 
 
 def save_draft(
@@ -265,9 +212,18 @@ def save_draft(
     problems come back for display and block only the submission.
     """
     _check_writable(session, response, expected_version=expected_version, now=now)
-    validated = validate_answers(_form(session, response), answers, language=language, partial=True)
+    version = session.get_one(QuestionnaireVersion, response.questionnaire_version_id)
+    validated = validate_answers(
+        compiled_version(version), answers, language=language, partial=True
+    )
     _store_draft(session, response, answers, expected_version)
     return validated
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    response: Response
+    replay: bool
 
 
 def submit_typed(
@@ -287,7 +243,8 @@ def submit_typed(
 
     The answers are validated once. Valid, they become the submitted response in one write (no
     draft save first); invalid, they are kept as the draft, as typed, and :class:`InvalidAnswers`
-    says what needs attention. A stale page is refused (409) as a save would be.
+    says what needs attention. A stale page is refused (409) as a save would be. ``actor`` is
+    the label the first version keeps.
     """
     _check_writable(session, response, expected_version=expected_version, now=now)
     validated = validate_answers(compiled_version(version), answers, language=language)
@@ -297,14 +254,8 @@ def submit_typed(
     return _finalise(session, response, validated, campaign, centre, version, now, actor)
 
 
-@dataclass(frozen=True)
-class SubmitOutcome:
-    response: Response
-    replay: bool
-
-
 def _replay_or_conflict(existing: Response, digest: str) -> SubmitOutcome:
-    if existing.status == "withdrawn":
+    if existing.status == ResponseStatus.WITHDRAWN:
         raise Withdrawn("This response has been withdrawn and cannot be resubmitted.")
     if existing.status in FINAL_STATUSES:
         if existing.answers_hash == digest:
@@ -327,7 +278,8 @@ def submit(
     actor: str,
     language: str | None = None,
 ) -> SubmitOutcome:
-    """Finalise a response, idempotently (see the module docstring)."""
+    """Finalise a response, idempotently (see the module docstring). ``actor`` is the label the
+    first version keeps."""
     try:
         uuid.UUID(submission_uuid)
     except ValueError as exc:
@@ -340,7 +292,7 @@ def submit(
     # The response alone: its questionnaire version is the one given (joining it would decode
     # the whole definition again, a twelfth of a submission's CPU time in the profile).
     existing = session.scalar(select(Response).where(Response.submission_uuid == submission_uuid))
-    if existing is not None and existing.status != "draft":
+    if existing is not None and existing.status != ResponseStatus.DRAFT:
         return _replay_or_conflict(existing, digest)
     if existing is not None and (
         existing.centre_id != centre.id or existing.campaign_id != campaign.id
@@ -379,8 +331,8 @@ def _finalise(
         response.questionnaire_version_id = version.id
         response.answers = validated.answers
         response.answers_hash = digest
-        response.status = "submitted"
-        response.review_state = "received"
+        response.status = ResponseStatus.SUBMITTED
+        response.review_state = ReviewState.RECEIVED
         response.submitted_at = now
         session.add(response)
         if response.id is None:  # a submission without a draft: its id comes from the insert
@@ -389,7 +341,7 @@ def _finalise(
             ResponseVersion(
                 response_id=response.id,
                 number=1,
-                status="submitted",
+                status=ResponseStatus.SUBMITTED,
                 answers=validated.answers,
                 answers_hash=digest,
                 actor=actor,
@@ -414,7 +366,7 @@ def _after_race(
     """Another request won a race: replay its result, or explain why this one cannot win."""
     session.expire_all()
     existing = by_submission_uuid(session, submission_uuid)
-    if existing is not None and existing.status != "draft":
+    if existing is not None and existing.status != ResponseStatus.DRAFT:
         return _replay_or_conflict(existing, digest)
     final = session.scalar(
         select(Response.id).where(
@@ -429,216 +381,3 @@ def _after_race(
             "This centre has already submitted this questionnaire in this campaign."
         )
     raise RaceLostInSnapshot("This submission is being processed; try again in a moment.")
-
-
-def correct(
-    session: Session,
-    response: Response,
-    answers: dict[str, Any],
-    *,
-    expected_version: int,
-    reason: str,
-    actor: str,
-) -> ResponseVersion:
-    """A coordinator's correction of a submitted response: a new version, the old one kept."""
-    if response.status not in FINAL_STATUSES:
-        raise Conflict("Only submitted responses are corrected; drafts are edited by the centre.")
-    if not reason.strip():
-        raise InvalidInput(
-            "Say why the answers are corrected.",
-            errors=[FieldError(("reason",), "a reason is required")],
-        )
-    if response.version != expected_version:
-        raise _stale(response, expected_version)
-    form = _form(session, response)
-    validated = validate_answers(form, answers)
-    if not validated.ok:
-        raise InvalidAnswers(validated)
-    number = 1 + len(list_versions(session, response))
-    digest = answers_hash(validated.answers)
-    response.answers = validated.answers
-    response.answers_hash = digest
-    entry = ResponseVersion(
-        response_id=response.id,
-        number=number,
-        status=response.status,
-        answers=validated.answers,
-        answers_hash=digest,
-        actor=actor,
-        reason=reason.strip(),
-    )
-    session.add(entry)
-    session.flush()
-    return entry
-
-
-def withdraw(session: Session, response: Response) -> Response:
-    """Take a response out of the data; it can never be submitted again."""
-    response.status = "withdrawn"
-    session.flush()
-    return response
-
-
-def review(session: Session, response: Response, state: str) -> Response:
-    """Set the review state (received, has issues, approved, rejected)."""
-    if state not in REVIEW_STATES:
-        raise InvalidInput(
-            f"Unknown review state {state!r}; use one of {', '.join(REVIEW_STATES)}."
-        )
-    if response.status not in FINAL_STATUSES:
-        raise Conflict("Only submitted responses are reviewed.")
-    response.review_state = state
-    response.status = "approved" if state == "approved" else "submitted"
-    session.flush()
-    return response
-
-
-def list_versions(session: Session, response: Response) -> list[ResponseVersion]:
-    return list(
-        session.scalars(
-            select(ResponseVersion)
-            .where(ResponseVersion.response_id == response.id)
-            .order_by(ResponseVersion.number)
-        )
-    )
-
-
-# --- coordinator review: comments, withdrawal with a reason, versions and their diff ---------
-
-COMMENT_REQUIRED_STATES = ("has_issues", "rejected")
-COMMENT_LIMIT = 5000
-
-
-def review_with_comment(
-    session: Session,
-    response: Response,
-    state: str,
-    comment: str,
-    *,
-    author: str,
-    expected_version: int | None = None,
-) -> tuple[Response, ResponseComment | None]:
-    """Set the review state and keep the reviewer's comment (required for issues/rejection)."""
-    text = comment.strip()
-    if state in COMMENT_REQUIRED_STATES and not text:
-        raise InvalidInput(
-            "Say what the issue is, so the centre and other reviewers know.",
-            errors=[FieldError(("comment",), "a comment is required for this review state")],
-        )
-    if len(text) > COMMENT_LIMIT or "\x00" in text:
-        raise InvalidInput(
-            "The comment cannot be stored.",
-            errors=[
-                FieldError(
-                    ("comment",),
-                    "contains a NUL character"
-                    if "\x00" in text
-                    else f"is longer than {COMMENT_LIMIT} characters",
-                )
-            ],
-        )
-    if expected_version is not None and response.version != expected_version:
-        raise _stale(response, expected_version)
-    review(session, response, state)
-    note = None
-    if text:
-        note = ResponseComment(
-            response_id=response.id, review_state=state, body=text, author=author
-        )
-        session.add(note)
-        session.flush()
-    return response, note
-
-
-def list_comments(session: Session, response: Response) -> list[ResponseComment]:
-    return list(
-        session.scalars(
-            select(ResponseComment)
-            .where(ResponseComment.response_id == response.id)
-            .order_by(ResponseComment.created_at, ResponseComment.id)
-        )
-    )
-
-
-def withdraw_with_reason(
-    session: Session, response: Response, *, reason: str, actor: str, expected_version: int
-) -> ResponseVersion:
-    """Withdraw a submitted response for a stated reason; the withdrawal is kept as a version."""
-    if response.status == "withdrawn":
-        raise Withdrawn("This response is already withdrawn.")
-    if response.status not in FINAL_STATUSES:
-        raise Conflict("Only submitted responses are withdrawn; drafts belong to the centre.")
-    if not reason.strip():
-        raise InvalidInput(
-            "Say why the response is withdrawn.",
-            errors=[FieldError(("reason",), "a reason is required")],
-        )
-    if response.version != expected_version:
-        raise _stale(response, expected_version)
-    withdraw(session, response)
-    entry = ResponseVersion(
-        response_id=response.id,
-        number=1 + len(list_versions(session, response)),
-        status="withdrawn",
-        answers=response.answers,
-        answers_hash=response.answers_hash or answers_hash(response.answers),
-        actor=actor,
-        reason=reason.strip(),
-    )
-    session.add(entry)
-    session.flush()
-    return entry
-
-
-def get_version(session: Session, response: Response, number: int) -> ResponseVersion:
-    if not 0 < number < 2**31:
-        raise ResponseNotFound(f"This response has no version {number}.")
-    found = session.scalar(
-        select(ResponseVersion).where(
-            ResponseVersion.response_id == response.id, ResponseVersion.number == number
-        )
-    )
-    if found is None:
-        raise ResponseNotFound(f"This response has no version {number}.")
-    return found
-
-
-@dataclass(frozen=True)
-class AnswerChange:
-    """One answer that differs between two versions: ``path`` like ``devices[2].vendor``."""
-
-    path: str
-    kind: str  # added | removed | changed
-    before: Any = None
-    after: Any = None
-
-
-def _flatten(value: Any, prefix: str, out: dict[str, Any]) -> None:
-    if isinstance(value, dict):
-        for key in sorted(value):
-            _flatten(value[key], f"{prefix}.{key}" if prefix else str(key), out)
-    elif isinstance(value, list) and any(isinstance(v, dict) for v in value):
-        for index, row in enumerate(value, start=1):
-            _flatten(row, f"{prefix}[{index}]", out)
-    else:
-        out[prefix] = value
-
-
-def diff_answers(before: dict[str, Any], after: dict[str, Any]) -> list[AnswerChange]:
-    """What changed between two sets of answers, one line per answer (repeat rows by number).
-
-    Deterministic: the same two versions always give the same list, in path order.
-    """
-    old: dict[str, Any] = {}
-    new: dict[str, Any] = {}
-    _flatten(before, "", old)
-    _flatten(after, "", new)
-    changes = []
-    for path in sorted(old.keys() | new.keys()):
-        if path not in new:
-            changes.append(AnswerChange(path, "removed", before=old[path]))
-        elif path not in old:
-            changes.append(AnswerChange(path, "added", after=new[path]))
-        elif old[path] != new[path]:
-            changes.append(AnswerChange(path, "changed", before=old[path], after=new[path]))
-    return changes
