@@ -80,10 +80,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def is_development(self) -> bool:
-        return self.environment is Environment.DEVELOPMENT
-
-    @property
     def secure_cookies(self) -> bool:
         """Cookies are ``Secure`` and ``__Host-`` prefixed when the app is served over HTTPS."""
         return self.base_url.startswith("https://")

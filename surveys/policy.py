@@ -13,7 +13,6 @@ To add a permission: add it to :class:`Permission`, grant it in :data:`ROLE_PERM
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -182,53 +181,12 @@ class PermissionDenied(DomainError):
     title = "Not allowed"
 
 
-_ObjectRule = Callable[[Actor, Any], bool]
-_OBJECT_RULES: dict[type, _ObjectRule] = {}
-
-
-def object_rule(cls: type) -> Callable[[_ObjectRule], _ObjectRule]:
-    """Register the object-level check for one model class (used by :func:`can`)."""
-
-    def register(rule: _ObjectRule) -> _ObjectRule:
-        _OBJECT_RULES[cls] = rule
-        return rule
-
-    return register
-
-
-def can(actor: Actor, action: Permission, obj: object | None = None) -> bool:
-    """Whether the actor may perform the action (on the object, when one is given)."""
-    if action not in actor.permissions:
-        return False
-    if obj is None or actor.kind == "system":
-        return True
-    for cls in type(obj).__mro__:
-        rule = _OBJECT_RULES.get(cls)
-        if rule is not None:
-            return rule(actor, obj)
-    return True
-
-
 def authorize(actor: Actor, action: Permission) -> None:
     """Raise :class:`PermissionDenied` (403) unless the actor holds the permission."""
     if action not in actor.permissions:
         raise PermissionDenied(
             "Your account is not allowed to do this. Ask an administrator if you need it."
         )
-
-
-def in_domains(actor: Actor, domain: str | None) -> bool:
-    """Whether a domain is within the actor's scope (every domain for roles without a scope)."""
-    if actor.role is not Role.DOMAIN_LEAD:
-        return True
-    return domain is not None and domain in actor.domains
-
-
-def in_countries(actor: Actor, country: str | None) -> bool:
-    """Whether a country (ISO alpha-2) is within a domain lead's optional country scope."""
-    if actor.role is not Role.DOMAIN_LEAD or not actor.countries:
-        return True
-    return country is not None and country in actor.countries
 
 
 _Q = TypeVar("_Q", bound=Select[Any])

@@ -99,7 +99,3 @@ def find_session(session: Session, raw: str, *, now: dt.datetime) -> RespondentS
 def end_session(session: Session, row: RespondentSession) -> None:
     session.delete(row)
     session.flush()
-
-
-def csrf_matches(row: RespondentSession, submitted: str | None) -> bool:
-    return bool(submitted) and hmac.compare_digest(row.csrf_token, submitted or "")

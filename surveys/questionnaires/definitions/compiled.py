@@ -71,10 +71,6 @@ class Question:
     source_json: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def is_container(self) -> bool:
-        return self.kind in CONTAINER_KINDS
-
-    @property
     def is_matrix(self) -> bool:
         return self.kind == "group" and self.appearance.strip().lower() == "matrix"
 

@@ -9,7 +9,6 @@ beside the questions that feed them.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -162,12 +161,6 @@ def _from_grids(sheets: dict[str, list[list[str]]], source: str) -> FormTables:
         else:
             setattr(tables, sheet, rows)
     return tables
-
-
-def read_csv_sheets(files: dict[str, str], *, source: str = "") -> FormTables:
-    """Tables from one CSV text per sheet (``{"survey": "...", "choices": "..."}``)."""
-    sheets = {name: list(csv.reader(io.StringIO(text))) for name, text in files.items()}
-    return _from_grids(sheets, source)
 
 
 _SUFFIXES = {".xlsx": "xlsx", ".yaml": "yaml", ".yml": "yaml", ".md": "markdown"}
