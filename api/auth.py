@@ -23,7 +23,6 @@ import hmac
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -31,9 +30,15 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
+from api.cookies import (
+    CookieChange,
+    CookieMiddleware,
+    csrf_cookie_name,
+    schedule_cookie,
+    session_cookie_name,
+)
 from api.deps import AppSettings, DbSession
 from api.settings import Settings
 from surveys.accounts import sessions, tokens
@@ -45,22 +50,11 @@ logger = logging.getLogger("accessgap.security")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
-SESSION_COOKIE = "accessgap_session"
-CSRF_COOKIE = "accessgap_csrf"
 # Paths served outside the routers (FastAPI's schema route and static mounts): public by design.
 PUBLIC_PATHS = frozenset({"/openapi.json"})
 PUBLIC_MOUNT_PREFIXES = ("/static", "/vendor/")
 # Respondents come in by invitation under these prefixes (their routes use ByInvitation).
 INVITATION_PREFIXES = ("/r/", "/i/")
-
-
-def session_cookie_name(settings: Settings) -> str:
-    """``__Host-accessgap_session`` over HTTPS; plain ``accessgap_session`` over http (tests)."""
-    return f"__Host-{SESSION_COOKIE}" if settings.secure_cookies else SESSION_COOKIE
-
-
-def csrf_cookie_name(settings: Settings) -> str:
-    return f"__Host-{CSRF_COOKIE}" if settings.secure_cookies else CSRF_COOKIE
 
 
 def wants_json(request: Request) -> bool:
@@ -71,64 +65,6 @@ def wants_json(request: Request) -> bool:
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
-
-
-# --- cookies set by handlers and dependencies ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CookieChange:
-    name: str
-    value: str | None  # None deletes the cookie
-    samesite: str = "lax"
-    max_age: int | None = None
-
-
-def schedule_cookie(request: Request, change: CookieChange) -> None:
-    """Ask :class:`CookieMiddleware` to set (or delete) a cookie on this request's response."""
-    changes: list[CookieChange] = getattr(request.state, "cookie_changes", [])
-    changes = [c for c in changes if c.name != change.name] + [change]
-    request.state.cookie_changes = changes
-
-
-class CookieMiddleware:
-    """Writes the cookies scheduled during the request, with the flags this deployment needs.
-
-    Every cookie is ``HttpOnly`` and ``Path=/``; over HTTPS also ``Secure`` (which the
-    ``__Host-`` prefix requires). Dependencies can thus rotate or clear the session cookie
-    whatever kind of response the route returns.
-    """
-
-    def __init__(self, app: ASGIApp, *, secure: bool) -> None:
-        self.app = app
-        self.secure = secure
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_cookies(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                changes: list[CookieChange] = scope.get("state", {}).get("cookie_changes", [])
-                if changes:
-                    headers = list(message.get("headers", []))
-                    headers.extend((b"set-cookie", self._header(c).encode()) for c in changes)
-                    message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_cookies)
-
-    def _header(self, change: CookieChange) -> str:
-        parts = [f"{change.name}={change.value or ''}", "Path=/", "HttpOnly"]
-        if change.value is None:
-            parts.append("Max-Age=0")
-        elif change.max_age is not None:
-            parts.append(f"Max-Age={change.max_age}")
-        parts.append(f"SameSite={change.samesite.capitalize()}")
-        if self.secure:
-            parts.append("Secure")
-        return "; ".join(parts)
 
 
 # --- resolving the actor ----------------------------------------------------------------------

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from api.auth import ByInvitation, CookieChange, SubmittedCsrf, schedule_cookie
+from api.auth import ByInvitation, SubmittedCsrf
+from api.cookies import CookieChange, schedule_cookie
 from api.deps import AppSettings, DbSession
 from api.settings import Settings
 from surveys.campaigns import respondents

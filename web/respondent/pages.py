@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.auth import CookieChange, schedule_cookie
+from api.cookies import CookieChange, schedule_cookie
 from api.deps import AppSettings, DbSession
 from surveys.campaigns import respondents
 from surveys.campaigns.errors import CampaignClosed, InvitationNotFound
