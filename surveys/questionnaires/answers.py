@@ -5,6 +5,10 @@ The server is authoritative: it computes calculations itself, applies relevance 
 questions that are not relevant are dropped, with a warning), checks types, required questions,
 constraints and choice filters. Repeats are lists of rows (``{"linac_devices": [{...}, {...}]}``);
 a problem inside a repeat is located as ``("linac_devices", 0, "vendor")``.
+
+Why one module of about 400 lines: the walk over groups, repeats and matrices, and the checks it
+applies at each question, share one traversal state (the answer scope and the problem location);
+split apart, each half would need the other's internals.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ and hashed for immutability):
 
 Row numbers are not part of the definition: they belong to the file a form came from, and two
 files with the same content must give the same definition (and hash).
+
+Why one module of about 400 lines: it is the schema of the stored document, with the reading
+of each sheet next to the field it fills; a reader checks one against the other in one place.
 """
 
 from __future__ import annotations
