@@ -66,8 +66,8 @@ PET_CT_CAP = {
     "university_hospital": 5,
     "general_hospital": 3,
     "private_clinic": 4,
-    "research_institute": 2,
-    "other": 1,
+    "research_institute": 3,
+    "other": 2,
 }
 ROBOT_CAP = {
     "comprehensive_cancer_centre": 4,
@@ -212,6 +212,7 @@ def _plan_radiotherapy(
         return
     presence = [RT_PRESENCE.get(r.centre_type, 0.3) * facts[r.id].size for r in ordered]
     sites = weighted_sample(ordered, presence, sites_wanted, rng)
+    sites = _widen(sites, ordered, facts, MV_CAP, profile.mv_units, profile.rt_centres)
     units = allocate(
         profile.mv_units,
         [_weight(facts[s.id]) * math.exp(rng.gauss(0, 0.3)) for s in sites],
@@ -253,6 +254,27 @@ def _plan_radiotherapy(
     if profile.carbon_ion_planned and large:
         target = (proton_sites or large)[0]
         facts[target] = replace(facts[target], carbon_ion_planned=True)
+
+
+def _widen(
+    chosen: list[Respondent],
+    pool: list[Respondent],
+    facts: dict[int, CentreFacts],
+    caps: dict[str, int],
+    total: int,
+    most: int,
+) -> list[Respondent]:
+    """``chosen`` and, while their caps cannot hold ``total``, the biggest of ``pool`` beside
+    them (at most ``most`` sites in all), in the order of ``pool``."""
+    room = sum(caps.get(r.centre_type, 1) for r in chosen)
+    taken = {r.id for r in chosen}
+    for extra in sorted(pool, key=lambda r: (-_weight(facts[r.id]), r.id)):
+        if room >= total or len(taken) >= most:
+            break
+        if extra.id not in taken:
+            taken.add(extra.id)
+            room += caps.get(extra.centre_type, 1)
+    return [r for r in pool if r.id in taken]
 
 
 def _swap(
@@ -310,15 +332,16 @@ def _plan_nuclear_medicine(
     facts: dict[int, CentreFacts],
     rng: random.Random,
 ) -> None:
+    total = profile.pet_ct_units
     departments = [r for r in ordered if rng.random() < NM_PRESENCE.get(r.centre_type, 0.3)]
-    if not departments:  # every responding country shows some PET/CT: its largest centre's
-        departments = [max(ordered, key=lambda r: (_weight(facts[r.id]), -r.id))]
+    # Every responding country shows its PET/CT: when few centres answer, more of them have it.
+    departments = _widen(departments, ordered, facts, PET_CT_CAP, total, len(ordered))
     for r in departments:
         facts[r.id] = replace(facts[r.id], nuclear_medicine=True)
-    total = profile.pet_ct_units
     wanted = min(len(departments), total, max(1, round(total / PET_CT_PER_SITE)))
     weights = [_weight(facts[r.id]) for r in departments]
     sites = weighted_sample(departments, weights, wanted, rng)
+    sites = _widen(sites, departments, facts, PET_CT_CAP, total, total)
     counts = allocate(
         total,
         [_weight(facts[s.id]) for s in sites],

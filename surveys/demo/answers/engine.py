@@ -7,6 +7,7 @@ left to the submission service, which drops the answers that do not apply.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from typing import Any
@@ -20,8 +21,8 @@ SYNTHETIC_NOTE = "Synthetic demo answer: made up for the demo, not a real centre
 
 
 def bounds(question: Question) -> tuple[float, float]:
-    """The lowest and highest number the question's constraint allows (0 to 50 by default)."""
-    low, high = 0.0, 50.0
+    """The lowest and highest number the question's constraint allows (0 and up by default)."""
+    low, high = 0.0, math.inf
     for match in BOUND.finditer(question.source_json.get("constraint", "")):
         value = float(match["value"])
         if match["op"] in {">=", ">"}:
