@@ -224,30 +224,36 @@ def _plan_radiotherapy(
     _swap(plans, "mr_linac", round(profile.mv_units * 0.02 * profile.resource), 2, 4, rng)
     _swap(plans, "robotic", round(profile.mv_units * 0.015), 1, 3, rng)
     _swap(plans, "gamma_knife", round(profile.mv_units * 0.008), 1, 4, rng)
+    _plan_particle_therapy(profile, plans, facts, rng)
+    _plan_brachytherapy(profile, plans, facts, rng)
+    for site, plan in plans.items():
+        facts[site] = replace(facts[site], radiotherapy=plan)
+
+
+def _plan_particle_therapy(
+    profile: CountryProfile,
+    plans: dict[int, Radiotherapy],
+    facts: dict[int, CentreFacts],
+    rng: random.Random,
+) -> None:
+    """Protons at a few of the largest departments, no more than DIRAC's proton units; carbon
+    ions at as many of those as the country has carbon-ion facilities."""
     by_size = sorted(plans, key=lambda i: (-plans[i].megavoltage, i))
     large = [i for i in by_size if facts[i].centre_type in LARGE_CENTRE_TYPES] or by_size
     proton_sites: list[int] = []
-    if profile.proton_centres:
+    if profile.proton_centres and large:
         wanted = min(profile.proton_centres, max(1, len(plans) // 5))
-        pool = large[: max(wanted * 2, wanted)]
-        proton_sites = [
-            s.id
-            for s in weighted_sample(
-                [facts[i].respondent for i in pool],
-                [plans[i].megavoltage for i in pool],
-                wanted,
-                rng,
-            )
-        ]
+        pool = large[: wanted * 2]
+        chosen = weighted_sample(
+            [facts[i].respondent for i in pool], [plans[i].megavoltage for i in pool], wanted, rng
+        )
+        proton_sites = [s.id for s in chosen]
     carbon_sites = proton_sites[: profile.carbon_ion_centres]
     for site in proton_sites:
         rooms = rng.choices([1, 2, 3, 4], weights=[0.35, 0.3, 0.2, 0.15])[0]
         carbon = rng.randint(2, 3) if site in carbon_sites else 0
         plans[site] = replace(plans[site], proton_rooms=max(rooms, carbon), carbon_ion_rooms=carbon)
-    _plan_brachytherapy(profile, plans, facts, rng)
-    for site, plan in plans.items():
-        facts[site] = replace(facts[site], radiotherapy=plan)
-    # Plans for particle therapy: a large centre without it may have one funded or decided.
+    # A large centre without protons may have them funded or decided.
     without = [i for i in large if i not in proton_sites]
     if without and rng.random() < 0.35:
         facts[without[0]] = replace(facts[without[0]], proton_planned=True)
