@@ -46,9 +46,14 @@ MODEL_YEARS = {
     "MRIdian": (2015, 2023),
     "Ethos": (2020, 2025),
     "Halcyon": (2017, 2025),
+    "TrueBeam": (2010, 2025),
+    "VitalBeam": (2015, 2025),
     "Clinac iX": (2006, 2014),
+    "Versa HD": (2013, 2025),
     "Synergy": (2005, 2015),
+    "Infinity": (2010, 2020),
     "Harmony": (2021, 2025),
+    "Radixact": (2017, 2025),
     "TomoTherapy HD": (2008, 2017),
 }
 ADAPTIVE_MODELS = frozenset({"Unity", "MRIdian", "Ethos"})
