@@ -1,16 +1,18 @@
 """The demo campaign: the built-in catalogue sent to the synthetic centres, several hundred of
 which have answered, through the same submission service as real centres.
 
-Answers are generated from each questionnaire's own definition: values inside the constraints,
-skip logic respected (the service drops what does not apply), and availability that varies by
-country and centre type, so the demo maps show gaps to look at. Everything is synthetic.
+The answers are synthetic but sized on published figures: before anyone answers, each country's
+totals (megavoltage units from IAEA DIRAC, PET/CT scanners and surgical robots at a level drawn
+for the country) are shared out over the centres that will answer (:mod:`surveys.demo.capacity`),
+and every answer follows from what its centre has (:mod:`surveys.demo.answers`). Skip logic is
+respected (the service drops what does not apply). Everything is deterministic from the seed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +24,15 @@ from sqlalchemy.orm import Session
 from surveys.campaigns.invitations import issue_invitation
 from surveys.campaigns.lifecycle import create_synthetic_campaign, expected_centres, open_campaign
 from surveys.campaigns.models import Campaign
+from surveys.demo.answers import rules_for, synthetic_answers
+from surveys.demo.capacity import CentreFacts, Respondent, plan_country
+from surveys.demo.profiles import CountryProfile, country_profiles
+from surveys.demo.reference import DIRAC_CITATION
 from surveys.policy import system_actor
-from surveys.questionnaires.answers import validate_answers
-from surveys.questionnaires.definitions.compiled import CompiledForm, Question, compiled_form
+from surveys.questionnaires.definitions.compiled import CompiledForm, compiled_form
+from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.questionnaires.service import load_catalogue
+from surveys.registry.countries import countries_by_code
 from surveys.registry.models import Centre
 from surveys.responses.errors import InvalidAnswers
 from surveys.responses.models import Response
@@ -33,17 +40,12 @@ from surveys.responses.submission import submit
 
 DEMO_SLUG = "demo-2026"
 DEMO_ACTOR = system_actor("system:demo")
+DEMO_NAME = f"Demo survey 2026 (synthetic data, sized on {DIRAC_CITATION})"
 DEMO_INVITED_SHARE = 0.35
 DEMO_RESPONDING_SHARE = 0.7
-BOUND = re.compile(r"\.\s*(?P<op>>=|<=|>|<)\s*(?P<value>-?\d+(?:\.\d+)?)")
-CAPABILITY = {
-    "comprehensive_cancer_centre": 0.85,
-    "university_hospital": 0.7,
-    "general_hospital": 0.35,
-    "private_clinic": 0.4,
-    "research_institute": 0.5,
-    "other": 0.2,
-}
+# The network invites enough of a country's centres that those who answer can hold its
+# radiotherapy (DIRAC's megavoltage units) at about this many units each, or all of them.
+UNITS_PER_RESPONDING_CENTRE = 7
 
 
 @dataclass(frozen=True)
@@ -54,94 +56,50 @@ class DemoCampaign:
     invited_centre: str
 
 
-def _bounds(question: Question) -> tuple[float, float]:
-    low, high = 0.0, 50.0
-    text = question.source_json.get("constraint", "")
-    for match in BOUND.finditer(text):
-        value = float(match["value"])
-        if match["op"] in {">=", ">"}:
-            low = value + (1 if match["op"] == ">" else 0)
-        else:
-            high = value - (1 if match["op"] == "<" else 0)
-    return low, max(low, high)
+def invited_count(members: int, profile: CountryProfile, share: float) -> int:
+    """How many of a country's ``members`` centres the demo network invites."""
+    wanted = max(
+        3,
+        round(members * DEMO_INVITED_SHARE),
+        math.ceil(profile.mv_units / (UNITS_PER_RESPONDING_CENTRE * max(share, 0.1))),
+    )
+    return min(members, wanted)
 
 
-def _number(question: Question, rng: random.Random, capability: float) -> float:
-    low, high = _bounds(question)
-    if high - low > 60:
-        high = low + max(5.0, (high - low) * 0.05 * capability)
-    if question.kind == "integer":
-        return rng.randint(int(low), int(max(low, high)))
-    return round(rng.uniform(low, high), 1)
-
-
-def _answer(form: CompiledForm, question: Question, rng: random.Random, capability: float) -> Any:
-    kind = question.kind
-    if kind in {"integer", "decimal"}:
-        if "year" in question.name:
-            return 2025
-        return _number(question, rng, capability)
-    if kind == "range":
-        return int(float(question.parameters.get("start", 0)))
-    if kind == "date":
-        return f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    if kind == "acknowledge":
-        return "OK"
-    if kind == "text":
-        if question.identifier:  # personal data: clearly fake values, never a real person
-            if "mail" in question.name:
-                return f"contact{rng.randint(1, 9999)}@example.org"
-            return "Synthetic Contact"
-        return rng.choice(["", "", "Synthetic demo answer."])
-    options = [c.name for c in form.options(question) if c.name != "other"]
-    if not options:
-        return ""
-    if kind == "select_one":
-        if "yes" in options:
-            roll = rng.random()
-            if roll < capability:
-                return "yes"
-            return "planned" if "planned" in options and roll < capability + 0.15 else "no"
-        return rng.choice(options)
-    chosen = [o for o in options if o != "none" and rng.random() < 0.3]
-    return chosen or ([options[0]] if options[0] != "none" else ["none"])
-
-
-def _fill(
-    form: CompiledForm, questions: list[Question], rng: random.Random, capability: float
-) -> dict[str, Any]:
-    answers: dict[str, Any] = {}
-    for question in questions:
-        if question.kind == "group":
-            answers.update(_fill(form, question.children, rng, capability))
-        elif question.kind == "repeat":
-            answers[question.name] = [
-                _fill(form, question.children, rng, capability) for _ in range(rng.randint(0, 2))
-            ]
-        elif question.takes_answer and not question.generated:
-            value = _answer(form, question, rng, capability)
-            if value not in ("", []):
-                answers[question.name] = value
-    return answers
-
-
-def synthetic_answers(
-    form: CompiledForm, rng: random.Random, capability: float
-) -> dict[str, Any] | None:
-    """Answers that pass the form's own validation, or None when none were found."""
-    answers = _fill(form, form.questions, rng, capability)
-    for _ in range(6):
-        result = validate_answers(form, answers)
-        if result.ok:
-            return result.answers
-        for problem in result.errors:
-            top = problem.loc[0] if problem.loc else None
-            if problem.code == "required" and isinstance(top, str) and top in form.by_name:
-                question = form.by_name[top]
-                answers[top] = _answer(form, question, rng, capability) or "OK"
-            elif isinstance(top, str):
-                answers.pop(top, None)
-    return None
+def _submit(
+    session: Session,
+    campaign: Campaign,
+    centre: Centre,
+    version: QuestionnaireVersion,
+    form: CompiledForm,
+    answers: dict[str, Any],
+    now: dt.datetime,
+) -> bool:
+    """Submit through the service; drop the answers it refuses and try again (a few times)."""
+    for _ in range(4):
+        try:
+            submit(
+                session,
+                submission_uuid=str(uuid.uuid4()),
+                campaign=campaign,
+                centre=centre,
+                version=version,
+                answers=answers,
+                now=now,
+                actor=DEMO_ACTOR.label,
+            )
+        except InvalidAnswers as refused:
+            for problem in refused.validated.errors:
+                top = problem.loc[0] if problem.loc else None
+                if isinstance(top, str) and problem.code == "required" and top in form.by_name:
+                    answers[top] = (
+                        "OK" if form.by_name[top].kind == "acknowledge" else answers.get(top, "")
+                    )
+                elif isinstance(top, str):
+                    answers.pop(top, None)
+            continue
+        return True
+    return False
 
 
 def load_demo_campaign(
@@ -163,24 +121,24 @@ def load_demo_campaign(
     now = now or dt.datetime.now(dt.UTC)
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not security
     versions = load_catalogue(session)
-    registry = list(
-        session.scalars(select(Centre).where(Centre.is_synthetic.is_(True)).order_by(Centre.id))
+    codes = {country.id: country.iso2 for country in countries_by_code(session).values()}
+    registry = session.scalars(
+        select(Centre).where(Centre.is_synthetic.is_(True)).order_by(Centre.id)
     )
-    by_country: dict[int, list[Centre]] = {}
+    by_country: dict[str, list[Centre]] = {}
     for centre in registry:
-        by_country.setdefault(centre.country_id, []).append(centre)
+        by_country.setdefault(codes[centre.country_id], []).append(centre)
+    profiles = country_profiles(sorted(by_country), seed)
     centres = [
         centre
-        for members in by_country.values()
-        for centre in rng.sample(
-            members, min(len(members), max(3, round(len(members) * DEMO_INVITED_SHARE)))
-        )
+        for code, members in sorted(by_country.items())
+        for centre in rng.sample(members, invited_count(len(members), profiles[code], share))
     ]
     campaign = create_synthetic_campaign(
         session,
         DEMO_ACTOR,
         slug=DEMO_SLUG,
-        name="Demo survey 2026 (synthetic data)",
+        name=DEMO_NAME,
         versions=versions,
         centres=centres,
         opens_at=now - dt.timedelta(days=30),
@@ -188,36 +146,20 @@ def load_demo_campaign(
         request_id=None,
     )
     open_campaign(session, DEMO_ACTOR, campaign, request_id=None)
-    country_factor: dict[int, float] = {}
+    facts = _plan(centres, codes, profiles, rng, share, seed)
     forms = [(v, compiled_form(v.definition, v.content_hash)) for v in versions]
     submitted = 0
     waiting: list[Centre] = []
     for done, centre in enumerate(centres, start=1):
         if progress is not None:
             progress(done, len(centres))
-        if rng.random() > share:
+        if centre.id not in facts:
             waiting.append(centre)
             continue
-        factor = country_factor.setdefault(centre.country_id, rng.uniform(0.45, 1.15))
-        capability = min(0.97, CAPABILITY.get(centre.centre_type, 0.3) * factor)
         for version, form in forms:
-            answers = synthetic_answers(form, rng, capability)
-            if answers is None:
-                continue
-            try:
-                submit(
-                    session,
-                    submission_uuid=str(uuid.uuid4()),
-                    campaign=campaign,
-                    centre=centre,
-                    version=version,
-                    answers=answers,
-                    now=now,
-                    actor=DEMO_ACTOR.label,
-                )
-            except InvalidAnswers:
-                continue
-            submitted += 1
+            answer_rng = random.Random(f"{seed}:answers:{centre.id}:{form.form_id}")  # noqa: S311
+            answers = synthetic_answers(form, rules_for(form.form_id), facts[centre.id], answer_rng)
+            submitted += _submit(session, campaign, centre, version, form, answers, now)
         # Keep the unit of work small: thousands of tracked rows make every flush slower.
         session.flush()
         session.expunge_all()
@@ -225,6 +167,28 @@ def load_demo_campaign(
     invited = waiting[0] if waiting else centres[0]
     issued = issue_invitation(session, campaign, invited)
     return DemoCampaign(campaign, submitted, issued.token, invited.name)
+
+
+def _plan(
+    centres: list[Centre],
+    codes: dict[int, str],
+    profiles: dict[str, CountryProfile],
+    rng: random.Random,
+    share: float,
+    seed: int,
+) -> dict[int, CentreFacts]:
+    """Who answers (``share`` of the invited), and what each of them has, country by country."""
+    respondents: dict[str, list[Respondent]] = {}
+    for centre in centres:
+        if rng.random() <= share:
+            code = codes[centre.country_id]
+            respondents.setdefault(code, []).append(
+                Respondent(centre.id, code, centre.centre_type, tuple(centre.accreditations))
+            )
+    facts: dict[int, CentreFacts] = {}
+    for code, members in respondents.items():
+        facts.update(plan_country(profiles[code], members, seed))
+    return facts
 
 
 def demo_invitation(session: Session) -> tuple[str, str] | None:
