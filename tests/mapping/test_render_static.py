@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from scipy import ndimage
 from shapely.geometry import box
 
 from mapping.boundaries import read_nuts_geojson
@@ -126,16 +127,23 @@ def test_pdf_starts_like_a_pdf_and_is_reproducible() -> None:
 
 
 def test_png_is_drawn_in_epsg_3035() -> None:
-    # Three 10 x 10 degree squares at 45-55°N: in degrees the frame is 3:1, in LAEA metres
-    # the squares narrow northwards and the frame is less wide. The figure's shape says which.
+    # A 10 x 10 degree square at 45-55°N is square in degrees; in LAEA metres it narrows
+    # northwards and is about 1.5 times as tall as wide. The drawn square's shape says which.
     areas = small_areas()
-    minx, miny, maxx, maxy = areas.to_crs(3035).total_bounds
-    pad = 0.02 * max(maxx - minx, maxy - miny)
-    map_aspect = (maxy - miny + 2 * pad) / (maxx - minx + 2 * pad)
-    with Image.open(io.BytesIO(render_small("png", dpi=100))) as image:
-        width, height = image.size
-    # The map takes 77% of the figure height (title above, legend and note below).
-    assert height == pytest.approx(width * map_aspect / 0.77, abs=2)
+    minx, miny, maxx, maxy = areas.to_crs(3035).geometry.iloc[0].bounds
+    expected = (maxy - miny) / (maxx - minx)
+    classes = classify(areas.set_index("area_code")["value"], "quantiles", k=2)
+    buffer = io.BytesIO()
+    static_map(areas, classes, title="t", source_note="s", fmt="png", out=buffer, dpi=100)
+    with Image.open(buffer) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    first_class = np.array([int(class_colours(2)[0][i : i + 2], 16) for i in (1, 3, 5)])
+    regions, _ = ndimage.label((pixels == first_class).all(axis=2))
+    largest = np.bincount(regions.ravel())[1:].argmax() + 1  # the square, not its legend swatch
+    rows, columns = np.nonzero(regions == largest)
+    drawn = (rows.max() - rows.min() + 1) / (columns.max() - columns.min() + 1)
+    assert expected > 1.4
+    assert drawn == pytest.approx(expected, rel=0.03)
 
 
 def test_file_outputs_for_every_format(tmp_path: Path) -> None:
