@@ -278,7 +278,9 @@ def _tooltip_style(map_name: str) -> str:
     line (the tooltip pane has no width to wrap against); ``max-width`` wraps the long ones."""
     return (
         f"<style>#{map_name} .leaflet-tooltip{{white-space:normal;width:max-content;"
-        f"max-width:{TOOLTIP_MAX_WIDTH};overflow-wrap:anywhere}}</style>"
+        f"max-width:{TOOLTIP_MAX_WIDTH}}}"
+        # Labels break between words; values anywhere (a long source or URL-like text).
+        f"#{map_name} .leaflet-tooltip td{{overflow-wrap:anywhere}}</style>"
     )
 
 
