@@ -145,6 +145,7 @@ class IndicatorMap:
         """A figure's legend title: the unit (the indicator is in the title), and "lower is
         better" where it is."""
         unit = self.unit or self.label
+        unit = unit[:1].upper() + unit[1:]
         return f"{unit}; lower is better" if self.spec.lower_is_better else unit
 
     @property
@@ -153,13 +154,14 @@ class IndicatorMap:
         return denominator_note(self.spec, self.frame)
 
     @property
+    def survey_note(self) -> str:
+        """The survey wave a map shows, as its note says it."""
+        return f"Survey: {self.campaign.name}."
+
+    @property
     def source_note(self) -> str:
         """The line under a map or figure: the survey, the denominators, the boundaries."""
-        return " ".join(
-            part
-            for part in (f"Survey: {self.campaign.name}.", self.denominator_note, BOUNDARIES_NOTE)
-            if part
-        )
+        return _sentences(self.survey_note, self.denominator_note, BOUNDARIES_NOTE)
 
     def geometry(self) -> gpd.GeoDataFrame:
         """The areas on geometry; ValueError when the request asked for none."""
@@ -250,8 +252,9 @@ class FigureSeries:
 
     @property
     def source_note(self) -> str:
-        """The line under each figure of the series (each figure adds its denominators)."""
-        return f"Survey: {self.campaign.name}. {BOUNDARIES_NOTE}"
+        """The survey line of each figure of the series (each figure adds its denominators and
+        the boundaries)."""
+        return f"Survey: {self.campaign.name}."
 
 
 def figure_series(
@@ -324,12 +327,11 @@ def draw_figure(
     """The map as a publication figure (EPSG:3035; PNG at 300 dpi, SVG or PDF).
 
     The title names the indicator, the areas and the survey wave; the note under the map the
-    survey, the boundaries (``source_note`` replaces this part, e.g. a series' shared line) and
-    always this map's denominators with their years.
+    survey (``source_note`` replaces this part, e.g. a series' shared line), then always this
+    map's denominators with their years and the boundaries.
     """
-    note = result.source_note
-    if source_note is not None:
-        note = " ".join(part for part in (source_note, result.denominator_note) if part)
+    survey = result.survey_note if source_note is None else source_note
+    note = _sentences(survey, result.denominator_note, BOUNDARIES_NOTE)
     static_map(
         result.geometry(),
         result.classification,
@@ -375,6 +377,10 @@ def denominator_note(spec: IndicatorSpec, frame: pd.DataFrame) -> str:
     if missing:
         parts.append(f"none for {_count_areas(missing)}")
     return f"Population: {'; '.join(parts)}." if parts else ""
+
+
+def _sentences(*parts: str) -> str:
+    return " ".join(part.strip() for part in parts if part.strip())
 
 
 def _count_areas(count: int) -> str:

@@ -338,7 +338,7 @@ def test_for_waiting_times_the_excess_over_the_eu_median_is_flagged(session: Ses
     assert result.equity.gaps == {"FR": 2.0, "DE": 0.0, "CH": 0.0}  # the longest wait only
     assert result.equity.units_needed == {}
     assert result.value_label == "Wait for PET/CT (weeks); lower is better"
-    assert result.figure_legend_title == "weeks; lower is better"
+    assert result.figure_legend_title == "Weeks; lower is better"
     assert result.equity.weighted_by is None  # no population behind a waiting time
 
 
