@@ -1,10 +1,13 @@
 import datetime as dt
+import html
 import io
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import geopandas as gpd
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,7 +18,7 @@ from shapely.geometry import box
 from mapping.boundaries import read_nuts_geojson
 from mapping.classify import classify
 from mapping.render import class_colours
-from mapping.render.static import FORMATS, Format, static_map
+from mapping.render.static import FORMATS, INSETS, Format, static_map
 from tests.mapping.shared_data import GISCO_LEVEL_2
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -124,6 +127,59 @@ def test_pdf_starts_like_a_pdf_and_is_reproducible() -> None:
     first, second = render_small("pdf"), render_small("pdf")
     assert first.startswith(b"%PDF")
     assert first == second
+
+
+def test_pdf_text_is_embedded_as_truetype_never_type_3() -> None:
+    pdf = render_small("pdf")
+    assert b"/Subtype /Type3" not in pdf  # journals' checkers reject Type 3 fonts
+    assert b"/FontFile2" in pdf  # the TrueType font program, embedded
+    assert matplotlib.rcParams["pdf.fonttype"] == 3  # scoped to the figure, not changed globally
+
+
+def svg_texts(svg: bytes) -> list[str]:
+    """The texts of a figure: matplotlib writes each as a comment beside its glyphs."""
+    return [html.unescape(t) for t in re.findall(r"<!-- (.*?) -->", svg.decode())]
+
+
+def test_outermost_regions_with_data_get_insets_and_malta_and_cyprus_always(
+    nuts_2: tuple[gpd.GeoDataFrame, pd.Series],
+) -> None:
+    regions, _ = nuts_2
+    values = pd.Series(1.0, index=regions["area_code"])
+    values[["FRY3", "FRY5", "MT00", "CY00"]] = np.nan  # Guyane, Mayotte, Malta, Cyprus
+    values = values.drop([c for c in values.index if c.startswith("TR")])  # outside the study
+    classes = classify(values, "quantiles", k=2)
+    buffer = io.BytesIO()
+    static_map(
+        regions,
+        classes,
+        title="Units, by NUTS-2 region",
+        subtitle="Survey wave: test",
+        source_note=SOURCE,
+        fmt="svg",
+        out=buffer,
+        date=DATE,
+    )
+    texts = svg_texts(buffer.getvalue())
+    shown = {inset.name for inset in INSETS} & set(texts)
+    assert shown == {
+        "Canarias (ES)",
+        "Madeira (PT)",
+        "Açores (PT)",
+        "Guadeloupe (FR)",
+        "Martinique (FR)",
+        "La Réunion (FR)",
+        "Malta",  # no data, but always enlarged
+        "Cyprus",
+    }
+    joined = " ".join(texts)
+    assert "Not shown" in joined
+    assert joined.count("Guyane") == 1  # no data: no inset, named in the note instead
+    assert joined.count("Mayotte") == 1
+    assert joined.count("Canarias") == 1  # its inset's label; the note does not name it
+    assert "Units, by NUTS-2 region" in texts
+    assert "Survey wave: test" in texts
+    assert any(t.startswith("Outside the study (") for t in texts)
 
 
 def test_png_is_drawn_in_epsg_3035() -> None:
