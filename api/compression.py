@@ -2,7 +2,7 @@
 
 Starlette's ``GZipMiddleware`` compresses a response when the client accepts gzip and the body
 is at least :data:`MINIMUM_BYTES`, and leaves alone the formats that are compressed already
-(ZIP, PNG; PDF added here: its streams are deflated). A map page shrinks about sixfold.
+(ZIP, PNG; PDF added here: its streams are deflated). A map page shrinks four- to fivefold.
 
 The streamed exports are not compressed. Their manifest vouches for the bytes sent (size and
 SHA-256), a cut transfer shows as an incomplete chunked read, and the plain CSV is checked as
