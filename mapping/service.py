@@ -28,6 +28,7 @@ from mapping.classify import Classification, Scheme, classify, shared_classifica
 from mapping.equity_summary import BenchmarkAreas, EquitySummary, equity_summary
 from mapping.errors import IncomparableUnits, IndicatorNotFound, NoMapCampaign, NoRegions
 from mapping.indicators import IndicatorSpec, indicator_by_area
+from mapping.notes import BOUNDARIES_NOTE, LEVEL_LABELS, denominator_note, sentences
 from mapping.populations import areas_frame
 from mapping.queries import Level
 from mapping.reference import load_cities
@@ -44,8 +45,6 @@ ACCESS_COLUMNS = [
     *(f"beyond_{km:g}km" for km in ACCESS_THRESHOLDS_KM),
     "e2sfca_per_100k",
 ]
-BOUNDARIES_NOTE = "Boundaries: Natural Earth; NUTS © EuroGeographics."
-LEVEL_LABELS = {"country": "by country", "nuts2": "by NUTS-2 region"}
 
 
 @dataclass(frozen=True)
@@ -161,7 +160,7 @@ class IndicatorMap:
     @property
     def source_note(self) -> str:
         """The line under a map or figure: the survey, the denominators, the boundaries."""
-        return _sentences(self.survey_note, self.denominator_note, BOUNDARIES_NOTE)
+        return sentences(self.survey_note, self.denominator_note, BOUNDARIES_NOTE)
 
     def geometry(self) -> gpd.GeoDataFrame:
         """The areas on geometry; ValueError when the request asked for none."""
@@ -331,7 +330,7 @@ def draw_figure(
     map's denominators with their years and the boundaries.
     """
     survey = result.survey_note if source_note is None else source_note
-    note = _sentences(survey, result.denominator_note, BOUNDARIES_NOTE)
+    note = sentences(survey, result.denominator_note, BOUNDARIES_NOTE)
     static_map(
         result.geometry(),
         result.classification,
@@ -342,49 +341,6 @@ def draw_figure(
         out=out,
         value_label=result.figure_legend_title,
     )
-
-
-def denominator_note(spec: IndicatorSpec, frame: pd.DataFrame) -> str:
-    """The denominators of an indicator frame in a sentence, with their sources and years.
-
-    Examples
-    --------
-    >>> spec = IndicatorSpec("u", "f", "${units}", "sum", "population_per_million", {}, {})
-    >>> frame = pd.DataFrame({"denominator": [5e6, 2e6, None, None],
-    ...     "denominator_source": ["Eurostat", "Eurostat", None, None],
-    ...     "denominator_year": pd.array([2024, 2024, None, None], dtype="Int64"),
-    ...     "no_data": [False, False, False, True]})
-    >>> denominator_note(spec, frame)  # the area without answers needs none
-    'Population: Eurostat (2024); none for 1 area.'
-    """
-    if spec.aggregation in {"median", "mean", "share"} or spec.denominator == "none":
-        return ""
-    if spec.denominator == "centres_responding":
-        return "Denominator: the centres that responded."
-    # The areas with answers: an area without any has no value and needs no denominator.
-    answered = frame[~frame["no_data"].astype(bool)] if "no_data" in frame else frame
-    known = answered[answered["denominator"].notna()]
-    counts: dict[str, int] = {}
-    for source, year in zip(known["denominator_source"], known["denominator_year"], strict=True):
-        text = "source unknown" if pd.isna(source) else str(source)
-        text = text if pd.isna(year) else f"{text} ({int(year)})"
-        counts[text] = counts.get(text, 0) + 1
-    parts = [
-        text if len(counts) == 1 else f"{text} for {_count_areas(count)}"
-        for text, count in sorted(counts.items())
-    ]
-    missing = len(answered) - len(known)
-    if missing:
-        parts.append(f"none for {_count_areas(missing)}")
-    return f"Population: {'; '.join(parts)}." if parts else ""
-
-
-def _sentences(*parts: str) -> str:
-    return " ".join(part.strip() for part in parts if part.strip())
-
-
-def _count_areas(count: int) -> str:
-    return f"{count} area" if count == 1 else f"{count} areas"
 
 
 def _compute(
