@@ -287,3 +287,58 @@ def test_pages_json_and_csv_come_back_gzipped_when_asked(
     assert "content-encoding" not in png.headers
     page = lead.get(f"/maps/{slug}/pet_units", headers={"Accept-Encoding": "gzip"})
     assert page.text.lower().startswith("<!doctype html>")  # decoded, as by any browser
+
+
+WAIT_FORM = """
+| survey |
+|        | type              | name    | label::en | required | relevant           |
+|        | select_one yes_no | has_pet | PET/CT?   | yes      |                    |
+|        | decimal           | wait    | Weeks     |          | ${has_pet} = 'yes' |
+| choices |
+|         | list_name | name | label::en |
+|         | yes_no    | yes  | Yes       |
+|         | yes_no    | no   | No        |
+| indicators |
+|            | id       | numerator | aggregation | denominator | label::en       | unit::en | higher_is_better |
+|            | pet_wait | ${wait}   | median      | none        | Wait for PET/CT | weeks    | no               |
+| settings |
+|          | form_id  | version | form_title | domain           |
+|          | petwait  | 1       | PET wait   | nuclear_medicine |
+"""
+
+
+def test_a_waiting_time_page_flags_the_excess_and_says_lower_is_better(
+    client_as: Callable[..., tuple[TestClient, SignedIn]],
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory() as session, session.begin():
+        centres = [
+            make_centre(session, name="Paris", country="FR", latitude=48.85, longitude=2.35),
+            make_centre(session, name="Berlin", country="DE", latitude=52.5, longitude=13.4),
+            make_centre(session, name="Zurich", country="CH", latitude=47.37, longitude=8.54),
+        ]
+        version = make_published_form(session, WAIT_FORM)
+        slug = f"wait-{uuid.uuid4().hex[:6]}"
+        campaign = make_campaign(session, slug=slug, centres=centres, versions=[version])
+        for centre, weeks in zip(centres, (6.0, 2.0, 1.0), strict=True):
+            submit(
+                session,
+                submission_uuid=str(uuid.uuid4()),
+                campaign=campaign,
+                centre=centre,
+                version=version,
+                answers={"has_pet": "yes", "wait": weeks},
+                now=NOW,
+                actor="t",
+            )
+    lead, _ = client_as("domain_lead", domains=["nuclear_medicine"])
+    page = lead.get(f"/maps/{slug}/pet_wait").text
+    assert "Wait for PET/CT (weeks); lower is better" in page  # the map legend's title
+    assert "Excess over benchmark (lower is better)" in page
+    assert "EU-27 median (2 of 27 member states with data)" in page  # not Switzerland's week
+    assert "Gini (population-weighted)" not in page  # no population behind a waiting time
+    equity = lead.get(f"/api/v1/campaigns/{slug}/indicators/pet_wait/equity").json()
+    assert equity["benchmark"] == 4.0
+    assert equity["gap_kind"] == "excess"
+    assert equity["gaps"] == {"FR": 2.0, "DE": 0.0, "CH": 0.0}
+    assert equity["gini_population_weighted"] is None
