@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
 from api import auth, health, problems
+from api.compression import CompressionMiddleware
 from api.deps import SessionGate
 from api.middleware import (
     BodySizeLimitMiddleware,
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
         SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CompressionMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
 

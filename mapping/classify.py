@@ -45,8 +45,13 @@ NO_DATA = -1
 LOW_COVERAGE = -2
 """Class code of an area whose value rests on too few responding centres."""
 
+OUTSIDE_STUDY = -3
+"""Class code of a drawn area the study does not cover (not in the map's table): it is neither
+a value nor missing data, and is drawn neutral grey."""
+
 NO_DATA_LABEL = "No data"
 LOW_COVERAGE_LABEL = "Low coverage"
+OUTSIDE_STUDY_LABEL = "Outside the study"
 
 _RANGE = " \u2013 "  # an en dash between spaces: "1.5 - 3.0" with the dash of a range
 
@@ -126,18 +131,45 @@ class Classification:
             return ()
         return (self.classes[0].lower, *(c.upper for c in self.classes))
 
-    def legend(self) -> list[LegendEntry]:
-        """The legend rows: every value class, then "no data" and "low coverage" if used.
+    def legend(self, drawn: Sequence[Any] | None = None) -> list[LegendEntry]:
+        """The legend rows: every value class, then "no data", "low coverage" and "outside the
+        study" if used.
+
+        The counts are those of the classified areas, the rows of the map's table. ``drawn``
+        are the ids of the areas a map draws: those the classification does not name are
+        outside the study and counted in a row of their own.
 
         A value class is listed even when no area of this map falls in it, so maps that share
         their classes (:func:`shared_classification`) have identical legends.
+
+        Examples
+        --------
+        >>> result = classify(pd.Series([1.0, None], index=["AT", "BE"]), "quantiles", k=1)
+        >>> [(e.label, e.count) for e in result.legend(drawn=["AT", "BE", "CH", "NO"])]
+        [('1', 1), ('No data', 1), ('Outside the study', 2)]
         """
         counts = self.codes.value_counts()
         entries = [LegendEntry(c.index, c.label, int(counts.get(c.index, 0))) for c in self.classes]
         for code, label in ((NO_DATA, NO_DATA_LABEL), (LOW_COVERAGE, LOW_COVERAGE_LABEL)):
             if code in counts.index:
                 entries.append(LegendEntry(code, label, int(counts[code])))
+        outside = 0 if drawn is None else int((self.drawn_codes(drawn) == OUTSIDE_STUDY).sum())
+        if outside:
+            entries.append(LegendEntry(OUTSIDE_STUDY, OUTSIDE_STUDY_LABEL, outside))
         return entries
+
+    def drawn_codes(self, drawn: Sequence[Any]) -> npt.NDArray[np.int64]:
+        """The class code of each drawn area: :data:`OUTSIDE_STUDY` for an area the
+        classification does not name.
+
+        Examples
+        --------
+        >>> result = classify(pd.Series([1.0, None], index=["AT", "BE"]), "quantiles", k=1)
+        >>> result.drawn_codes(["BE", "CH", "AT"]).tolist()
+        [-1, -3, 0]
+        """
+        codes = self.codes.reindex(list(drawn)).fillna(OUTSIDE_STUDY)
+        return np.asarray(codes, dtype=np.int64)
 
     def label_of(self, code: int) -> str:
         """The legend label of a class code."""
@@ -145,6 +177,8 @@ class Classification:
             return NO_DATA_LABEL
         if code == LOW_COVERAGE:
             return LOW_COVERAGE_LABEL
+        if code == OUTSIDE_STUDY:
+            return OUTSIDE_STUDY_LABEL
         return self.classes[code].label
 
 

@@ -293,7 +293,9 @@ def max_min_ratio(values: Values) -> float:
     return highest / lowest
 
 
-def benchmark_value(values: Values, kind: BenchmarkKind | float) -> float:
+def benchmark_value(
+    values: Values, kind: BenchmarkKind | float, *, higher_is_better: bool = True
+) -> float:
     """The benchmark level that areas are compared with.
 
     Parameters
@@ -303,9 +305,11 @@ def benchmark_value(values: Values, kind: BenchmarkKind | float) -> float:
     kind : {"eu_median", "top_quartile"} or float
         ``"eu_median"``: the median of ``values``; pass the EU-27 areas only (e.g. with
         :data:`mapping.reference.EU27_ISO2`) to get the EU median.
-        ``"top_quartile"``: the 75th percentile of ``values`` (linear interpolation), the level
-        the best-provided quarter of areas reaches.
+        ``"top_quartile"``: the level the best quarter of areas reaches: the 75th percentile
+        of ``values`` (linear interpolation), or the 25th when lower is better.
         A number: a fixed target such as a recommended rate per million, returned as is.
+    higher_is_better : bool, default True
+        The indicator's direction; False for waiting times (the best quarter waits least).
 
     Returns
     -------
@@ -323,6 +327,8 @@ def benchmark_value(values: Values, kind: BenchmarkKind | float) -> float:
     2.5
     >>> benchmark_value([1, 2, 3, 4], "top_quartile")  # 3 + 0.25 * (4 - 3)
     3.25
+    >>> benchmark_value([1, 2, 3, 4], "top_quartile", higher_is_better=False)  # 1 + 0.75 * 1
+    1.75
     >>> benchmark_value([1, 2, 3, 4], 5)
     5.0
     """
@@ -334,7 +340,9 @@ def benchmark_value(values: Values, kind: BenchmarkKind | float) -> float:
         x, _ = _clean(values, None)
         if len(x) == 0:
             return math.nan
-        return float(np.median(x)) if kind == "eu_median" else float(np.quantile(x, 0.75))
+        if kind == "eu_median":
+            return float(np.median(x))
+        return float(np.quantile(x, 0.75 if higher_is_better else 0.25))
     if isinstance(kind, bool) or not isinstance(kind, int | float):
         raise ValueError(f"benchmark must be {' or '.join(BENCHMARK_KINDS)} or a number")
     target = float(kind)
@@ -344,9 +352,13 @@ def benchmark_value(values: Values, kind: BenchmarkKind | float) -> float:
 
 
 def gap_to_benchmark(
-    values: Values, benchmark: BenchmarkKind | float, *, relative: bool = False
+    values: Values,
+    benchmark: BenchmarkKind | float,
+    *,
+    relative: bool = False,
+    higher_is_better: bool = True,
 ) -> pd.Series[float]:
-    """How far each area falls short of a benchmark.
+    """How far each area falls short of a benchmark: below it, or above it when lower is better.
 
     Parameters
     ----------
@@ -357,12 +369,16 @@ def gap_to_benchmark(
         See :func:`benchmark_value`.
     relative : bool, default False
         Return the gap as a fraction of the benchmark (``0.0`` everywhere if the benchmark is 0).
+    higher_is_better : bool, default True
+        The indicator's direction. When lower is better (waiting times) the gap is the excess
+        over the benchmark, and the areas at or below it have none.
 
     Returns
     -------
     pandas.Series
-        ``max(0, benchmark - value)`` per area, named ``"gap"``, indexed like ``values`` when it
-        is a Series; areas at or above the benchmark get 0.
+        ``max(0, benchmark - value)`` per area (``max(0, value - benchmark)`` when lower is
+        better), named ``"gap"``, indexed like ``values`` when it is a Series; areas that meet
+        the benchmark get 0.
 
     Raises
     ------
@@ -376,11 +392,14 @@ def gap_to_benchmark(
     BE    0.0
     BG    NaN
     Name: gap, dtype: float64
+    >>> gap_to_benchmark([2.0, 6.0], 4.0, higher_is_better=False).tolist()  # weeks of waiting
+    [0.0, 2.0]
     """
     x = _as_float_array(values, "values")
     _check_range(x, "values")
-    target = benchmark_value(x, benchmark)
-    gap = np.where(np.isnan(x), np.nan, np.maximum(target - x, 0.0))
+    target = benchmark_value(x, benchmark, higher_is_better=higher_is_better)
+    shortfall = target - x if higher_is_better else x - target
+    gap = np.where(np.isnan(x), np.nan, np.maximum(shortfall, 0.0))
     if relative:
         gap = gap / target if target > 0 else np.where(np.isnan(x), np.nan, 0.0)
     return pd.Series(gap, index=_index_of(values), name="gap", dtype="float64")

@@ -21,3 +21,9 @@ class NoRegions(InvalidInput):
     """A NUTS-2 map was asked for before any NUTS-2 region was imported."""
 
     code = "regions_not_loaded"
+
+
+class IncomparableUnits(InvalidInput):
+    """A figure series would share classes between indicators measured in different units."""
+
+    code = "series_units_differ"

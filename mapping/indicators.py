@@ -12,6 +12,14 @@ denominator. The area's value is::
 with the denominator ``population_per_million`` (value per million inhabitants),
 ``centres_responding`` (per cent of responding centres) or ``none``.
 
+**A count the questionnaire skipped is zero.** A ``sum`` counts things (scanners, patients), and
+the questionnaire asks for the count only when it applies (``pet_ct_units`` is relevant when
+``${has_pet_ct} = 'yes'``). A centre that answered "no" (or "planned") was not asked and has
+none: it contributes 0, not a blank, so its country keeps a value. A count that was asked and
+left blank, or skipped because the question it depends on was not answered, stays missing. The
+conditions come from the questionnaire (:attr:`IndicatorSpec.asked_when`), so stored versions
+need no change. Medians and means are not affected: a centre without PET/CT has no waiting time.
+
 Coverage is part of the result: ``expected`` centres (in the campaign), ``responding`` centres
 (with a submitted response to the indicator's questionnaire), and ``low_coverage`` when fewer than
 the threshold share responded. An area where no centre responded has no value (NaN): no data is
@@ -21,15 +29,15 @@ never shown as zero.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from surveys.questionnaires.answers import expression_context
-from surveys.questionnaires.expressions import as_number, evaluate, parse
+from surveys.questionnaires.expressions import Node, as_number, evaluate, parse, references, truthy
 
 AREA_COLUMNS = ["area_code", "area_name", "population", "population_source", "population_year"]
 RESULT_COLUMNS = [
@@ -51,7 +59,14 @@ RESULT_COLUMNS = [
 
 @dataclass(frozen=True)
 class IndicatorSpec:
-    """One declared indicator (see ``docs/questionnaires.md``)."""
+    """One declared indicator (see ``docs/questionnaires.md``).
+
+    ``higher_is_better`` is the declaration's direction: waiting times declare
+    ``higher_is_better: false`` (lower is better), which turns a shortfall to the benchmark into
+    an excess over it. ``asked_when`` maps each question the numerator reads (and each question
+    those conditions read) to its relevance conditions in the questionnaire, its own and its
+    groups': see "A count the questionnaire skipped is zero" above.
+    """
 
     id: str
     form_id: str
@@ -62,9 +77,22 @@ class IndicatorSpec:
     unit: Mapping[str, str]
     higher_is_better: bool = True
     benchmark: Mapping[str, Any] | None = None
+    asked_when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def lower_is_better(self) -> bool:
+        """Whether lower values are better (waiting times)."""
+        return not self.higher_is_better
 
     @classmethod
-    def from_definition(cls, form_id: str, item: Mapping[str, Any]) -> IndicatorSpec:
+    def from_definition(
+        cls,
+        form_id: str,
+        item: Mapping[str, Any],
+        survey: Iterable[Mapping[str, Any]] = (),
+    ) -> IndicatorSpec:
+        """The indicator as a questionnaire version declares it; ``survey`` is the version's
+        ``survey`` rows, where the numerator's questions and their conditions are found."""
         return cls(
             id=item["id"],
             form_id=form_id,
@@ -75,22 +103,121 @@ class IndicatorSpec:
             unit=dict(item.get("unit", {})),
             higher_is_better=bool(item.get("higher_is_better", True)),
             benchmark=item.get("benchmark"),
+            asked_when=asked_when(
+                survey, references(parse(item["numerator"], question=item["id"]))
+            ),
         )
+
+
+def asked_when(
+    survey: Iterable[Mapping[str, Any]], names: Iterable[str]
+) -> dict[str, tuple[str, ...]]:
+    """The relevance conditions of the named questions, and of the questions they read.
+
+    Each question's conditions are its enclosing groups' ``relevant`` and its own; the questions
+    a condition reads are followed in turn, so a chain of skips (no functional screening, so no
+    clinical use, so no patient count) is known. Questions without a condition are left out.
+
+    Examples
+    --------
+    >>> survey = [
+    ...     {"type": "select_one yes_no", "name": "has_pet"},
+    ...     {"type": "begin_group", "name": "pet", "relevant": "${has_pet} = 'yes'"},
+    ...     {"type": "integer", "name": "units", "relevant": "${units_known} = 'yes'"},
+    ...     {"type": "end_group"},
+    ... ]
+    >>> asked_when(survey, ["units"])
+    {'units': ("${has_pet} = 'yes'", "${units_known} = 'yes'")}
+    """
+    conditions: dict[str, tuple[str, ...]] = {}
+    groups: list[tuple[str, ...]] = []
+    for item in survey:
+        kind = str(item.get("type", ""))
+        if kind in {"end_group", "end_repeat"}:
+            if groups:
+                groups.pop()
+            continue
+        own = str(item.get("relevant") or "").strip()
+        inherited = groups[-1] if groups else ()
+        mine = (*inherited, own) if own else inherited
+        if item.get("name") and mine:
+            conditions[str(item["name"])] = mine
+        if kind in {"begin_group", "begin_repeat"}:
+            groups.append(mine)
+    found: dict[str, tuple[str, ...]] = {}
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in found or name not in conditions:
+            continue
+        found[name] = conditions[name]
+        for condition in conditions[name]:
+            pending.extend(references(parse(condition, question=name)))
+    return dict(sorted(found.items()))
 
 
 def numerator_values(responses: pd.DataFrame, spec: IndicatorSpec) -> pd.Series:
     """The numerator of each response (``answers`` column of dicts), evaluated safely.
 
+    For a ``sum``, a count the questionnaire did not ask (its condition is false on answered
+    questions) is read as 0; see the module docstring.
+
     Example
     -------
-    >>> frame = pd.DataFrame({"answers": [{"units": 2}, {"units": ""}]})
-    >>> spec = IndicatorSpec("u", "f", "${units}", "sum", "none", {}, {})
-    >>> numerator_values(frame, spec).tolist()
-    [2.0, '']
+    >>> frame = pd.DataFrame({"answers": [{"units": 2}, {"units": ""}, {"has": "no"}, {}]})
+    >>> spec = IndicatorSpec("u", "f", "${units}", "sum", "none", {}, {},
+    ...                      asked_when={"units": ("${has} = 'yes'",)})
+    >>> numerator_values(frame, spec).tolist()  # asked and blank; not asked; not answered
+    [2.0, '', 0.0, '']
     """
     node = parse(spec.numerator, question=spec.id)
-    values = [evaluate(node, expression_context(answers)) for answers in responses["answers"]]
+    counted = references(node)
+    conditions = (
+        {
+            name: tuple(parse(c, question=name) for c in texts)
+            for name, texts in spec.asked_when.items()
+        }
+        if spec.aggregation == "sum"
+        else {}
+    )
+    values = []
+    for answers in responses["answers"]:
+        context = expression_context(answers)
+        if conditions:
+            skipped = {
+                name: 0
+                for name in counted
+                if not _answered(context.get(name)) and _not_asked(name, context, conditions)
+            }
+            context = {**context, **skipped}
+        values.append(evaluate(node, context))
     return pd.Series(values, index=responses.index, dtype=object)
+
+
+def _answered(value: object) -> bool:
+    return value is not None and value != "" and value != []
+
+
+def _not_asked(
+    name: str,
+    context: Mapping[str, object],
+    conditions: Mapping[str, tuple[Node, ...]],
+    seen: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether the questionnaire skipped ``name``: one of its conditions is false, and every
+    question that condition reads was answered (or was skipped in turn)."""
+    if name in seen:  # cycles are refused when a form is loaded; never loop on one anyway
+        return False
+    seen = seen | {name}
+    for condition in conditions.get(name, ()):
+        if truthy(evaluate(condition, context)):
+            continue
+        if all(
+            _answered(context.get(read)) or _not_asked(read, context, conditions, seen)
+            for read in references(condition)
+        ):
+            return True
+    return False
 
 
 def _aggregate(values: pd.Series, aggregation: str) -> float:

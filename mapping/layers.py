@@ -77,9 +77,10 @@ def city_regions(session: Session) -> pd.Series:
 
 
 def with_geometry(layer: gpd.GeoDataFrame, frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Every area of the layer with the indicator frame's columns; areas the campaign does not
-    cover are kept, as "no data" (never as zero)."""
+    """Every area of the layer with the indicator frame's columns; areas outside the study (not
+    in the frame) are kept with ``in_study`` False, without a value (never as zero)."""
     merged = layer.merge(frame, on="area_code", how="left")
+    merged["in_study"] = merged["area_code"].isin(set(frame["area_code"]))
     merged["area_name"] = merged["area_name"].fillna(merged["layer_name"])
     merged["no_data"] = merged["no_data"].fillna(True).astype(bool)
     merged["low_coverage"] = merged["low_coverage"].fillna(False).astype(bool)

@@ -71,8 +71,9 @@ def declared_indicators(
     declared = []
     for definition, domain in session.execute(scope_by_domain(actor, query, Questionnaire.domain)):
         form_id = definition["settings"]["form_id"]
+        survey = definition.get("survey", [])
         declared += [
-            DeclaredIndicator(IndicatorSpec.from_definition(form_id, item), domain)
+            DeclaredIndicator(IndicatorSpec.from_definition(form_id, item, survey), domain)
             for item in definition.get("indicators", [])
         ]
     return declared
@@ -134,6 +135,24 @@ def nuts2_regions(session: Session) -> list[tuple[str, str]]:
     """Every NUTS-2 region: code and name, by code."""
     query = select(Region.code, Region.name).where(Region.level == 2).order_by(Region.code)
     return [(code, name) for code, name in session.execute(query)]
+
+
+def area_countries(session: Session, level: Level) -> pd.DataFrame:
+    """Every area of a level with its country and whether that country is an EU member.
+
+    Columns ``area_code``, ``country`` (ISO alpha-2, as the registry keys countries; a NUTS
+    code of Greece starts with EL, its country is GR) and ``eu_member`` (the registry's flag).
+    """
+    query = (
+        select(Country.iso2.label("area_code"), Country.iso2, Country.eu_member)
+        if level == "country"
+        else select(Region.code, Country.iso2, Country.eu_member)
+        .join(Country, Country.id == Region.country_id)
+        .where(Region.level == 2)
+    )
+    return pd.DataFrame(
+        session.execute(query).all(), columns=["area_code", "country", "eu_member"]
+    ).astype({"eu_member": bool})
 
 
 def has_nuts2_regions(session: Session) -> bool:

@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session
 from mapping import indicators, layers, queries
 from mapping.access import access_by_area
 from mapping.classify import Classification, Scheme, classify, shared_classification
-from mapping.equity_summary import EquitySummary, equity_summary
-from mapping.errors import IndicatorNotFound, NoMapCampaign, NoRegions
+from mapping.equity_summary import BenchmarkAreas, EquitySummary, equity_summary
+from mapping.errors import IncomparableUnits, IndicatorNotFound, NoMapCampaign, NoRegions
 from mapping.indicators import IndicatorSpec, indicator_by_area
+from mapping.notes import BOUNDARIES_NOTE, LEVEL_LABELS, denominator_note, sentences
 from mapping.populations import areas_frame
 from mapping.queries import Level
 from mapping.reference import load_cities
@@ -38,7 +39,12 @@ from surveys.policy import Actor, Permission, authorize
 Geometry: TypeAlias = Literal["none", "web", "print"]
 ACCESS_THRESHOLDS_KM = (50.0, 100.0, 200.0)
 ACCESS_CATCHMENT_KM = 100.0
-BOUNDARIES_NOTE = "Boundaries: Natural Earth; NUTS © EuroGeographics."
+ACCESS_COLUMNS = [
+    "area_code",
+    "population",
+    *(f"beyond_{km:g}km" for km in ACCESS_THRESHOLDS_KM),
+    "e2sfca_per_100k",
+]
 
 
 @dataclass(frozen=True)
@@ -79,11 +85,14 @@ class MapRequest:
 class IndicatorMap:
     """Everything one view of an indicator map shows, computed once.
 
-    ``frame`` is the indicator per area (the columns of
-    :func:`mapping.indicators.indicator_by_area`); ``areas`` is the same on geometry (every area
-    of the layer, uncovered ones as no data) unless the request asked for none; ``access`` is
-    the access to care per area when the request asked for it; ``specs`` are every indicator of
-    the campaign the actor may see (for a page's indicator choice).
+    ``frame`` is the indicator per area of the study (the columns of
+    :func:`mapping.indicators.indicator_by_area`): the countries where the campaign expects
+    centres, or their NUTS-2 regions. ``areas`` is the same on geometry unless the request asked
+    for none: every area of the layer, those outside the study unclassified (drawn grey, "Outside
+    the study"). ``access`` is the access to care per area when the request asked for it, empty
+    with ``access_note`` saying why when it cannot be computed (no centre has answered, or none
+    that answered has coordinates); ``specs`` are every indicator of the campaign the actor may
+    see (for a page's indicator choice).
     """
 
     campaign: Campaign
@@ -96,6 +105,7 @@ class IndicatorMap:
     equity: EquitySummary
     areas: gpd.GeoDataFrame | None = None
     access: pd.DataFrame | None = None
+    access_note: str | None = None
 
     @property
     def label(self) -> str:
@@ -109,16 +119,48 @@ class IndicatorMap:
 
     @property
     def value_label(self) -> str:
-        """What a value is, with its unit: "PET/CT per million (units per million)"."""
-        return f"{self.label} ({self.unit})" if self.unit else self.label
+        """What a value is, with its unit, and "lower is better" where it is: "PET/CT per
+        million (units per million)", "Median wait (weeks); lower is better"."""
+        label = f"{self.label} ({self.unit})" if self.unit else self.label
+        return f"{label}; lower is better" if self.spec.lower_is_better else label
+
+    @property
+    def level_label(self) -> str:
+        """The areas, as a title says them: "by country", "by NUTS-2 region"."""
+        return LEVEL_LABELS[self.level]
+
+    @property
+    def figure_title(self) -> str:
+        """A figure's title: the indicator and the areas."""
+        return f"{self.label}, {self.level_label}"
+
+    @property
+    def figure_subtitle(self) -> str:
+        """The line under a figure's title: the survey wave."""
+        return f"Survey wave: {self.campaign.name}"
+
+    @property
+    def figure_legend_title(self) -> str:
+        """A figure's legend title: the unit (the indicator is in the title), and "lower is
+        better" where it is."""
+        unit = self.unit or self.label
+        unit = unit[:1].upper() + unit[1:]
+        return f"{unit}; lower is better" if self.spec.lower_is_better else unit
+
+    @property
+    def denominator_note(self) -> str:
+        """Where the denominators come from, with their years, as the table's rows say."""
+        return denominator_note(self.spec, self.frame)
+
+    @property
+    def survey_note(self) -> str:
+        """The survey wave a map shows, as its note says it."""
+        return f"Survey: {self.campaign.name}."
 
     @property
     def source_note(self) -> str:
         """The line under a map or figure: the survey, the denominators, the boundaries."""
-        return (
-            f"Survey: {self.campaign.name}. Population denominators: source and year per area "
-            f"in the table. {BOUNDARIES_NOTE}"
-        )
+        return sentences(self.survey_note, self.denominator_note, BOUNDARIES_NOTE)
 
     def geometry(self) -> gpd.GeoDataFrame:
         """The areas on geometry; ValueError when the request asked for none."""
@@ -209,8 +251,9 @@ class FigureSeries:
 
     @property
     def source_note(self) -> str:
-        """The line under each figure of the series."""
-        return f"Survey: {self.campaign.name}. Denominators: see the data table. {BOUNDARIES_NOTE}"
+        """The survey line of each figure of the series (each figure adds its denominators and
+        the boundaries)."""
+        return f"Survey: {self.campaign.name}."
 
 
 def figure_series(
@@ -224,7 +267,11 @@ def figure_series(
     classes: int = 5,
     low_coverage_threshold: float = 0.5,
 ) -> FigureSeries:
-    """Maps of several indicators (of the newest campaign by default) with shared classes."""
+    """Maps of several indicators (of the newest campaign by default) with shared classes.
+
+    Raises :class:`~mapping.errors.IncomparableUnits` when the indicators are not measured in
+    the same unit: one colour must mean one value on every map of a series.
+    """
     authorize(actor, Permission.MAPS_READ)
     chosen = (
         queries.campaign(session, campaign)
@@ -233,6 +280,8 @@ def figure_series(
     )
     if chosen is None:
         raise NoMapCampaign("No campaign has data yet; name one with --campaign.")
+    declared = {d.spec.id: d.spec for d in queries.declared_indicators(session, actor, chosen)}
+    _check_units([declared[i] for i in dict.fromkeys(indicator_ids) if i in declared])
     maps = [
         indicator_map(
             session,
@@ -261,18 +310,36 @@ def figure_series(
     )
 
 
+def _check_units(specs: Sequence[IndicatorSpec]) -> None:
+    units = {spec.id: spec.unit.get("en", "") for spec in specs}
+    if len(set(units.values())) > 1:
+        listed = "; ".join(f"{ident}: {unit or 'no unit'}" for ident, unit in units.items())
+        raise IncomparableUnits(
+            f"These indicators are measured in different units and cannot share classes "
+            f"({listed}). Render each unit as a series of its own."
+        )
+
+
 def draw_figure(
     result: IndicatorMap, fmt: Format, out: Path | BinaryIO, *, source_note: str | None = None
 ) -> None:
-    """The map as a publication figure (EPSG:3035; PNG at 300 dpi, SVG or PDF)."""
+    """The map as a publication figure (EPSG:3035; PNG at 300 dpi, SVG or PDF).
+
+    The title names the indicator, the areas and the survey wave; the note under the map the
+    survey (``source_note`` replaces this part, e.g. a series' shared line), then always this
+    map's denominators with their years and the boundaries.
+    """
+    survey = result.survey_note if source_note is None else source_note
+    note = sentences(survey, result.denominator_note, BOUNDARIES_NOTE)
     static_map(
         result.geometry(),
         result.classification,
-        title=result.label,
-        source_note=source_note or result.source_note,
+        title=result.figure_title,
+        subtitle=result.figure_subtitle,
+        source_note=note,
         fmt=fmt,
         out=out,
-        value_label=result.unit or None,
+        value_label=result.figure_legend_title,
     )
 
 
@@ -293,11 +360,15 @@ def _compute(
         else pd.Series(index=responses.index, dtype=object)
     )
     expected = queries.expected_centres(session, campaign)
+    # The study: the countries where the campaign expects centres, or their regions. Other
+    # areas of the layer are drawn as outside the study, and are not in the table.
+    countries = queries.area_countries(session, level)
+    in_study = countries[countries["country"].isin(set(expected["country"]))]
     in_area = responses[area].notna()
     frame = indicator_by_area(
         responses[in_area].assign(area_code=responses[area]),
         expected[expected[area].notna()].assign(area_code=expected[area]),
-        areas_frame(session, level, set(expected[area]) if level == "country" else None),
+        areas_frame(session, level, set(in_study["area_code"])),
         spec,
         low_coverage_threshold=request.low_coverage_threshold,
         numerators=numerators[in_area],
@@ -310,8 +381,18 @@ def _compute(
         low_coverage=indexed["low_coverage"].astype(bool),
     )
     # Regions are grouped by country, so Theil splits into between- and within-country parts.
-    groups = frame["area_code"].str[:2] if level == "nuts2" else frame["area_code"]
+    country_of = dict(zip(countries["area_code"], countries["country"], strict=True))
+    groups = frame["area_code"].map(country_of).fillna(frame["area_code"].str[:2])
+    # Computed benchmarks are over the EU-27 member states (or their regions), never over
+    # every area with data (Switzerland, Norway, Turkey...).
+    eu = BenchmarkAreas(
+        frozenset(countries.loc[countries["eu_member"], "area_code"]),
+        noun="member states" if level == "country" else "regions of EU-27 member states",
+    )
     centres = _centres(expected, responses, numerators, frame if level == "country" else None)
+    access, access_note = (
+        _access(session, level, centres, len(responses)) if request.with_access else (None, None)
+    )
     return IndicatorMap(
         campaign=campaign,
         spec=spec,
@@ -320,9 +401,10 @@ def _compute(
         frame=frame,
         classification=classification,
         centres=centres,
-        equity=equity_summary(spec, frame, groups),
+        equity=equity_summary(spec, frame, groups, benchmark_areas=eu),
         areas=_areas(session, level, request.geometry, frame),
-        access=_access(session, level, centres) if request.with_access else None,
+        access=access,
+        access_note=access_note,
     )
 
 
@@ -358,13 +440,24 @@ def _areas(
     return layers.with_geometry(layer, frame)
 
 
-def _access(session: Session, level: Level, centres: gpd.GeoDataFrame) -> pd.DataFrame:
+def _access(
+    session: Session, level: Level, centres: gpd.GeoDataFrame, responses: int
+) -> tuple[pd.DataFrame, str | None]:
     """Per area: the share of the population beyond 50, 100 and 200 km of the nearest centre
     offering it (across borders), and the population-weighted E2SFCA score.
 
     Population points are the packaged GeoNames cities of 15,000 inhabitants or more; an area
-    without any city point is left out.
+    without any city point is left out. Without an answer, or without a responding centre with
+    coordinates, nothing is known about where the care is: the table is empty and the note
+    says why (everyone "beyond 200 km" would be a finding the survey did not make).
     """
+    if not responses:
+        return pd.DataFrame(columns=ACCESS_COLUMNS), "No centre has answered yet."
+    if not len(centres):
+        return pd.DataFrame(columns=ACCESS_COLUMNS), (
+            "None of the centres that answered has known coordinates, so distances to care "
+            "cannot be computed yet."
+        )
     cities = load_cities()
     points = gpd.GeoDataFrame(
         {
@@ -376,10 +469,11 @@ def _access(session: Session, level: Level, centres: gpd.GeoDataFrame) -> pd.Dat
         geometry=gpd.points_from_xy(cities["longitude"], cities["latitude"]),
         crs="EPSG:4326",
     )
-    return access_by_area(
+    table = access_by_area(
         points,
         centres[centres["offers"]],
         "area_code",
         ACCESS_THRESHOLDS_KM,
         ACCESS_CATCHMENT_KM,
     )
+    return table, None

@@ -114,6 +114,7 @@ def map_page(
             "map_html": Markup(fragment),  # noqa: S704 - built by choropleth_map, every text escaped
             "rows": data.frame.sort_values("area_name").to_dict("records"),
             "access": data.access_by_area(),
+            "access_note": data.access_note,
             "equity": data.equity,
             "level": level,
             "scheme": scheme,

@@ -41,6 +41,7 @@ GEOJSON_PROPERTIES = (
     "coverage",
     "low_coverage",
     "no_data",
+    "in_study",
 )
 
 
@@ -170,6 +171,15 @@ def indicator_geojson(
 
 
 class EquityRead(Schema):
+    """The equity figures of a map.
+
+    ``max_min_ratio`` is ``"unbounded"`` when the lowest area has none (a zero minimum) and
+    ``null`` when undefined: no area has data (``areas_with_data`` is 0), or every area has
+    zero. The ``*_population_weighted`` and ``*_weighted`` figures are ``null`` for an indicator
+    that is not per inhabitant (``weighted_by`` is ``null``). ``gaps`` are shortfalls below the
+    benchmark, or excesses over it when lower is better (``gap_kind``).
+    """
+
     areas_with_data: int
     gini: float | None
     gini_population_weighted: float | None
@@ -177,12 +187,18 @@ class EquityRead(Schema):
     theil_population_weighted: float | None
     theil_between: float | None
     theil_within: float | None
-    max_min_ratio: float | None
+    max_min_ratio: float | Literal["unbounded"] | None
     coefficient_of_variation: float | None
     coefficient_of_variation_weighted: float | None
+    weighted_by: Literal["population"] | None
     benchmark: float | None
     benchmark_kind: str | None
+    benchmark_label: str | None
     benchmark_source: str | None
+    benchmark_areas_with_data: int | None
+    benchmark_areas: int | None
+    higher_is_better: bool
+    gap_kind: Literal["shortfall", "excess"]
     gaps: dict[str, float | None]
     units_needed: dict[str, int]
 
@@ -198,11 +214,13 @@ def indicator_equity(
 ) -> EquityRead:
     """Gini, Theil (between and within countries for regions), max/min, CV, benchmark gaps."""
     data = _map(session, settings, actor, slug, indicator, level)
-    summary = asdict(data.equity)
+    summary = {
+        k: _clean(v) if not isinstance(v, dict) else v for k, v in asdict(data.equity).items()
+    }
     summary["gaps"] = {k: _clean(v) for k, v in summary["gaps"].items()}
-    return EquityRead.model_validate(
-        {k: _clean(v) if not isinstance(v, dict) else v for k, v in summary.items()}
-    )
+    if data.equity.unbounded_ratio:
+        summary["max_min_ratio"] = "unbounded"
+    return EquityRead.model_validate({**summary, "gap_kind": data.equity.gap_kind})
 
 
 class AccessRow(Schema):

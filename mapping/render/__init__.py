@@ -2,7 +2,8 @@
 
 Both draw the same classes with the same look, defined here: a ColorBrewer sequential palette
 for the value classes, and neutral hatched fills for "no data" and "low coverage", so the two
-can never be read as a value. ``docs/maps.md`` explains the choice.
+can never be read as a value; areas outside the study are plain grey. ``docs/maps.md`` explains
+the choice.
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ LOW_COVERAGE_STYLE = HatchStyle(background="#ffffff", ink="#525252", hatch="..")
 """White with dots: a value exists but rests on too few responding centres."""
 
 HATCH_STYLES: dict[int, HatchStyle] = {NO_DATA: NO_DATA_STYLE, LOW_COVERAGE: LOW_COVERAGE_STYLE}
+
+OUTSIDE_STUDY_COLOUR = "#d9d9d9"
+"""Areas outside the study: plain neutral grey, no pattern. They are drawn for context, are not
+in the map's table, and are neither a value nor missing data."""
 
 CENTRE_OFFERING_COLOUR = "#000000"
 """Centres offering the technology: filled black dots."""

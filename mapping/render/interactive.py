@@ -40,7 +40,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from mapping.classify import NO_DATA, Classification
+from mapping.classify import Classification
 from mapping.render import main_frame
 from mapping.render.assets import MapAssets, map_assets
 from mapping.render.legend import legend_html
@@ -104,8 +104,8 @@ def choropleth_map(
         geometry is embedded as given.
     classification : Classification
         The classes of the values, indexed by area id (:func:`mapping.classify.classify`). An
-        area the classification does not name is drawn as "no data"; classified ids that are
-        not in ``areas`` are not drawn.
+        area the classification does not name is outside the study: drawn plain grey, with a
+        legend row of its own; classified ids that are not in ``areas`` are not drawn.
     nonce : str
         The CSP nonce of the response; every ``<script>`` of the fragment carries it.
     value_label : str
@@ -180,12 +180,7 @@ def choropleth_map(
         raise ValueError(f"height must be a CSS length such as '32rem' or '480px', got {height!r}")
     assets = map_assets(asset_base_url)
     frame = _checked_areas(areas, id_col, name_col, value_col, tooltip_fields)
-    codes = (
-        classification.codes.reindex(frame[id_col].to_numpy())
-        .fillna(NO_DATA)
-        .astype("int64")
-        .to_numpy()
-    )
+    codes = classification.drawn_codes(frame[id_col].to_numpy())
     (west, south, east, north), _ = main_frame(frame.geometry)
 
     leaflet_map = folium.Map(
@@ -245,11 +240,20 @@ def choropleth_map(
     parts = [f'<div class="ag-map" data-map="{map_name}">']
     if include_assets:
         parts += [f'<link rel="stylesheet" href="{html.escape(url)}">' for url in links.css]
+    parts.append(_tooltip_style(map_name))
     parts.append(
         f'<div class="ag-map__canvas" id="{map_name}" role="region" aria-label="{label}" '
         f'style="position:relative;width:100%;height:{height};background:#ffffff"></div>'
     )
-    parts.append(legend_html(classification, value_label, centres is not None, centre_labels))
+    parts.append(
+        legend_html(
+            classification,
+            value_label,
+            centres is not None,
+            centre_labels,
+            drawn=frame[id_col].to_numpy(),
+        )
+    )
     if source_note:
         parts.append(
             f'<p class="ag-map__source" style="font-size:0.85em;margin:0.25em 0">'
@@ -262,6 +266,22 @@ def choropleth_map(
     parts.append(f'<script nonce="{nonce_attr}">\n{script}\n</script>')
     parts.append("</div>")
     return "\n".join(parts)
+
+
+TOOLTIP_MAX_WIDTH = "min(20rem, 80vw)"
+"""The widest a tooltip gets; longer texts (a denominator's source) wrap inside it."""
+
+
+def _tooltip_style(map_name: str) -> str:
+    """Tooltips that wrap: Leaflet keeps a tooltip on one line (``white-space: nowrap``), so a
+    long source note made it wider than the map. ``max-content`` keeps short tooltips on one
+    line (the tooltip pane has no width to wrap against); ``max-width`` wraps the long ones."""
+    return (
+        f"<style>#{map_name} .leaflet-tooltip{{white-space:normal;width:max-content;"
+        f"max-width:{TOOLTIP_MAX_WIDTH}}}"
+        # Labels break between words; values anywhere (a long source or URL-like text).
+        f"#{map_name} .leaflet-tooltip td{{overflow-wrap:anywhere}}</style>"
+    )
 
 
 def map_page(fragment: str, *, title: str, lang: str = "en") -> str:

@@ -1,5 +1,6 @@
 """The HTML legend under an interactive map: every class with its bounds and count, the hatched
-"no data" and "low coverage" classes, and the two kinds of centre dots.
+"no data" and "low coverage" classes, the grey areas outside the study, and the two kinds of
+centre dots.
 
 Every text is escaped with :func:`html.escape`; the swatches are inline styles (the page's CSP
 allows styles, and the legend must look the same without the app's stylesheet).
@@ -8,13 +9,16 @@ allows styles, and the legend must look the same without the app's stylesheet).
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
+from typing import Any
 
-from mapping.classify import Classification
+from mapping.classify import OUTSIDE_STUDY, Classification
 from mapping.render import (
     BORDER_COLOUR,
     CENTRE_NOT_OFFERING_COLOUR,
     CENTRE_OFFERING_COLOUR,
     HATCH_STYLES,
+    OUTSIDE_STUDY_COLOUR,
     HatchStyle,
     class_colours,
 )
@@ -30,8 +34,12 @@ def legend_html(
     value_label: str,
     with_centres: bool,
     centre_labels: tuple[str, str],
+    drawn: Sequence[Any] | None = None,
 ) -> str:
     """The legend as an HTML ``<div class="ag-map__legend">``.
+
+    ``drawn`` are the ids of the areas on the map; those the classification does not name are
+    counted as "Outside the study" (see :meth:`mapping.classify.Classification.legend`).
 
     Examples
     --------
@@ -45,9 +53,11 @@ def legend_html(
     """
     colours = class_colours(len(classification.classes))
     items = []
-    for entry in classification.legend():
+    for entry in classification.legend(drawn):
         if entry.code in HATCH_STYLES:
             background = css_hatch(HATCH_STYLES[entry.code])
+        elif entry.code == OUTSIDE_STUDY:
+            background = f"background:{OUTSIDE_STUDY_COLOUR}"
         else:
             background = f"background:{colours[entry.code]}"
         items.append(

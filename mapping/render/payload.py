@@ -16,12 +16,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from mapping.classify import LOW_COVERAGE, NO_DATA, Classification
+from mapping.classify import LOW_COVERAGE, NO_DATA, OUTSIDE_STUDY, Classification
 from mapping.render import (
     BORDER_COLOUR,
     CENTRE_NOT_OFFERING_COLOUR,
     CENTRE_OFFERING_COLOUR,
     HATCH_STYLES,
+    OUTSIDE_STUDY_COLOUR,
     class_colours,
 )
 from mapping.render.tooltips import as_text
@@ -78,12 +79,13 @@ def encode_polygons(geometry: shapely.Geometry, decimals: int) -> list[list[list
 
 def class_labels(classification: Classification) -> dict[str, str]:
     """Every class code an area can carry, with its label, even if no area of this map has it."""
-    codes = [*(c.index for c in classification.classes), NO_DATA, LOW_COVERAGE]
+    codes = [*(c.index for c in classification.classes), NO_DATA, LOW_COVERAGE, OUTSIDE_STUDY]
     return {str(code): classification.label_of(code) for code in codes}
 
 
 def area_styles(classification: Classification, map_name: str) -> dict[str, dict[str, Any]]:
-    """Leaflet path styles by class code: palette fills, and hatch patterns for the others."""
+    """Leaflet path styles by class code: palette fills, hatch patterns for no data and low
+    coverage, plain grey outside the study."""
     line = {"color": BORDER_COLOUR, "weight": 0.6, "opacity": 1, "fillOpacity": 1}
     styles = {
         str(index): {**line, "fillColor": colour}
@@ -91,6 +93,7 @@ def area_styles(classification: Classification, map_name: str) -> dict[str, dict
     }
     for code in HATCH_STYLES:
         styles[str(code)] = {**line, "fillColor": f"url(#{_pattern_id(map_name, code)})"}
+    styles[str(OUTSIDE_STUDY)] = {**line, "fillColor": OUTSIDE_STUDY_COLOUR}
     return styles
 
 

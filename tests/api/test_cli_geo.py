@@ -74,11 +74,15 @@ def test_a_refused_import_changes_nothing_and_records_nothing(cli_env: str, tmp_
 
 def test_maps_render_writes_figures(cli_env: str, tmp_path: Path) -> None:
     assert run("demo", "load", "--centres", "60")[0] == 0
-    indicators = ["prof_ccc_share", "prof_new_patients_per_million"]
+    indicators = ["prof_ccc_share", "prof_oeci_share"]  # one unit: a series with shared classes
     code, out = run("maps", "render", *(f"--indicator={i}" for i in indicators), "--out", "figs")
     assert code == 0, out
     for indicator in indicators:
         assert b"<svg" in (tmp_path / "figs" / f"{indicator}-country.svg").read_bytes()[:500]
+    mixed = ["prof_ccc_share", "prof_new_patients_per_million"]
+    code, out = run("maps", "render", *(f"--indicator={i}" for i in mixed), "--out", "figs")
+    assert code == 1
+    assert "different units" in out
     code, out = run("maps", "render", "--indicator", "nothing", "--out", "figs")
     assert code == 1
     assert "no indicator 'nothing'" in out

@@ -32,7 +32,9 @@ def test_values_geojson_equity_and_access(
     assert geojson.headers["content-type"] == "application/geo+json"
     features = {f["properties"]["area_code"]: f for f in geojson.json()["features"]}
     assert features["FR"]["geometry"]["type"] in {"Polygon", "MultiPolygon"}
-    assert features["AL"]["properties"]["no_data"] is True  # not surveyed: shown as no data
+    assert features["AL"]["properties"]["no_data"] is True  # not surveyed: never a value
+    assert features["AL"]["properties"]["in_study"] is False  # and drawn as outside the study
+    assert features["FR"]["properties"]["in_study"] is True
     assert XSS not in geojson.text  # no centre names or contact fields in area properties
     assert set(features["FR"]["properties"]) <= {
         "area_code",
@@ -47,6 +49,7 @@ def test_values_geojson_equity_and_access(
         "coverage",
         "low_coverage",
         "no_data",
+        "in_study",
     }
 
     equity = lead.get(f"{base}/pet_units/equity").json()

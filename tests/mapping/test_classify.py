@@ -8,6 +8,7 @@ import pytest
 from mapping.classify import (
     LOW_COVERAGE,
     NO_DATA,
+    OUTSIDE_STUDY,
     SCHEMES,
     Scheme,
     classify,
@@ -83,6 +84,21 @@ def test_missing_values_are_no_data_never_class_zero() -> None:
         (1, "> 5 \u2013 10", 1),
         (NO_DATA, "No data", 2),
     ]
+
+
+def test_drawn_areas_outside_the_classification_are_outside_the_study_and_counted_apart() -> None:
+    result = classify(series(1, NAN, 3), "equal_interval", k=1)
+    drawn = ["A0", "A1", "A2", "CH", "NO", "TR"]
+    assert result.drawn_codes(drawn).tolist() == [0, NO_DATA, 0, OUTSIDE_STUDY, OUTSIDE_STUDY, -3]
+    # The counts are the table's (three areas: two with a value, one without), and the areas
+    # drawn for context are a row of their own, never "no data".
+    assert [(e.label, e.count) for e in result.legend(drawn)] == [
+        ("1 \u2013 3", 2),
+        ("No data", 1),
+        ("Outside the study", 3),
+    ]
+    assert [e.label for e in result.legend()] == ["1 \u2013 3", "No data"]
+    assert result.label_of(OUTSIDE_STUDY) == "Outside the study"
 
 
 def test_low_coverage_areas_are_a_class_apart_and_do_not_shape_the_classes() -> None:

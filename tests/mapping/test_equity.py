@@ -332,6 +332,16 @@ def test_gap_to_benchmark_keeps_index_and_missing_values() -> None:
     pd.testing.assert_series_equal(gap, expected)
 
 
+def test_when_lower_is_better_the_gap_is_the_excess_and_the_best_quartile_waits_least() -> None:
+    weeks = pd.Series([2.0, 4.0, NAN, 9.0], index=["AT", "BE", "BG", "CY"])
+    gap = gap_to_benchmark(weeks, 4.0, higher_is_better=False)
+    # Waiting 9 weeks is 5 over the benchmark; the shortest waits are never flagged.
+    assert gap.tolist() == pytest.approx([0.0, 0.0, NAN, 5.0], nan_ok=True)
+    # The best quarter of [2, 4, 9] waits at most the 25th percentile: 2 + 0.5 * (4 - 2) = 3.
+    assert benchmark_value(weeks, "top_quartile", higher_is_better=False) == 3.0
+    assert benchmark_value(weeks, "eu_median", higher_is_better=False) == 4.0
+
+
 def test_gap_to_benchmark_relative_and_computed_benchmark() -> None:
     # median of [1, 2, 3, 4] is 2.5: gaps 1.5, 0.5, 0, 0; relative: 0.6, 0.2, 0, 0
     gap = gap_to_benchmark([1.0, 2.0, 3.0, 4.0], "eu_median", relative=True)

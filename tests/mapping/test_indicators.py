@@ -10,7 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mapping.indicators import IndicatorSpec, indicator_by_area
+from mapping.indicators import IndicatorSpec, asked_when, indicator_by_area, numerator_values
+from surveys.questionnaires.definitions.model import to_definition
+from surveys.questionnaires.service import catalogue_tables
 
 # Three countries, ten centres: FR 4 expected (3 respond), DE 4 expected (1 responds),
 # MT 2 expected (none respond).
@@ -126,3 +128,94 @@ def test_agrees_with_an_independent_pandas_computation(rows: list[tuple[str, int
             assert round(row.value, 6) == round(row.numerator / row.denominator * 1e6, 6)
         else:
             assert row.no_data
+
+
+# --- a count the questionnaire skipped is zero -------------------------------------------------
+
+SKIPPING_SURVEY = [
+    {"type": "select_one yes_no_planned", "name": "has_pet"},
+    {"type": "begin_group", "name": "pet", "relevant": "${has_pet} = 'yes'"},
+    {"type": "integer", "name": "units"},
+    {"type": "decimal", "name": "wait"},
+    {"type": "end_group"},
+]
+
+
+def skipping(numerator: str, aggregation: str, denominator: str) -> IndicatorSpec:
+    return IndicatorSpec.from_definition(
+        "form",
+        {
+            "id": "x",
+            "numerator": numerator,
+            "aggregation": aggregation,
+            "denominator": denominator,
+        },
+        SKIPPING_SURVEY,
+    )
+
+
+def test_a_centre_that_answered_no_contributes_zero_units() -> None:
+    indicator = skipping("${units}", "sum", "population_per_million")
+    assert indicator.asked_when == {"units": ("${has_pet} = 'yes'",)}
+    responses = pd.DataFrame(
+        {
+            "area_code": ["FR", "FR", "DE", "MT", "MT"],
+            "centre_id": [1, 2, 5, 9, 10],
+            "answers": [
+                {"has_pet": "yes", "units": 2},
+                {"has_pet": "no"},  # not asked: none
+                {"has_pet": "planned"},  # not operated today: none
+                {"has_pet": "yes"},  # asked, left blank: unknown
+                {},  # the availability question unanswered: unknown
+            ],
+        }
+    )
+    numerators = numerator_values(responses, indicator)
+    assert numerators.tolist() == [2.0, 0.0, 0.0, "", ""]
+    result = indicator_by_area(responses, EXPECTED, AREAS, indicator).set_index("area_code")
+    assert result.loc["FR", "numerator"] == 2
+    assert result.loc["DE", "value"] == 0.0  # a country whose centre has none: 0, not a blank
+    assert not result.loc["DE", "no_data"]
+    assert math.isnan(result.loc["MT", "value"])  # nothing known: still no data
+
+
+def test_waiting_times_of_skipped_centres_stay_missing() -> None:
+    indicator = skipping("${wait}", "median", "none")
+    responses = pd.DataFrame({"answers": [{"has_pet": "no"}, {"has_pet": "yes", "wait": 3.0}]})
+    assert numerator_values(responses, indicator).tolist() == ["", 3.0]
+
+
+def test_asked_when_follows_chains_of_conditions() -> None:
+    survey = [
+        {"type": "select_one yes_no", "name": "has_screening"},
+        {"type": "select_one use", "name": "use", "relevant": "${has_screening} = 'yes'"},
+        {"type": "integer", "name": "patients", "relevant": "${use} = 'routine'"},
+    ]
+    conditions = asked_when(survey, ["patients"])
+    assert conditions == {
+        "patients": ("${use} = 'routine'",),
+        "use": ("${has_screening} = 'yes'",),
+    }
+    indicator = IndicatorSpec("x", "f", "${patients}", "sum", "none", {}, {}, asked_when=conditions)
+    responses = pd.DataFrame({"answers": [{"has_screening": "no"}, {"has_screening": "yes"}, {}]})
+    # No screening, so no clinical use, so no patients: 0. Screening with its use unanswered,
+    # or nothing answered at all: unknown.
+    assert numerator_values(responses, indicator).tolist() == [0.0, "", ""]
+
+
+def test_the_catalogue_counts_skipped_technologies_as_zero() -> None:
+    tables = {t.settings["form_id"]: t for t in catalogue_tables()}
+    definition = to_definition(tables["nuclear_medicine"])
+    item = next(i for i in definition["indicators"] if i["id"] == "nm_pet_ct_per_million")
+    indicator = IndicatorSpec.from_definition("nuclear_medicine", item, definition["survey"])
+    assert "${has_pet_ct} = 'yes'" in indicator.asked_when["pet_ct_units"]
+    responses = pd.DataFrame({"answers": [{"has_pet_ct": "no"}, {"has_pet_ct": "yes"}]})
+    assert numerator_values(responses, indicator).tolist() == [0.0, ""]
+
+
+def test_every_waiting_time_of_the_catalogue_declares_lower_is_better() -> None:
+    for tables in catalogue_tables():
+        for item in to_definition(tables)["indicators"]:
+            unit = item["unit"].get("en", "")
+            if unit == "weeks" or "wait" in item["id"]:
+                assert item["higher_is_better"] is False, item["id"]

@@ -16,8 +16,8 @@ from branca.element import Figure, JavascriptLink
 from shapely.geometry import Point, box
 
 from mapping.boundaries import read_nuts_geojson
-from mapping.classify import LOW_COVERAGE, NO_DATA, classify
-from mapping.render import interactive
+from mapping.classify import LOW_COVERAGE, NO_DATA, OUTSIDE_STUDY, classify
+from mapping.render import OUTSIDE_STUDY_COLOUR, interactive
 from mapping.render.assets import asset_file, map_assets
 from mapping.render.interactive import (
     AssetPolicyError,
@@ -248,11 +248,35 @@ def test_legend_lists_class_bounds_no_data_and_low_coverage() -> None:
     assert "d3" not in legend
 
 
-def test_areas_the_classification_does_not_name_are_no_data() -> None:
+def test_areas_the_classification_does_not_name_are_outside_the_study() -> None:
     areas = areas_frame()
-    classes = classify(pd.Series([1.0, 2.0], index=["AA", "ZZ"]), "quantiles", k=2)
-    data = payload(choropleth_map(areas, classes, nonce=NONCE, value_label="x"))
-    assert [area[2] for area in data["areas"]] == [0, NO_DATA, NO_DATA]
+    classes = classify(pd.Series([1.0, None], index=["AA", "BB"]), "quantiles", k=1)
+    fragment = choropleth_map(areas, classes, nonce=NONCE, value_label="x")
+    data = payload(fragment)
+    assert [area[2] for area in data["areas"]] == [0, NO_DATA, OUTSIDE_STUDY]
+    assert data["classLabels"][str(OUTSIDE_STUDY)] == "Outside the study"
+    assert data["styles"][str(OUTSIDE_STUDY)]["fillColor"] == OUTSIDE_STUDY_COLOUR
+    legend = fragment.split('<div class="ag-map__legend"')[1].split("</div>")[0]
+    # The counts are the table's (one area with data, one without) and the grey area apart.
+    assert "No data <span>(1)</span>" in legend
+    assert "Outside the study <span>(1)</span>" in legend
+    assert f"background:{OUTSIDE_STUDY_COLOUR}" in legend
+
+
+def test_tooltips_wrap_within_a_maximum_width() -> None:
+    fragment = render()
+    name = payload_name(fragment)
+    style = re.search(r"<style>(.*?)</style>", fragment, re.DOTALL)
+    assert style is not None
+    assert f"#{name} .leaflet-tooltip" in style.group(1)
+    assert "white-space:normal" in style.group(1)
+    assert "max-width:" in style.group(1)
+
+
+def payload_name(fragment: str) -> str:
+    match = re.search(r'data-map="(map_[0-9a-f]+)"', fragment)
+    assert match
+    return match.group(1)
 
 
 def test_custom_tooltip_fields_and_missing_columns() -> None:

@@ -1,20 +1,24 @@
 import datetime as dt
+import html
 import io
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import geopandas as gpd
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from scipy import ndimage
 from shapely.geometry import box
 
 from mapping.boundaries import read_nuts_geojson
 from mapping.classify import classify
 from mapping.render import class_colours
-from mapping.render.static import FORMATS, Format, static_map
+from mapping.render.static import FORMATS, INSETS, Format, static_map
 from tests.mapping.shared_data import GISCO_LEVEL_2
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -125,17 +129,77 @@ def test_pdf_starts_like_a_pdf_and_is_reproducible() -> None:
     assert first == second
 
 
+def test_pdf_text_is_embedded_as_truetype_never_type_3() -> None:
+    pdf = render_small("pdf")
+    assert b"/Subtype /Type3" not in pdf  # journals' checkers reject Type 3 fonts
+    assert b"/FontFile2" in pdf  # the TrueType font program, embedded
+    assert matplotlib.rcParams["pdf.fonttype"] == 3  # scoped to the figure, not changed globally
+
+
+def svg_texts(svg: bytes) -> list[str]:
+    """The texts of a figure: matplotlib writes each as a comment beside its glyphs."""
+    return [html.unescape(t) for t in re.findall(r"<!-- (.*?) -->", svg.decode())]
+
+
+def test_outermost_regions_with_data_get_insets_and_malta_and_cyprus_always(
+    nuts_2: tuple[gpd.GeoDataFrame, pd.Series],
+) -> None:
+    regions, _ = nuts_2
+    values = pd.Series(1.0, index=regions["area_code"])
+    values[["FRY3", "FRY5", "MT00", "CY00"]] = np.nan  # Guyane, Mayotte, Malta, Cyprus
+    values = values.drop([c for c in values.index if c.startswith("TR")])  # outside the study
+    classes = classify(values, "quantiles", k=2)
+    buffer = io.BytesIO()
+    static_map(
+        regions,
+        classes,
+        title="Units, by NUTS-2 region",
+        subtitle="Survey wave: test",
+        source_note=SOURCE,
+        fmt="svg",
+        out=buffer,
+        date=DATE,
+    )
+    texts = svg_texts(buffer.getvalue())
+    shown = {inset.name for inset in INSETS} & set(texts)
+    assert shown == {
+        "Canarias (ES)",
+        "Madeira (PT)",
+        "Açores (PT)",
+        "Guadeloupe (FR)",
+        "Martinique (FR)",
+        "La Réunion (FR)",
+        "Malta",  # no data, but always enlarged
+        "Cyprus",
+    }
+    joined = " ".join(texts)
+    assert "Not shown" in joined
+    assert joined.count("Guyane") == 1  # no data: no inset, named in the note instead
+    assert joined.count("Mayotte") == 1
+    assert joined.count("Canarias") == 1  # its inset's label; the note does not name it
+    assert "Units, by NUTS-2 region" in texts
+    assert "Survey wave: test" in texts
+    assert any(t.startswith("Outside the study (") for t in texts)
+
+
 def test_png_is_drawn_in_epsg_3035() -> None:
-    # Three 10 x 10 degree squares at 45-55°N: in degrees the frame is 3:1, in LAEA metres
-    # the squares narrow northwards and the frame is less wide. The figure's shape says which.
+    # A 10 x 10 degree square at 45-55°N is square in degrees; in LAEA metres it narrows
+    # northwards and is about 1.5 times as tall as wide. The drawn square's shape says which.
     areas = small_areas()
-    minx, miny, maxx, maxy = areas.to_crs(3035).total_bounds
-    pad = 0.02 * max(maxx - minx, maxy - miny)
-    map_aspect = (maxy - miny + 2 * pad) / (maxx - minx + 2 * pad)
-    with Image.open(io.BytesIO(render_small("png", dpi=100))) as image:
-        width, height = image.size
-    # The map takes 77% of the figure height (title above, legend and note below).
-    assert height == pytest.approx(width * map_aspect / 0.77, abs=2)
+    minx, miny, maxx, maxy = areas.to_crs(3035).geometry.iloc[0].bounds
+    expected = (maxy - miny) / (maxx - minx)
+    classes = classify(areas.set_index("area_code")["value"], "quantiles", k=2)
+    buffer = io.BytesIO()
+    static_map(areas, classes, title="t", source_note="s", fmt="png", out=buffer, dpi=100)
+    with Image.open(buffer) as image:
+        pixels = np.asarray(image.convert("RGB"))
+    first_class = np.array([int(class_colours(2)[0][i : i + 2], 16) for i in (1, 3, 5)])
+    regions, _ = ndimage.label((pixels == first_class).all(axis=2))
+    largest = np.bincount(regions.ravel())[1:].argmax() + 1  # the square, not its legend swatch
+    rows, columns = np.nonzero(regions == largest)
+    drawn = (rows.max() - rows.min() + 1) / (columns.max() - columns.min() + 1)
+    assert expected > 1.4
+    assert drawn == pytest.approx(expected, rel=0.03)
 
 
 def test_file_outputs_for_every_format(tmp_path: Path) -> None:

@@ -12,11 +12,13 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from mapping import imports, service
-from mapping.errors import IndicatorNotFound, NoRegions
+from mapping.classify import NO_DATA
+from mapping.errors import IncomparableUnits, IndicatorNotFound, NoRegions
 from mapping.populations import CITY_POPULATION_SOURCE, areas_frame
 from mapping.service import MapRequest
 from surveys.campaigns.models import Campaign
 from surveys.policy import staff_actor, system_actor
+from surveys.questionnaires.service import get_version
 from surveys.registry.models import Centre, Population
 from surveys.responses.submission import start_draft, submit
 from tests.builders import make_campaign, make_centre, make_published_form
@@ -32,14 +34,17 @@ FORM = """
 |        | type              | name    | label::en | required | relevant           |
 |        | select_one yes_no | has_pet | PET/CT?   | yes      |                    |
 |        | integer           | units   | Units     | yes      | ${has_pet} = 'yes' |
+|        | decimal           | wait    | Weeks     |          | ${has_pet} = 'yes' |
 | choices |
 |         | list_name | name | label::en |
 |         | yes_no    | yes  | Yes       |
 |         | yes_no    | no   | No        |
 | indicators |
-|            | id          | numerator  | aggregation | denominator            | label::en           |
-|            | pet_per_m   | ${units}   | sum         | population_per_million | PET/CT per million  |
-|            | pet_share   | ${has_pet} | count_yes   | centres_responding     | Centres with PET/CT |
+|            | id          | numerator  | aggregation | denominator            | label::en           | unit::en                | higher_is_better |
+|            | pet_per_m   | ${units}   | sum         | population_per_million | PET/CT per million  | units per million       | yes              |
+|            | pet_share   | ${has_pet} | count_yes   | centres_responding     | Centres with PET/CT | % of responding centres | yes              |
+|            | sites_per_m | ${has_pet} | count_yes   | population_per_million | PET/CT sites        | units per million       | yes              |
+|            | pet_wait    | ${wait}    | median      | none                   | Wait for PET/CT     | weeks                   | no               |
 | settings |
 |          | form_id | version | form_title | domain           |
 |          | pet_map | 1       | PET        | nuclear_medicine |
@@ -47,7 +52,14 @@ FORM = """
 
 
 def populate(session: Session) -> Campaign:
-    for code, value in (("FR", 68_000_000), ("DE", 84_000_000), ("MT", 500_000)):
+    """Four countries: France (3 of 4 centres answer), Germany (1 of 4: low coverage), Malta
+    (none of 2: no data) and Switzerland (1 of 1, not an EU member state)."""
+    for code, value in (
+        ("FR", 68_000_000),
+        ("DE", 84_000_000),
+        ("MT", 500_000),
+        ("CH", 9_000_000),
+    ):
         session.add(
             Population(
                 area_code=code, area_level="country", year=2024, value=value, source="test figures"
@@ -67,6 +79,7 @@ def populate(session: Session) -> Campaign:
                 ("DE", 53.55, 9.99),
                 ("MT", 35.90, 14.51),
                 ("MT", 36.04, 14.24),
+                ("CH", 47.37, 8.54),
             ]
         )
     ]
@@ -74,9 +87,14 @@ def populate(session: Session) -> Campaign:
     campaign = make_campaign(
         session, slug=f"map-{uuid.uuid4().hex[:6]}", centres=centres, versions=[version]
     )
-    answers = {0: ("yes", 2), 1: ("no", None), 2: ("yes", 5), 4: ("yes", 4)}
-    for index, (has, units) in answers.items():
-        payload = {"has_pet": has, **({"units": units} if units is not None else {})}
+    answers = {
+        0: {"has_pet": "yes", "units": 2, "wait": 3.0},
+        1: {"has_pet": "no"},
+        2: {"has_pet": "yes", "units": 5, "wait": 9.0},
+        4: {"has_pet": "yes", "units": 4, "wait": 2.0},
+        10: {"has_pet": "yes", "units": 90, "wait": 1.0},
+    }
+    for index, payload in answers.items():
         submit(
             session,
             submission_uuid=str(uuid.uuid4()),
@@ -98,7 +116,7 @@ def test_indicator_values_from_submitted_responses(session: Session) -> None:
     campaign = populate(session)
     _, frame = service.indicator_values(session, SYSTEM, MapRequest(campaign.slug, "pet_per_m"))
     rows = frame.set_index("area_code")
-    assert set(rows.index) == {"FR", "DE", "MT"}
+    assert set(rows.index) == {"FR", "DE", "MT", "CH"}
     assert rows.loc["FR", "numerator"] == 7
     assert rows.loc["FR", "value"] == pytest.approx(7 / 68)
     assert rows.loc["FR", ["expected", "responding"]].tolist() == [4, 3]
@@ -117,17 +135,19 @@ def test_one_map_holds_classes_centres_equity_geometry_and_access(session: Sessi
         session, SYSTEM, MapRequest(campaign.slug, "pet_per_m", with_access=True)
     )
     assert result.label == "PET/CT per million"
-    assert [s.id for s in result.specs] == ["pet_per_m", "pet_share"]
+    assert [s.id for s in result.specs] == ["pet_per_m", "pet_share", "sites_per_m", "pet_wait"]
     assert set(result.classification.codes.index) >= {"FR", "DE"}
-    assert sorted(result.centres["offers"].tolist()) == [False, True, True, True]
-    assert result.equity.areas_with_data == 2
+    assert sorted(result.centres["offers"].tolist()) == [False, True, True, True, True]
+    assert result.equity.areas_with_data == 3
     low, high = sorted([4 / 84, 7 / 68])
-    assert result.equity.max_min_ratio == pytest.approx(high / low)
+    assert result.equity.max_min_ratio == pytest.approx(10 / low)  # Switzerland: 90 / 9
     assert 0 <= result.equity.gini < 1
     assert result.equity.benchmark == pytest.approx((low + high) / 2)  # EU median of two areas
-    assert set(result.equity.gaps) == {"FR", "DE"}
+    assert result.equity.benchmark_label == "EU-27 median (2 of 27 member states with data)"
+    assert set(result.equity.gaps) == {"FR", "DE", "CH"}
     areas = result.geometry().set_index("area_code")
-    assert areas.loc["AL", "no_data"]  # not surveyed: on the map as no data, never as zero
+    assert areas.loc["AL", "no_data"]  # not surveyed: never a value, never zero
+    assert not areas.loc["AL", "in_study"]  # and outside the study
     access = result.access_by_area()
     assert access["DE"]["beyond_200km"] < 1  # Berlin offers it
     assert result.table_rows()[0][:3] == ["area_code", "area_name", "value"]
@@ -144,7 +164,7 @@ def test_one_map_reads_the_responses_once_and_evaluates_each_numerator_once(
         )
     assert len(reading("response", seen)) == 1
     assert len(reading("questionnaire_version", seen)) == 1  # the indicator specs
-    assert calls == [4]  # one evaluation of the four submitted responses
+    assert calls == [5]  # one evaluation of the five submitted responses
 
 
 def test_unknown_indicator_is_not_found(session: Session) -> None:
@@ -161,11 +181,9 @@ def test_a_domain_lead_sees_the_indicators_of_their_domains_only(session: Sessio
         service.indicator_map(session, surgery, MapRequest(campaign.slug, "pet_per_m"))
     assert service.map_index(session, surgery, campaign.slug).by_domain == {}
     index = service.map_index(session, nuclear, campaign.slug)
-    assert [s.id for s in index.by_domain["nuclear_medicine"]] == ["pet_per_m", "pet_share"]
-    assert [s.id for s in service.indicator_specs(session, nuclear, campaign.slug)] == [
-        "pet_per_m",
-        "pet_share",
-    ]
+    every = ["pet_per_m", "pet_share", "sites_per_m", "pet_wait"]
+    assert [s.id for s in index.by_domain["nuclear_medicine"]] == every
+    assert [s.id for s in service.indicator_specs(session, nuclear, campaign.slug)] == every
 
 
 def test_a_nuts2_map_needs_regions(session: Session) -> None:
@@ -209,6 +227,15 @@ def test_nuts2_boundaries_assign_centres_and_give_regional_values(session: Sessi
     # from GeoNames places, and the value follows from it.
     assert rows.loc["FR10", "denominator_source"] == CITY_POPULATION_SOURCE
     assert rows.loc["FR10", "value"] == pytest.approx(2 / rows.loc["FR10", "denominator"] * 1e6)
+    # The table holds the regions of the surveyed countries only; the others are outside it.
+    assert set(rows.index.str[:2]) == {"FR", "DE", "MT", "CH"}
+    result = service.indicator_map(
+        session, SYSTEM, MapRequest(campaign.slug, "pet_per_m", "nuts2", geometry="none")
+    )
+    label = result.equity.benchmark_label or ""
+    assert label.startswith("EU-27 median (")
+    assert label.endswith(" regions of EU-27 member states with data)")
+    assert result.figure_title == "PET/CT per million, by NUTS-2 region"
 
 
 # --- figure_series ----------------------------------------------------------------------------
@@ -217,11 +244,154 @@ def test_nuts2_boundaries_assign_centres_and_give_regional_values(session: Sessi
 def test_a_figure_series_shares_its_classes(session: Session, tmp_path: Path) -> None:
     campaign = populate(session)
     series = service.figure_series(
-        session, SYSTEM, ["pet_per_m", "pet_share"], campaign=campaign.slug, classes=2
+        session, SYSTEM, ["pet_per_m", "sites_per_m"], campaign=campaign.slug, classes=2
     )
     bounds = {m.classification.bounds for m in series.maps}
     assert len(bounds) == 1  # one set of classes for both maps
     assert series.source_note.startswith(f"Survey: {campaign.name}.")
     path = tmp_path / "pet.svg"
-    service.draw_figure(series.maps[0], "svg", path)
-    assert b"<svg" in path.read_bytes()[:500]
+    service.draw_figure(series.maps[0], "svg", path, source_note=series.source_note)
+    svg = path.read_text()
+    assert "<svg" in svg[:500]
+    # Each figure of a series keeps its own denominators in the note.
+    assert "Population: test figures (2024)" in svg
+
+
+def test_a_series_of_indicators_in_different_units_is_refused(session: Session) -> None:
+    campaign = populate(session)
+    with pytest.raises(IncomparableUnits) as refused:
+        service.figure_series(
+            session, SYSTEM, ["pet_per_m", "pet_share", "pet_wait"], campaign=campaign.slug
+        )
+    message = refused.value.detail
+    assert "pet_per_m: units per million" in message
+    assert "pet_share: % of responding centres" in message
+    assert "pet_wait: weeks" in message
+
+
+def test_a_figure_says_what_where_which_wave_and_whose_population(
+    session: Session, tmp_path: Path
+) -> None:
+    campaign = populate(session)
+    result = service.indicator_map(
+        session, SYSTEM, MapRequest(campaign.slug, "pet_per_m", geometry="print")
+    )
+    assert result.figure_title == "PET/CT per million, by country"
+    assert result.figure_subtitle == f"Survey wave: {campaign.name}"
+    # Every area with answers has an imported figure (Malta has none and needs none).
+    assert result.denominator_note == "Population: test figures (2024)."
+    path = tmp_path / "pet.svg"
+    service.draw_figure(result, "svg", path)
+    svg = path.read_text()
+    for text in (
+        "PET/CT per million, by country",
+        f"Survey wave: {campaign.name}",
+        "Population: test figures (2024).",
+        "Malta",  # always enlarged in an inset of its own
+        "Outside the study (38)",  # the 42 countries of the layer but the four surveyed
+        "No data (1)",  # Malta, as in the table
+    ):
+        assert f"<!-- {text}" in svg or text in svg, text
+
+
+# --- semantics: zero units, lower is better, outside the study, empty campaigns ---------------
+
+
+def test_a_centre_that_has_none_counts_zero_units_and_its_country_keeps_a_value(
+    session: Session,
+) -> None:
+    campaign = populate(session)
+    malta = session.scalar(select(Centre).where(Centre.name == "C8"))
+    version = get_version(session, "pet_map")
+    assert malta is not None
+    submit(
+        session,
+        submission_uuid=str(uuid.uuid4()),
+        campaign=campaign,
+        centre=malta,
+        version=version,
+        answers={"has_pet": "no"},
+        now=NOW,
+        actor="t",
+    )
+    result = service.indicator_map(
+        session, SYSTEM, MapRequest(campaign.slug, "pet_per_m", geometry="none")
+    )
+    rows = result.frame.set_index("area_code")
+    assert rows.loc["MT", "value"] == 0.0  # Malta answered it has no PET/CT: 0 units
+    assert not rows.loc["MT", "no_data"]
+    assert result.equity.areas_with_data == 4
+    assert result.equity.unbounded_ratio  # a zero minimum
+    assert result.equity.units_needed["MT"] >= 1
+
+
+def test_for_waiting_times_the_excess_over_the_eu_median_is_flagged(session: Session) -> None:
+    campaign = populate(session)
+    result = service.indicator_map(
+        session, SYSTEM, MapRequest(campaign.slug, "pet_wait", geometry="none")
+    )
+    rows = result.frame.set_index("area_code")
+    assert rows.loc["FR", "value"] == 6.0  # median of 3 and 9 weeks
+    # EU-27 median of France (6) and Germany (2); Switzerland's 1 week is not in it.
+    assert result.equity.benchmark == 4.0
+    assert result.equity.gap_kind == "excess"
+    assert result.equity.gaps == {"FR": 2.0, "DE": 0.0, "CH": 0.0}  # the longest wait only
+    assert result.equity.units_needed == {}
+    assert result.value_label == "Wait for PET/CT (weeks); lower is better"
+    assert result.figure_legend_title == "Weeks; lower is better"
+    assert result.equity.weighted_by is None  # no population behind a waiting time
+
+
+def test_areas_outside_the_study_are_apart_from_no_data(session: Session) -> None:
+    campaign = populate(session)
+    result = service.indicator_map(
+        session, SYSTEM, MapRequest(campaign.slug, "pet_per_m", geometry="web")
+    )
+    drawn = result.geometry()["area_code"].to_numpy()
+    legend = {e.label: e.count for e in result.classification.legend(drawn)}
+    assert legend["No data"] == int(result.frame["no_data"].sum()) == 1  # Malta, as the table
+    assert legend["Outside the study"] == len(drawn) - 4
+    assert sum(legend.values()) == len(drawn)
+
+
+def test_a_campaign_without_answers_maps_every_area_as_no_data_and_says_why_no_access(
+    session: Session, tmp_path: Path
+) -> None:
+    centres = [
+        make_centre(session, name="Far", country="FR", latitude=None, longitude=None),
+        make_centre(session, name="Near", country="DE", latitude=52.5, longitude=13.4),
+    ]
+    version = make_published_form(session, FORM.replace("| pet_map | 1 ", "| pet_new | 1 "))
+    campaign = make_campaign(
+        session, slug=f"new-{uuid.uuid4().hex[:6]}", centres=centres, versions=[version]
+    )
+    asked = MapRequest(campaign.slug, "pet_per_m", geometry="print", with_access=True)
+    result = service.indicator_map(session, SYSTEM, asked)
+    assert result.frame["no_data"].all()
+    assert set(result.classification.codes) == {NO_DATA}
+    assert result.access is not None
+    assert result.access.empty
+    assert result.access_note == "No centre has answered yet."
+    assert result.equity.areas_with_data == 0
+    assert result.equity.benchmark is None
+    for fmt in ("png", "svg", "pdf"):
+        service.draw_figure(result, fmt, tmp_path / f"empty.{fmt}")  # type: ignore[arg-type]
+        assert (tmp_path / f"empty.{fmt}").stat().st_size > 1000
+
+    # The only answer comes from the centre without coordinates: still no distances.
+    submit(
+        session,
+        submission_uuid=str(uuid.uuid4()),
+        campaign=campaign,
+        centre=centres[0],
+        version=version,
+        answers={"has_pet": "yes", "units": 1},
+        now=NOW,
+        actor="t",
+    )
+    result = service.indicator_map(session, SYSTEM, asked)
+    assert result.access is not None
+    assert result.access.empty
+    assert result.access_note is not None
+    assert "coordinates" in result.access_note
+    assert not result.frame.set_index("area_code").loc["FR", "no_data"]

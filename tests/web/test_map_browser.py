@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from mapping.populations import CITY_POPULATION_SOURCE
 from surveys import migrate
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.registry.countries import seed_countries
@@ -30,6 +31,8 @@ from tests.web.test_map_pages import FORM, XSS
 
 pytestmark = pytest.mark.browser
 LEAD = "map.lead@example.org"
+LONG_SOURCE = CITY_POPULATION_SOURCE  # the long source note that made tooltips 1,252 px wide
+MAP_WIDTH_PX = 768
 NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
 
 
@@ -48,6 +51,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 year=2024,
                 value=68_000_000,
                 source="test figures",
+            )
+        )
+        session.add(
+            Population(
+                area_code="DE",
+                area_level="country",
+                year=2024,
+                value=84_000_000,
+                source=LONG_SOURCE,
             )
         )
         centres = [
@@ -125,3 +137,40 @@ def test_the_map_page_asks_nothing_of_another_host_and_escapes_names(
     path = download.value.path()
     assert path is not None
     assert b"<svg" in path.read_bytes()[:500]
+
+
+def test_a_long_tooltip_wraps_inside_a_768_px_map(page: Page) -> None:
+    page.goto("/maps")
+    page.get_by_role("link", name="PET/CT per million").click()
+    expect(page.locator(".ag-map path.leaflet-interactive").first).to_be_visible()
+    canvas = page.locator(".ag-map__canvas")
+    name = canvas.get_attribute("id")
+    assert name is not None
+    # The map at 768 px, as on a tablet or beside the equity panel of a small screen.
+    page.evaluate(
+        """([name, width]) => {
+            document.getElementById(name).style.width = width + "px";
+            window[name].invalidateSize();
+        }""",
+        [name, MAP_WIDTH_PX],
+    )
+    x, y = page.evaluate(
+        """([name]) => {
+            const p = window[name].latLngToContainerPoint([51.0, 10.0]);
+            return [p.x, p.y];
+        }""",
+        [name],
+    )
+    box = canvas.bounding_box()
+    assert box is not None
+    assert box["width"] == MAP_WIDTH_PX
+    page.mouse.move(box["x"] + x, box["y"] + y)  # Germany, whose source note is long
+    tooltip = page.locator(".leaflet-tooltip")
+    expect(tooltip).to_contain_text("Germany")
+    expect(tooltip).to_contain_text("import-population")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "map-tooltip-768.png"))
+    shown = tooltip.bounding_box()
+    assert shown is not None
+    assert shown["width"] < MAP_WIDTH_PX / 2  # wrapped, not one line of over 1,200 px
+    assert shown["height"] > 3 * 16  # several lines
