@@ -167,19 +167,3 @@ def csv_chunks(
     if counter is not None:
         counter.rows = count
     yield buffer.getvalue().encode("utf-8")
-
-
-def write_csv(rows: Iterable[Sequence[Any]], *, bom: bool = False) -> Iterator[str]:
-    """Deprecated: :func:`csv_chunks` as text, with the header as the first of ``rows``.
-
-    Kept only for callers not yet moved to :func:`csv_chunks` (``web/map_pages.py``); it
-    writes nothing itself.
-    """
-    iterator = iter(rows)
-    header = next(iterator, None)
-    if header is None:
-        if bom:
-            yield BOM.decode("utf-8")
-        return
-    for chunk in csv_chunks([str(h) for h in header], iterator, bom=bom):
-        yield chunk.decode("utf-8")

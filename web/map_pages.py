@@ -23,7 +23,7 @@ from api.deps import AppSettings, DbSession
 from mapping import service
 from mapping.render.interactive import choropleth_map
 from surveys.domains import QUESTIONNAIRE_DOMAINS, domain_name
-from surveys.tabular import write_csv
+from surveys.tabular import csv_chunks
 from web.templating import templates
 
 router = APIRouter(include_in_schema=False)
@@ -142,9 +142,9 @@ def map_table(
         low_coverage_threshold=settings.low_coverage_threshold,
         geometry="none",
     )
-    data = service.indicator_map(session, actor, asked)
+    header, *rows = service.indicator_map(session, actor, asked).table_rows()
     return Response(
-        "".join(write_csv(data.table_rows())),
+        b"".join(csv_chunks([str(name) for name in header], rows)),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{slug}-{indicator}-{level}.csv"',

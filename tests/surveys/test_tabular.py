@@ -6,7 +6,7 @@ import io
 import pandas as pd
 import pytest
 
-from surveys.tabular import BOM, FORMULA_TRIGGERS, RowCounter, csv_chunks, write_csv
+from surveys.tabular import BOM, FORMULA_TRIGGERS, RowCounter, csv_chunks
 
 UNICODE = [
     "emoji 👩🏽‍⚕️🧬",
@@ -80,9 +80,3 @@ class TestFormulaInjection:
         payloads = [t + "x" for t in FORMULA_TRIGGERS] + [" " + t + "y" for t in FORMULA_TRIGGERS]
         for row in parse(text(csv_chunks(["v"], [[p] for p in payloads])))[1:]:
             assert not row[0].lstrip(" ").startswith(FORMULA_TRIGGERS), row
-
-
-def test_the_text_shim_writes_what_the_one_writer_writes() -> None:
-    rows = [["name", "n"], ["=evil", -3], ["plain", None]]
-    assert "".join(write_csv(rows, bom=True)) == text(csv_chunks(["name", "n"], rows[1:], bom=True))
-    assert "".join(write_csv([])) == ""
