@@ -32,7 +32,7 @@ typecheck: install
 	$(BIN)/mypy
 
 layering: install
-	$(BIN)/pytest -q -p no:cacheprovider tests/test_layering.py
+	$(BIN)/pytest -q -p no:cacheprovider --noconftest tests/test_layering.py
 
 ## The import contracts between api, web, mapping and surveys ([tool.importlinter] in pyproject.toml)
 contracts: install
