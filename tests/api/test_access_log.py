@@ -97,7 +97,9 @@ def test_a_real_uvicorn_server_logs_no_token(
     assert server.started, "the uvicorn server in the thread did not start within 120 s"
     token = secrets.token_urlsafe(32)
     try:
-        answer = httpx.get(f"http://127.0.0.1:{port}/i/{token}?x=1", follow_redirects=False)
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/i/{token}?x=1", follow_redirects=False, timeout=60
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=60)

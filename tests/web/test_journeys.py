@@ -222,9 +222,7 @@ def test_a_language_switch_saves_first_and_keeps_what_was_typed(
         }"""
     )
     page.get_by_label(re.compile("^Autre chose à savoir")).fill("Tapé ensuite")
-    expect(page.locator("#save-status")).to_have_text(
-        re.compile(r"^Enregistré à \d\d:\d\d UTC$"), timeout=10_000
-    )
+    expect(page.locator("#save-status")).to_have_text(re.compile(r"^Enregistré à \d\d:\d\d UTC$"))
     assert "Modifications non enregistrées…" in page.evaluate("window.statuses")
     screenshot(page, "journey-form-french")
 
