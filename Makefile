@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PACKAGES := api surveys mapping web
 
-.PHONY: install run test lint typecheck layering pytest serve clean bench soak serve-prod
+.PHONY: install run test lint typecheck layering contracts pytest serve clean bench soak serve-prod
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ run: install
 	$(BIN)/accessgap serve --host 127.0.0.1 --port 8000
 
 ## Every quality gate, then the whole test suite (SQLite, PostgreSQL, Node, Chromium)
-test: install lint typecheck layering pytest
+test: install lint typecheck layering contracts pytest
 
 lint: install
 	$(BIN)/ruff format --check .
@@ -31,11 +31,18 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+## (Plain ast checks: without the suite's conftest and the plugins they need nothing of, it starts in a second.)
 layering: install
-	$(BIN)/pytest -q -p no:cacheprovider tests/test_layering.py
+	$(BIN)/pytest -q -p no:cacheprovider --noconftest -p no:schemathesis -p no:hypothesispytest -p no:anyio tests/test_layering.py
 
+## The import contracts between api, web, mapping and surveys ([tool.importlinter] in pyproject.toml)
+contracts: install
+	$(BIN)/lint-imports --no-cache
+
+## The suite on two workers (pytest-xdist); the 15 slowest tests are listed at the end
+PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=15
 
 ## Benchmarks side by side (submission, export, map): one table, figures in bench/results/
 bench: install

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import select
 import signal
 import socket
@@ -18,14 +19,47 @@ from typing import Any
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-READY_SECONDS = 60.0
+# How long a server may take to answer its readiness probe. A cold start imports pandas,
+# geopandas and matplotlib; on a loaded 2-core machine that has taken more than 30 s.
+READY_SECONDS = 120.0
+
+
+# Under pytest-xdist each worker takes its server ports from a band of its own, below Linux's
+# ephemeral range (32768-60999, where client sockets get theirs): a port one worker probed and
+# is about to hand to a server is never the one another worker probes at the same moment.
+PORT_BAND_START, PORT_BAND_WIDTH = 10_000, 2_000
+_handed_out: set[int] = set()
+
+
+def _port_band() -> range | None:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... (set by xdist)
+    if not worker.startswith("gw") or not worker[2:].isdigit():
+        return None
+    start = PORT_BAND_START + int(worker[2:]) * PORT_BAND_WIDTH
+    if start + PORT_BAND_WIDTH > 32_768:  # pragma: no cover - more workers than bands
+        return None
+    return range(start, start + PORT_BAND_WIDTH)
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A loopback port nobody listens on now (and, in this process, not handed out before)."""
+    band = _port_band()
+    if band is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+            return port
+    for candidate in random.Random().sample(band, len(band)):  # noqa: S311 - not a secret
+        if candidate in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+        _handed_out.add(candidate)
+        return candidate
+    raise RuntimeError(f"no free port left in {band}")  # pragma: no cover
 
 
 def pid_alive(pid: int) -> bool:
@@ -42,18 +76,41 @@ def pid_alive(pid: int) -> bool:
 
 
 def wait_ready(base: str, pid: int, log: Path, *, timeout: float = READY_SECONDS) -> None:
-    """Poll ``/health/ready`` until it answers 200; fail early if the process died."""
+    """Poll ``/health/ready`` until it answers 200; fail early if the process died.
+
+    The error says what was waited for (the URL), what answered last (a status and the start of
+    the body, or the connection error) and the tail of the server's log.
+    """
+    url = f"{base}/health/ready"
     deadline = time.monotonic() + timeout
+    last = "nothing yet"
     while time.monotonic() < deadline:
         if not pid_alive(pid):
-            raise RuntimeError(f"the server {pid} stopped: {log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"the server {pid} stopped before {url} answered 200 (last answer: {last}); "
+                f"its log {log} ends with:\n{log_tail(log)}"
+            )
         try:
-            if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+            answer = httpx.get(url, timeout=5)
+        except httpx.TransportError as exc:
+            last = f"{type(exc).__name__}: {exc}"
+        else:
+            if answer.status_code == 200:
                 return
-        except httpx.TransportError:
-            pass
+            last = f"{answer.status_code} {answer.text[:300]!r}"
         time.sleep(0.05)
-    raise RuntimeError(f"the server {pid} was not ready within {timeout:.0f} s")
+    raise RuntimeError(
+        f"the server {pid} did not answer 200 at {url} within {timeout:.0f} s "
+        f"(last answer: {last}); its log {log} ends with:\n{log_tail(log)}"
+    )
+
+
+def log_tail(log: Path, size: int = 3000) -> str:
+    """The end of a server's log, for an error message."""
+    try:
+        return log.read_text(errors="replace")[-size:] or "(empty)"
+    except FileNotFoundError:
+        return "(no log written)"
 
 
 @dataclass
@@ -152,10 +209,16 @@ class Zygote:
         assert self.process.stdout is not None
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         if not ready:
-            raise RuntimeError(f"the fork server did not answer within {timeout:.0f} s")
+            raise RuntimeError(
+                f"the fork server {self.process.pid} did not answer within {timeout:.0f} s; "
+                f"its log {self.log} ends with:\n{log_tail(self.log)}"
+            )
         line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError(f"the fork server stopped: {self.log.read_text()[-3000:]}")
+            raise RuntimeError(
+                f"the fork server {self.process.pid} stopped; "
+                f"its log {self.log} ends with:\n{log_tail(self.log)}"
+            )
         answer: dict[str, Any] = json.loads(line)
         return answer
 
@@ -175,7 +238,7 @@ class Zygote:
         assert self.process.stdin is not None
         self.process.stdin.write((json.dumps(spec) + "\n").encode())
         self.process.stdin.flush()
-        pid = int(self._read(30)["pid"])
+        pid = int(self._read(READY_SECONDS)["pid"])
         served = Served(base=f"http://127.0.0.1:{port}", pid=pid, log=log)
         self.children.append(served)
         if wait:
@@ -235,7 +298,7 @@ def start_gunicorn(
         base=f"http://127.0.0.1:{port}", pid=process.pid, log=log, group=True, process=process
     )
     try:
-        wait_ready(served.base, process.pid, log, timeout=120)
+        wait_ready(served.base, process.pid, log)
     except BaseException:
         served.stop(timeout=5)
         raise

@@ -91,15 +91,18 @@ def test_a_real_uvicorn_server_logs_no_token(
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # generous: a loaded machine starts threads late
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert server.started, "the uvicorn server in the thread did not start within 120 s"
     token = secrets.token_urlsafe(32)
     try:
-        answer = httpx.get(f"http://127.0.0.1:{port}/i/{token}?x=1", follow_redirects=False)
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/i/{token}?x=1", follow_redirects=False, timeout=60
+        )
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=60)
     assert answer.status_code == 303
     output = capsys.readouterr()
     logged = output.out + output.err

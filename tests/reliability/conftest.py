@@ -9,13 +9,14 @@ PostgreSQL database dropped at the end. Nothing here shares a database with the 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bench.loadkit.servers import Zygote
 from tests.databases import fresh_postgres_database
+from tests.forks import app_forks
 
 DATABASES = ("sqlite", "postgresql")
 
@@ -39,54 +40,20 @@ def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
 
 
 @pytest.fixture
-def zygote(tmp_path: Path) -> Iterator[Zygote]:
-    """A fork server that has imported the app: each uvicorn server starts in a fraction of a
-    second, so a crash test can restart twenty times."""
-    with Zygote(tmp_path / "zygote.log") as forks:
-        yield forks
-
-
-@pytest.fixture(scope="session")
-def _session_zygote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Zygote]:
-    with Zygote(tmp_path_factory.mktemp("zygote") / "zygote.log") as forks:
-        yield forks
-
-
-@pytest.fixture
-def shared_zygote(_session_zygote: Zygote) -> Iterator[Zygote]:
-    """One fork server for the whole session, for tests that each start (and may kill) their
-    own servers: the servers a test started are stopped when it ends, as with ``zygote``."""
-    started = len(_session_zygote.children)
-    yield _session_zygote
-    for child in _session_zygote.children[started:]:
+def shared_zygote() -> Iterator[Zygote]:
+    """The fork server of this test process (``tests/forks.py``), which has imported the app:
+    each uvicorn server starts in a fraction of a second, so a crash test can restart twenty
+    times. The servers a test started are stopped when it ends."""
+    forks = app_forks()
+    started = len(forks.children)
+    yield forks
+    for child in forks.children[started:]:
         child.stop(timeout=5)
-    del _session_zygote.children[started:]
-
-
-# --- figures: what the load tests measured, shown after the run --------------------------------
-
-FIGURES_KEY = pytest.StashKey[list[str]]()
+    del forks.children[started:]
 
 
 @pytest.fixture
-def report_figures(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    """Keep a line of measured figures for the run's summary.
-
-    The tests assert behaviour, never wall-clock time; the timings they measure (p95 against the
-    RELIABILITY.md targets) are still worth reading, so they are printed at the end of the run
-    (captured ``print`` output would only show for a failing test).
-    """
-    lines = request.config.stash.setdefault(FIGURES_KEY, [])
-
-    def report(line: str) -> None:
-        lines.append(f"{request.node.name}: {line}")
-
-    return report
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    lines = terminalreporter.config.stash.get(FIGURES_KEY, [])
-    if lines:
-        terminalreporter.section("reliability figures (targets are reported, not asserted)")
-        for line in lines:
-            terminalreporter.write_line(line)
+def zygote(shared_zygote: Zygote) -> Zygote:
+    """The same fork server, under the name some tests use: a test never needs one of its own
+    (a forked server takes its settings from the spawn request, not from the fork server)."""
+    return shared_zygote

@@ -88,7 +88,7 @@ def steady_load(base: str, world: World, entries: list[Invited]) -> Iterator[Ste
         yield load
     finally:
         stop.set()
-        thread.join(timeout=60)
+        thread.join(timeout=120)
     assert not thread.is_alive()
 
 
@@ -120,13 +120,15 @@ def test_backup_under_load_restores_exactly_its_snapshot(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stored = soak_sized(300, 10_000)
-    load_seconds = soak_sized(6, 30)
+    # Centres ready to finalize for this many seconds of load: the load has to outlast the
+    # backup however slow a loaded machine makes it, and stops a second after the backup ends.
+    load_window = soak_sized(40, 120)
     world = build_world(
         server_database,
-        centres=stored + WRITES_PER_SECOND * load_seconds,
-        open_sessions=WRITES_PER_SECOND * load_seconds,
+        centres=stored + WRITES_PER_SECOND * load_window,
+        open_sessions=WRITES_PER_SECOND * load_window,
     )
-    writers = world.take(WRITES_PER_SECOND * load_seconds)
+    writers = world.take(WRITES_PER_SECOND * load_window)
     add_submitted(server_database, world.slug, stored)
     server = shared_zygote.spawn(
         server_env(server_database, tmp_path / "data"), tmp_path / "server.log"
@@ -137,15 +139,17 @@ def test_backup_under_load_restores_exactly_its_snapshot(
     monkeypatch.setenv("WRONG_PASSPHRASE", "not the drill passphrase")
 
     with steady_load(server.base, world, writers) as load:
+        # The backup starts once the load runs (a second of acknowledged finalizes), and the
+        # load goes on until a finalize has been sent a second after the backup ended.
         started = time.monotonic()
-        while len(load.acknowledged) < WRITES_PER_SECOND and time.monotonic() < started + 30:
+        while len(load.acknowledged) < WRITES_PER_SECOND and time.monotonic() < started + 120:
             time.sleep(0.05)
         began = time.monotonic()
         code, out = accessgap(
             "db", "backup", "--out", str(file), "--passphrase-env", "DRILL_PASSPHRASE"
         )
         ended = time.monotonic()
-        while time.monotonic() < ended + 10 and not (load.sent and load.sent[-1][0] > ended + 1):
+        while time.monotonic() < ended + 120 and not (load.sent and load.sent[-1][0] > ended + 1):
             time.sleep(0.05)
     server.stop()
     assert code == 0, out

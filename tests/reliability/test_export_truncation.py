@@ -114,12 +114,16 @@ def test_a_server_killed_mid_export_leaves_an_incomplete_transfer(
 
     after = exporting["spawn"]("after")
     manifest = httpx.get(
-        f"{after.base}/api/v1/exports/{complete.headers['x-export-id']}/manifest", headers=headers
+        f"{after.base}/api/v1/exports/{complete.headers['x-export-id']}/manifest",
+        headers=headers,
+        timeout=60,
     )
     assert manifest.status_code == 200
     assert plain_problems(complete.content, manifest.json()) == []
     # The killed export never finished, so no manifest vouches for what it sent.
-    orphan = httpx.get(f"{after.base}/api/v1/exports/{killed_export}/manifest", headers=headers)
+    orphan = httpx.get(
+        f"{after.base}/api/v1/exports/{killed_export}/manifest", headers=headers, timeout=60
+    )
     assert orphan.status_code == 404
     report_figures(
         f"scenario 21: killed after {len(received):,} of {len(complete.content):,} bytes "

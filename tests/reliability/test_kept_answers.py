@@ -28,6 +28,7 @@ from surveys.db import make_engine
 from surveys.responses.models import Response
 
 QUESTIONS = 30  # every kind of question the load form has (text from q022)
+TIMEOUT = 60  # seconds a request may take: generous, a loaded machine is slow, not broken
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)">')
 
 
@@ -78,12 +79,15 @@ def test_a_submit_during_an_outage_keeps_every_answer_and_goes_through_after(
         form_url = f"{server.base}/r/forms/{world.form_id}"
         headers = respondent_headers(invited)
         with outage(server, proxy):
-            refused = httpx.post(form_url, data=dict(_group(posted)), headers=headers)
-            ready = httpx.get(f"{server.base}/health/ready")
+            refused = httpx.post(
+                form_url, data=dict(_group(posted)), headers=headers, timeout=TIMEOUT
+            )
+            ready = httpx.get(f"{server.base}/health/ready", timeout=TIMEOUT)
             autosave = httpx.post(
                 form_url,
                 data={**dict(_group(posted)), "action": "save"},
                 headers={**headers, "Accept": "application/json"},
+                timeout=TIMEOUT,
             )
 
         assert refused.status_code == 503, refused.text[:500]
@@ -103,7 +107,11 @@ def test_a_submit_during_an_outage_keeps_every_answer_and_goes_through_after(
 
         # "Try again" posts the kept fields as they are, to the same address, same process.
         again = httpx.post(
-            form_url, data=dict(_group(kept)), headers=headers, follow_redirects=False
+            form_url,
+            data=dict(_group(kept)),
+            headers=headers,
+            follow_redirects=False,
+            timeout=TIMEOUT,
         )
         assert again.status_code == 303, again.text[:500]
         assert again.headers["location"] == f"/r/receipt/{invited.submission_uuid}"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from surveys.db import make_engine
+from surveys import sqlite_writers
+from surveys.db import SQLITE_BUSY_TIMEOUT_MS, make_engine
 
 WAIT = 0.3  # long enough for a thread that is not blocked to have gone through
 
@@ -43,7 +44,7 @@ def test_a_second_writer_waits_for_the_first_to_end_then_goes_at_once(engine: En
         assert not done.wait(WAIT)  # queued behind the first writer, not failing
         first.commit()
     # Checked in: the second writer is woken, not left to poll SQLite's lock.
-    assert done.wait(5)
+    assert done.wait(60)
     thread.join()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT n FROM counter")).scalar() == 11
@@ -62,7 +63,9 @@ def test_a_reader_does_not_queue_behind_a_writer(engine: Engine) -> None:
 
         reader = threading.Thread(target=read)
         reader.start()
-        reader.join(WAIT * 3)
+        # Not queued: a reader that queued would wait the writer queue's 10 s; half of that
+        # is long enough for a loaded machine and still tells the two apart.
+        reader.join(SQLITE_BUSY_TIMEOUT_MS / 1000 / 2)
         assert seen == [0]  # the snapshot before the writer's commit, without waiting for it
         writer.rollback()
 
@@ -103,7 +106,18 @@ def test_many_threads_reading_then_writing_lose_no_update(engine: Engine) -> Non
         assert connection.execute(text("SELECT n FROM counter")).scalar() == threads * rounds
 
 
-def test_waiting_writers_get_their_turn_in_order_of_arrival(engine: Engine) -> None:
+def test_waiting_writers_get_their_turn_in_order_of_arrival(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queues: list[sqlite_writers.WriterQueue] = []
+    install = sqlite_writers.install
+    monkeypatch.setattr(
+        sqlite_writers, "install", lambda *a: queues.append(install(*a)) or queues[-1]
+    )
+    engine = make_engine(f"sqlite:///{tmp_path / 'queue.sqlite3'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE counter (n INTEGER NOT NULL)")
+        connection.exec_driver_sql("INSERT INTO counter VALUES (0)")
     order: list[int] = []
 
     def write(number: int) -> None:
@@ -122,8 +136,12 @@ def test_waiting_writers_get_their_turn_in_order_of_arrival(engine: Engine) -> N
             thread = threading.Thread(target=write, args=(number,))
             thread.start()
             waiting.append(thread)
-            time.sleep(0.05)  # each one queued before the next arrives
+            # Each one queued before the next arrives: it has taken its ticket (the first
+            # writer holds ticket 0), however long a loaded machine takes to get it there.
+            deadline = time.monotonic() + 60
+            while queues[0]._next < number + 2 and time.monotonic() < deadline:
+                time.sleep(0.001)
         first.commit()
     for thread in waiting:
-        thread.join(10)
+        thread.join(60)
     assert order == list(range(6))

@@ -1,19 +1,23 @@
-"""A real server for browser tests: uvicorn in a subprocess on a free port, on a fresh database."""
+"""A real server for browser tests: uvicorn on a free loopback port, on the test's database.
+
+The server is forked from this test process's fork server (``tests/forks.py``), which has
+imported the app already, so it is ready in about a second even on a loaded machine; it serves
+the app that ``api.asgi:app`` builds, with the settings ``uvicorn api.asgi:app`` would read from
+these environment variables. Readiness is waited for up to ``READY_SECONDS`` (120 s).
+"""
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
+from bench.loadkit.servers import READY_SECONDS, free_port, wait_ready
 from tests.databases import skip_or_fail
+from tests.forks import app_forks
+
+__all__ = ["READY_SECONDS", "free_port", "live_server", "require_chromium"]
 
 CHROMIUM = Path(os.environ.get("ACCESSGAP_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -28,54 +32,16 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def live_server(database_url: str, *, log: Path) -> Iterator[str]:
     """Serve the app on a free loopback port until the block ends; yield its base URL."""
-    port = free_port()
-    env = {**os.environ, "ACCESSGAP_DATABASE_URL": database_url, "ACCESSGAP_ENVIRONMENT": "test"}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.asgi:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                if process.poll() is not None:
-                    raise RuntimeError(f"the server stopped: {log.read_text()[-2000:]}")
-                try:
-                    if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.2)
-            else:
-                raise RuntimeError("the server did not become ready within 30 s")
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
-                process.kill()
+    env = {"ACCESSGAP_DATABASE_URL": database_url, "ACCESSGAP_ENVIRONMENT": "test"}
+    served = app_forks().spawn(env, log, wait=False)
+    try:
+        wait_ready(served.base, served.pid, log, timeout=READY_SECONDS)
+        yield served.base
+    finally:
+        served.stop(timeout=10)
 
 
 def require_chromium() -> None:

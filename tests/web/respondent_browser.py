@@ -110,7 +110,7 @@ def new_context(browser: Browser, base_url: str, outgoing: Outgoing, **options: 
     context = browser.new_context(
         base_url=base_url, viewport={"width": 1280, "height": 900}, **options
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # generous: see tests/web/conftest.py
     outgoing.watch(context)
     return context.new_page()
 

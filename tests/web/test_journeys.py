@@ -138,7 +138,7 @@ def test_a_centre_fills_in_the_radiotherapy_questionnaire_end_to_end(
     for question in REQUIRED_CHOICES:
         choice(page, question, "No")
     page.get_by_label("No significant barrier").check()
-    expect(page.locator("#save-status")).to_have_text(AUTOSAVED, timeout=10_000)
+    expect(page.locator("#save-status")).to_have_text(AUTOSAVED)
     screenshot(page, "journey-form-filled")
 
     # The browser is closed halfway; the link opens the draft again, everything autosaved.
@@ -222,9 +222,7 @@ def test_a_language_switch_saves_first_and_keeps_what_was_typed(
         }"""
     )
     page.get_by_label(re.compile("^Autre chose à savoir")).fill("Tapé ensuite")
-    expect(page.locator("#save-status")).to_have_text(
-        re.compile(r"^Enregistré à \d\d:\d\d UTC$"), timeout=10_000
-    )
+    expect(page.locator("#save-status")).to_have_text(re.compile(r"^Enregistré à \d\d:\d\d UTC$"))
     assert "Modifications non enregistrées…" in page.evaluate("window.statuses")
     screenshot(page, "journey-form-french")
 
@@ -252,7 +250,7 @@ def test_a_second_tab_gets_409_on_a_stale_save_and_keeps_its_input(
     # Tab B still holds the version it loaded: its autosave is refused, its text kept.
     tab_b.get_by_label(notes).fill("Written in tab B")
     status = tab_b.locator("#save-status")
-    expect(status).to_contain_text("Someone else saved this questionnaire", timeout=10_000)
+    expect(status).to_contain_text("Someone else saved this questionnaire")
     expect(status).to_contain_text("Your answers are still on this page")
     expect(tab_b.get_by_label(notes)).to_have_value("Written in tab B")
     screenshot(tab_b, "journey-stale-autosave", full_page=False)
