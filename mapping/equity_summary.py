@@ -3,7 +3,7 @@ that have data, the benchmark and each area's gap to it.
 
 Pure: an indicator frame (:func:`mapping.indicators.indicator_by_area`) in, an
 :class:`EquitySummary` out. No-data areas are left out, never counted as zero; rates per
-million are weighted by population.
+million are weighted by population, rates per 1,000 new cancer cases by cases.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from mapping import equity
-from mapping.indicators import IndicatorSpec
+from mapping.indicators import PER_UNIT, IndicatorSpec
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def equity_summary(
     values = data["value"].astype(float)
     weights = (
         data["denominator"].astype(float)
-        if spec.denominator == "population_per_million"
+        if spec.denominator in PER_UNIT
         else pd.Series([1.0] * len(data), index=data.index)
     )
     weights = weights.where(weights.notna() & (weights > 0), 1.0)
@@ -83,11 +83,11 @@ def equity_summary(
     if benchmark is not None and len(data):
         gap = equity.gap_to_benchmark(values, benchmark)
         gaps = {code: float(g) for code, g in zip(data["area_code"], gap, strict=True)}
-        if spec.denominator == "population_per_million" and spec.aggregation in {
-            "sum",
-            "count_yes",
-        }:
-            units = equity.units_needed(values, data["denominator"].astype(float), benchmark)
+        if spec.denominator in PER_UNIT and spec.aggregation in {"sum", "count_yes"}:
+            # units_needed works per million: scale a rate per 1,000 cases to match.
+            scale = 1_000_000 / PER_UNIT[spec.denominator]
+            base = data["denominator"].astype(float) * scale
+            units = equity.units_needed(values, base, benchmark)
             needed = {
                 code: int(u)
                 for code, u in zip(data["area_code"], units, strict=True)

@@ -21,3 +21,10 @@ class NoRegions(InvalidInput):
     """A NUTS-2 map was asked for before any NUTS-2 region was imported."""
 
     code = "regions_not_loaded"
+
+
+class NoRegionalDenominator(InvalidInput):
+    """A regional map of an indicator whose denominator exists per country only (new cancer
+    cases: GLOBOCAN estimates countries)."""
+
+    code = "no_regional_denominator"

@@ -22,12 +22,14 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from mapping import indicators, layers, queries
+from mapping import denominators, indicators, layers, queries
 from mapping.access import access_by_area
 from mapping.classify import Classification, Scheme, classify, shared_classification
+from mapping.denominators import DenominatorSummary
 from mapping.equity_summary import EquitySummary, equity_summary
-from mapping.errors import IndicatorNotFound, NoMapCampaign, NoRegions
+from mapping.errors import IndicatorNotFound, NoMapCampaign, NoRegionalDenominator, NoRegions
 from mapping.indicators import IndicatorSpec, indicator_by_area
+from mapping.official import BOUNDARY_ATTRIBUTION
 from mapping.populations import areas_frame
 from mapping.queries import Level
 from mapping.reference import load_cities
@@ -38,7 +40,11 @@ from surveys.policy import Actor, Permission, authorize
 Geometry: TypeAlias = Literal["none", "web", "print"]
 ACCESS_THRESHOLDS_KM = (50.0, 100.0, 200.0)
 ACCESS_CATCHMENT_KM = 100.0
-BOUNDARIES_NOTE = "Boundaries: Natural Earth; NUTS © EuroGeographics."
+BOUNDARIES_NOTE = {
+    "country": "Boundaries: Natural Earth.",
+    "nuts2": f"Boundaries: NUTS, {BOUNDARY_ATTRIBUTION}.",
+}
+MEASURES = {"population_per_million": "Population", "new_cases_per_thousand": "New cancer cases"}
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,8 @@ class IndicatorMap:
     classification: Classification
     centres: gpd.GeoDataFrame
     equity: EquitySummary
+    denominators: DenominatorSummary
+    reference_year: int
     areas: gpd.GeoDataFrame | None = None
     access: pd.DataFrame | None = None
 
@@ -114,11 +122,14 @@ class IndicatorMap:
 
     @property
     def source_note(self) -> str:
-        """The line under a map or figure: the survey, the denominators, the boundaries."""
-        return (
-            f"Survey: {self.campaign.name}. Population denominators: source and year per area "
-            f"in the table. {BOUNDARIES_NOTE}"
-        )
+        """The line under a map or figure: the survey, the denominators (sources and years, and
+        a plain warning when many are stand-ins), the boundaries."""
+        return _source_note(self.campaign, self.level, [self])
+
+    @property
+    def denominator_warning(self) -> str | None:
+        """A plain sentence when more than a tenth of the areas rest on stand-in figures."""
+        return self.denominators.warning
 
     def geometry(self) -> gpd.GeoDataFrame:
         """The areas on geometry; ValueError when the request asked for none."""
@@ -189,6 +200,11 @@ def indicator_map(session: Session, actor: Actor, request: MapRequest) -> Indica
             "No NUTS-2 regions are loaded; import them with "
             "'accessgap geo import-boundaries FILE --level 2'."
         )
+    if request.level == "nuts2" and spec.denominator == "new_cases_per_thousand":
+        raise NoRegionalDenominator(
+            f"{spec.label.get('en') or spec.id} is counted per 1,000 new cancer cases, which "
+            "GLOBOCAN estimates per country only; show it by country."
+        )
     return _compute(session, campaign, spec, specs, request)
 
 
@@ -209,8 +225,9 @@ class FigureSeries:
 
     @property
     def source_note(self) -> str:
-        """The line under each figure of the series."""
-        return f"Survey: {self.campaign.name}. Denominators: see the data table. {BOUNDARIES_NOTE}"
+        """The line under each figure of the series: the denominators of all its maps."""
+        level = self.maps[0].level if self.maps else "country"
+        return _source_note(self.campaign, level, self.maps)
 
 
 def figure_series(
@@ -294,10 +311,16 @@ def _compute(
     )
     expected = queries.expected_centres(session, campaign)
     in_area = responses[area].notna()
+    year = campaign_reference_year(campaign, responses)
     frame = indicator_by_area(
         responses[in_area].assign(area_code=responses[area]),
         expected[expected[area].notna()].assign(area_code=expected[area]),
-        areas_frame(session, level, set(expected[area]) if level == "country" else None),
+        areas_frame(
+            session,
+            level,
+            set(expected[area]) if level == "country" else None,
+            reference_year=year,
+        ),
         spec,
         low_coverage_threshold=request.low_coverage_threshold,
         numerators=numerators[in_area],
@@ -321,9 +344,46 @@ def _compute(
         classification=classification,
         centres=centres,
         equity=equity_summary(spec, frame, groups),
+        denominators=denominators.summarise(
+            frame,
+            level,
+            divided=indicators.divides_by_reference(spec),
+            measure=MEASURES.get(spec.denominator, "Denominator"),
+        ),
+        reference_year=year,
         areas=_areas(session, level, request.geometry, frame),
         access=_access(session, level, centres) if request.with_access else None,
     )
+
+
+def campaign_reference_year(campaign: Campaign, responses: pd.DataFrame) -> int:
+    """The year the campaign's figures refer to: the most common answer to the
+    questionnaire's reference-year question (``*_reference_year``) in its responses, else the
+    year it opened, else the year it was created. Denominators take the closest year."""
+    answered = [
+        value
+        for answers in responses["answers"]
+        if isinstance(answers, dict)
+        for name, value in answers.items()
+        if name.endswith("_reference_year")
+    ]
+    opened = campaign.opens_at.year if campaign.opens_at is not None else None
+    return denominators.reference_year(answered, opened, campaign.created_at.year)
+
+
+def _source_note(campaign: Campaign, level: Level, maps: Sequence[IndicatorMap]) -> str:
+    """The survey, each map's denominators (sources, years, stand-in warnings) and the
+    boundaries, in one note."""
+    years = ", ".join(str(year) for year in sorted({m.reference_year for m in maps}))
+    parts = [f"Survey: {campaign.name}" + (f", reference year {years}." if years else ".")]
+    notes: list[str] = []
+    for result in maps:
+        for sentence in (result.denominators.note(), result.denominators.warning):
+            if sentence and sentence not in notes:
+                notes.append(sentence)
+    parts += notes
+    parts.append(BOUNDARIES_NOTE[level])
+    return " ".join(parts)
 
 
 def _centres(

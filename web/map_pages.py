@@ -115,6 +115,7 @@ def map_page(
             "rows": data.frame.sort_values("area_name").to_dict("records"),
             "access": data.access_by_area(),
             "equity": data.equity,
+            "denominator_warning": data.denominator_warning,
             "level": level,
             "scheme": scheme,
             "classes": classes,

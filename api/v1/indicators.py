@@ -36,6 +36,7 @@ GEOJSON_PROPERTIES = (
     "denominator",
     "denominator_source",
     "denominator_year",
+    "denominator_standin",
     "expected",
     "responding",
     "coverage",
@@ -74,6 +75,7 @@ class AreaValue(Schema):
     denominator_kind: str
     denominator_source: str | None
     denominator_year: int | None
+    denominator_standin: bool
     expected: int
     responding: int
     coverage: float | None
@@ -81,9 +83,21 @@ class AreaValue(Schema):
     no_data: bool
 
 
+class DenominatorsRead(Schema):
+    """What the values are divided by: the campaign's reference year (each area takes the
+    figure of the closest year), the sources and years in use, and the stand-ins."""
+
+    reference_year: int
+    note: str
+    areas_on_standins: list[str]
+    standin_share: float
+    warning: str | None
+
+
 class IndicatorValues(Schema):
     indicator: IndicatorRead
     level: str
+    denominators: DenominatorsRead
     areas: list[AreaValue]
 
 
@@ -143,6 +157,13 @@ def indicator_values(
     return IndicatorValues(
         indicator=_spec_read(data.spec),
         level=level,
+        denominators=DenominatorsRead(
+            reference_year=data.reference_year,
+            note=data.denominators.note(),
+            areas_on_standins=list(data.denominators.standins),
+            standin_share=data.denominators.standin_share,
+            warning=data.denominators.warning,
+        ),
         areas=[AreaValue.model_validate(r) for r in rows],
     )
 
