@@ -160,7 +160,7 @@ def _moved(figures: pd.DataFrame, weights: pd.DataFrame, other: str, version: st
     joined = joined.assign(part=joined["value"] * joined["weight"])
     grouped = (
         joined.groupby(["to_code", "year", "source"])
-        .agg(value=("part", "sum"), sources=("from_code", "nunique"), first=("from_code", "min"))
+        .agg(value=("part", "sum"), sources=("from_code", "nunique"))
         .reset_index()
     )
     complete = grouped[grouped["sources"] == grouped["to_code"].map(needed)]

@@ -42,7 +42,7 @@ ACCESS_THRESHOLDS_KM = (50.0, 100.0, 200.0)
 ACCESS_CATCHMENT_KM = 100.0
 BOUNDARIES_NOTE = {
     "country": "Boundaries: Natural Earth.",
-    "nuts2": f"Boundaries: NUTS, {BOUNDARY_ATTRIBUTION}.",
+    "nuts2": f"NUTS regions {BOUNDARY_ATTRIBUTION}.",
 }
 MEASURES = {"population_per_million": "Population", "new_cases_per_thousand": "New cancer cases"}
 
