@@ -38,16 +38,6 @@ from surveys.registry.models import BoundaryVersion, Country, Population, Region
 NUTS_VERSION = re.compile(r"20[0-9]{2}")
 _VERSION_IN_NAME = re.compile(r"NUTS_[A-Z]{2}_[0-9]{2}M_(20[0-9]{2})_", re.IGNORECASE)
 
-__all__ = [
-    "BoundaryImport",
-    "PopulationFileRefused",
-    "PopulationImport",
-    "import_boundaries",
-    "import_population",
-    "nuts2_sha256",
-    "nuts_version_in_name",
-]
-
 
 @dataclass(frozen=True)
 class BoundaryImport:

@@ -1,10 +1,10 @@
 """The reads behind the maps: every ``select`` of the map use cases, and none of their logic.
 
 Which indicators a campaign declares (within the actor's domains), the responses and expected
-centres an indicator is computed from, the areas with their population figures, the boundaries
-with their data version, and the campaigns a map can show. Each function returns plain rows or
-a frame; :mod:`mapping.service` composes them, and the adapters (``api/``, ``web/``) call the
-service, never these.
+centres an indicator is computed from, the areas of the active NUTS version with their figures,
+the boundaries with their versions and data version, and the campaigns a map can show. Each
+function returns plain rows or a frame; :mod:`mapping.service` composes them, and the adapters
+(``api/``, ``web/``) call the service, never these.
 """
 
 from __future__ import annotations
