@@ -52,8 +52,14 @@ def print_placement(placement: versions.Placement | None) -> None:
         f"{placement.by_proximity} placed by proximity (within 25 km of their country's nearest "
         f"region), {len(placement.unplaced)} unplaced"
         + (
-            f", {placement.without_coordinates} without coordinates."
+            f", {placement.without_coordinates} without coordinates"
             if placement.without_coordinates
+            else ""
+        )
+        + (
+            f", {sum(placement.uncovered.values())} in countries without NUTS-2 regions "
+            f"({', '.join(placement.uncovered)})."
+            if placement.uncovered
             else "."
         ),
         markup=False,

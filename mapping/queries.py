@@ -188,7 +188,8 @@ LOCATION_COLUMNS = ["public_id", "name", "country", "latitude", "longitude", "re
 
 def centre_locations(session: Session, placement: str | None) -> pd.DataFrame:
     """The centres with coordinates placed ``"proximity"`` (with their region and distance),
-    or, for ``None``, those with coordinates and no region (unplaced); by country and name."""
+    or, for ``None``, those with coordinates and no region in a country the active NUTS-2
+    version covers (unplaced); by country and name."""
     query = (
         select(
             Centre.public_id,
@@ -204,10 +205,11 @@ def centre_locations(session: Session, placement: str | None) -> pd.DataFrame:
         .where(Centre.latitude.is_not(None), Centre.longitude.is_not(None))
         .order_by(Country.iso2, Centre.name, Centre.id)
     )
+    covered = select(Region.country_id).where(Region.level == 2, Region.nuts_version == _active(2))
     query = (
         query.where(Centre.region_placement == placement)
         if placement is not None
-        else query.where(Region.id.is_(None))
+        else query.where(Region.id.is_(None), Centre.country_id.in_(covered))
     )
     return pd.DataFrame(session.execute(query).all(), columns=[*LOCATION_COLUMNS, "distance_km"])
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -57,6 +57,9 @@ class Placement:
     unplaced: tuple[UnplacedCentre, ...]
     without_coordinates: int
     nuts_version: str | None
+    uncovered: dict[str, int] = field(default_factory=dict)
+    """Centres of countries the NUTS version has no region for (Ukraine, Georgia…), by
+    country: not unplaced, since no region could hold them."""
 
     @property
     def placed(self) -> int:
@@ -69,6 +72,7 @@ class Placement:
             "centres_inside": self.inside,
             "centres_by_proximity": self.by_proximity,
             "centres_unplaced": len(self.unplaced),
+            "centres_in_countries_without_regions": sum(self.uncovered.values()),
         }
 
 
@@ -210,11 +214,16 @@ def place_in_active_regions(session: Session) -> Placement:
     )
     placed = place_points(points, regions, within_km=PROXIMITY_KM)
     ids = dict(zip(regions["nuts_id"], regions["region_id"], strict=True))
+    covered = set(regions["country_code"])
     inside = proximity = 0
     unplaced: list[UnplacedCentre] = []
+    uncovered: dict[str, int] = {}
     rows: list[dict[Hashable, Any]] = placed.to_dict("records")
     for centre, row in zip(located, rows, strict=True):
-        if row["placement"] == "inside":
+        if not isinstance(row["placement"], str) and centre.country.iso2 not in covered:
+            uncovered[centre.country.iso2] = uncovered.get(centre.country.iso2, 0) + 1
+            _set(centre, None, None, None)
+        elif row["placement"] == "inside":
             inside += 1
             _set(centre, ids[row["region"]], "inside", 0.0)
         elif row["placement"] == "proximity":
@@ -238,7 +247,14 @@ def place_in_active_regions(session: Session) -> Placement:
         if centre.latitude is None or centre.longitude is None:
             _set(centre, None, None, None)
     session.flush()
-    return Placement(inside, proximity, tuple(unplaced), len(centres) - len(located), version)
+    return Placement(
+        inside,
+        proximity,
+        tuple(unplaced),
+        len(centres) - len(located),
+        version,
+        dict(sorted(uncovered.items())),
+    )
 
 
 def _regions(session: Session, version: str | None) -> gpd.GeoDataFrame:

@@ -135,6 +135,8 @@ def test_another_version_waits_until_it_is_activated(session: Session, tmp_path:
     assert new.nuts2_sha256 == old.nuts2_sha256
     assert queries.active_version(session, 2) == "2021"
     assert [code for code, _ in queries.nuts2_regions(session)] == ["PT11", "PT17"]
+    # PT17 and PT1A overlap: a layer mixing versions would not simplify (not a coverage).
+    assert sorted(layers.web_layer(session, "nuts2")["area_code"]) == ["PT11", "PT17"]
     assert session.scalar(select(func.count(Region.id))) == 5  # both versions held
 
     switched = versions.activate_version(

@@ -95,6 +95,7 @@ def test_the_boundary_import_reports_placed_by_proximity_and_unplaced(session: S
         session, name="At sea", country="ES", latitude=BALEARIC_SEA[0], longitude=BALEARIC_SEA[1]
     )
     make_centre(session, name="Nowhere", country="DE", latitude=None, longitude=None)
+    make_centre(session, name="Kyiv", country="UA", latitude=50.45, longitude=30.52)
     with official.reference_file(official.boundary_file_name(2)) as path:
         loaded = imports.import_boundaries(
             session, SYSTEM, path, level=2, nuts_version="2021", request_id="req-place"
@@ -102,6 +103,7 @@ def test_the_boundary_import_reports_placed_by_proximity_and_unplaced(session: S
     placement = loaded.placement
     assert placement is not None
     assert (placement.inside, placement.by_proximity, placement.without_coordinates) == (1, 2, 1)
+    assert placement.uncovered == {"UA": 1}  # NUTS has no Ukrainian region: not "unplaced"
     (at_sea,) = placement.unplaced
     assert (at_sea.name, at_sea.country) == ("At sea", "ES")
     assert (at_sea.latitude, at_sea.longitude) == BALEARIC_SEA
@@ -121,6 +123,7 @@ def test_the_boundary_import_reports_placed_by_proximity_and_unplaced(session: S
     assert event.details["centres_inside"] == 1
     assert event.details["centres_by_proximity"] == 2
     assert event.details["centres_unplaced"] == 1
+    assert event.details["centres_in_countries_without_regions"] == 1
 
     report = versions.placement_report(session, SYSTEM)
     assert [c["name"] for c in report.unplaced] == ["At sea"]
