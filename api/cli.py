@@ -8,6 +8,7 @@ from the command line.
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -19,8 +20,10 @@ from rich.table import Table
 from api.cli_accounts import privacy_app, users_app
 from api.cli_export import export_command
 from api.cli_forms import forms_app
-from api.cli_geo import geo_app, maps_app
+from api.cli_geo import geo_app, maps_app, print_placement
 from api.settings import Settings
+from mapping.packaged import PACKAGED_ACTOR, install_reference_data
+from mapping.versions import place_centres
 from surveys import backup, migrate
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.demo.campaign import demo_invitation, load_demo_campaign
@@ -68,8 +71,25 @@ def db_upgrade(revision: str = "head") -> None:
     engine = make_engine(settings.database_url)
     with transaction(make_session_factory(engine)) as session:
         added = seed_countries(session)
-    engine.dispose()
     console.print(f"Database at revision {revision}; {added} countries added.")
+    if revision == "head":
+        with transaction(make_session_factory(engine)) as session:
+            installed = install_reference_data(
+                session, system_actor(PACKAGED_ACTOR), request_id=str(uuid.uuid4())
+            )
+        for loaded in installed.boundaries:
+            console.print(
+                f"Packaged NUTS {loaded.nuts_version} level {loaded.level} boundaries loaded "
+                f"({loaded.stored} regions).",
+                markup=False,
+            )
+        if installed.figures:
+            console.print(
+                f"{installed.figures} packaged Eurostat population figures loaded "
+                "(see mapping/data/reference/PROVENANCE.md).",
+                markup=False,
+            )
+    engine.dispose()
 
 
 @db_app.command("downgrade")
@@ -176,6 +196,10 @@ def demo_load(
         if not created:
             progress.update(task, completed=centres, description="Demo centres already loaded")
     console.print(f"{created} synthetic centres created.")
+    if created:
+        with transaction(factory) as session:
+            placed = place_centres(session, system_actor(), request_id=str(uuid.uuid4()))
+        print_placement(placed if placed.nuts_version else None)
     if campaign:
         with _progress() as progress, transaction(factory) as session:
             task = progress.add_task("Demo campaign: synthetic centres answer", total=None)
@@ -214,11 +238,12 @@ def centres_import(
     """Import a centre list (CSV or XLSX). Nothing is written when any row has an error."""
     settings = Settings()
     engine = make_engine(settings.database_url)
-    with transaction(make_session_factory(engine)) as session:
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
         report = import_centre_list(session, system_actor(), file, dry_run=dry_run, request_id=None)
-    engine.dispose()
     _print_report(report)
     if report.errors:
+        engine.dispose()
         errors.print(f"[red]{len(report.errors)} error(s): nothing was imported.[/red]")
         raise typer.Exit(1)
     verb = "would be" if dry_run else "were"
@@ -226,6 +251,11 @@ def centres_import(
         f"{report.created} centres {verb} created, {report.updated} updated, "
         f"{len(report.warnings)} warning(s)."
     )
+    if not dry_run and report.created + report.updated:
+        with transaction(factory) as session:
+            placed = place_centres(session, system_actor(), request_id=str(uuid.uuid4()))
+        print_placement(placed if placed.nuts_version else None)
+    engine.dispose()
 
 
 @centres_app.command("export")
@@ -263,3 +293,7 @@ def serve(
         log_level="info",
         log_config=uvicorn_log_config(),
     )
+
+
+if __name__ == "__main__":  # python -m api.cli, as the accessgap script does
+    app()

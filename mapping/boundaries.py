@@ -19,10 +19,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-NUTS_COLUMNS = ["nuts_id", "level", "country_code", "name", "geometry"]
+from surveys.registry.codes import UnknownCode, country_code
 
-# Eurostat country codes that differ from ISO 3166-1 alpha-2.
-ISO2_BY_EUROSTAT_CODE = {"EL": "GR", "UK": "GB"}
+NUTS_COLUMNS = ["nuts_id", "level", "country_code", "name", "geometry"]
 
 _REQUIRED_PROPERTIES = ("NUTS_ID", "LEVL_CODE", "CNTR_CODE")
 _NAME_PROPERTIES = ("NAME_LATN", "NUTS_NAME")  # Latin-script name first, native name as fallback
@@ -81,7 +80,7 @@ def read_nuts_geojson(path: str | Path, *, crs: str | int | None = None) -> gpd.
     path = Path(path)
     document = _load_feature_collection(path)
     features: list[dict[str, Any]] = document["features"]
-    _check_properties(path, features)
+    check_properties(path, features)
     geometries = [_geometry_of(path, feature) for feature in features]
     properties = [feature.get("properties") or {} for feature in features]
     missing_geometry = [
@@ -96,7 +95,16 @@ def read_nuts_geojson(path: str | Path, *, crs: str | int | None = None) -> gpd.
             f"{_GISCO_HINT}."
         )
     source_crs = _resolve_crs(path, document, geometries, crs)
+    return nuts_frame(properties, geometries, source_crs)
 
+
+def nuts_frame(
+    properties: Sequence[Mapping[str, Any]],
+    geometries: Sequence[shapely.Geometry | None],
+    source_crs: CRS,
+) -> gpd.GeoDataFrame:
+    """The regions of checked GISCO properties and geometries, in EPSG:4326 and the columns of
+    :data:`NUTS_COLUMNS`; every reader (GeoJSON, shapefile, GeoPackage) ends here."""
     country = [str(props["CNTR_CODE"]).strip() for props in properties]
     frame = gpd.GeoDataFrame(
         {
@@ -104,16 +112,25 @@ def read_nuts_geojson(path: str | Path, *, crs: str | int | None = None) -> gpd.
             "level": np.array(
                 [int(float(props["LEVL_CODE"])) for props in properties], dtype=np.int64
             ),
-            "country_code": [ISO2_BY_EUROSTAT_CODE.get(code, code) for code in country],
+            "country_code": [_registry_country(code) for code in country],
             "name": [_name_of(props) for props in properties],
         },
-        geometry=geometries,
+        geometry=list(geometries),
         crs=source_crs,
     )
     if source_crs.to_epsg() != 4326:
         frame = frame.to_crs(4326)
     frame = frame.sort_values(["level", "nuts_id"], ignore_index=True)
     return frame[NUTS_COLUMNS]
+
+
+def _registry_country(code: str) -> str:
+    # Through the one crosswalk (EL -> GR, UK -> GB); a code it does not know is kept, and the
+    # import then finds no registry country for it.
+    try:
+        return country_code(code)
+    except UnknownCode:
+        return code
 
 
 def assign_regions(
@@ -226,7 +243,7 @@ def _load_feature_collection(path: Path) -> dict[str, Any]:
     return document
 
 
-def _check_properties(path: Path, features: Sequence[Mapping[str, Any]]) -> None:
+def check_properties(path: Path, features: Sequence[Mapping[str, Any]]) -> None:
     problems = []
     for number, feature in enumerate(features, start=1):
         props = feature.get("properties") or {}
@@ -279,11 +296,11 @@ def _resolve_crs(
     override: str | int | None,
 ) -> CRS:
     if override is not None:
-        return _supported(path, _parse_crs(path, override, "the crs argument"))
+        return supported_crs(path, _parse_crs(path, override, "the crs argument"))
     member = document.get("crs")
     if member is not None:
-        return _supported(path, _crs_from_member(path, member))
-    return _infer_crs(path, geometries)
+        return supported_crs(path, _crs_from_member(path, member))
+    return infer_crs(path, geometries)
 
 
 def _crs_from_member(path: Path, member: object) -> CRS:
@@ -311,7 +328,7 @@ def _parse_crs(path: Path, value: object, where: str) -> CRS:
         ) from error
 
 
-def _supported(path: Path, crs: CRS) -> CRS:
+def supported_crs(path: Path, crs: CRS) -> CRS:
     if crs.to_authority() == ("OGC", "CRS84"):  # WGS 84 in longitude, latitude order
         return CRS.from_epsg(4326)
     epsg = crs.to_epsg()
@@ -325,7 +342,7 @@ def _supported(path: Path, crs: CRS) -> CRS:
     )
 
 
-def _infer_crs(path: Path, geometries: Sequence[shapely.Geometry | None]) -> CRS:
+def infer_crs(path: Path, geometries: Sequence[shapely.Geometry | None]) -> CRS:
     bounds = shapely.bounds(np.asarray(geometries, dtype=object))
     min_x, min_y = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
     max_x, max_y = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])

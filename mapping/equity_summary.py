@@ -3,7 +3,8 @@ that have data, the benchmark and each area's gap to it.
 
 Pure: an indicator frame (:func:`mapping.indicators.indicator_by_area`) in, an
 :class:`EquitySummary` out. No-data areas are left out, never counted as zero; rates per
-million are weighted by population, and only they have population-weighted figures.
+million are weighted by population and rates per 1,000 new cancer cases by cases; only those
+rates have weighted figures (:attr:`EquitySummary.weighted_by` says by what).
 
 Every benchmark says what it is (:attr:`EquitySummary.benchmark_label`). A computed benchmark
 ("eu_median", "top_quartile") is taken over the EU-27 member states (at NUTS-2, over the regions
@@ -22,7 +23,10 @@ from typing import Literal
 import pandas as pd
 
 from mapping import equity
-from mapping.indicators import IndicatorSpec
+from mapping.indicators import PER_UNIT, IndicatorSpec
+
+# What the weighted figures of a rate are weighted by.
+WEIGHTED_BY = {"population_per_million": "population", "new_cases_per_thousand": "new cancer cases"}
 
 GapKind = Literal["shortfall", "excess"]
 
@@ -120,7 +124,7 @@ def equity_summary(
     """
     data = frame[~frame["no_data"] & frame["value"].notna()]
     values = data["value"].astype(float)
-    weighted = spec.denominator == "population_per_million"
+    weighted = spec.denominator in PER_UNIT
     weights = (
         data["denominator"].astype(float)
         if weighted
@@ -145,7 +149,10 @@ def equity_summary(
         )
         gaps = {code: float(g) for code, g in zip(data["area_code"], gap, strict=True)}
         if weighted and spec.higher_is_better and spec.aggregation in {"sum", "count_yes"}:
-            units = equity.units_needed(values, data["denominator"].astype(float), benchmark.value)
+            # units_needed works per million: scale a rate per 1,000 cases to match.
+            scale = 1_000_000 / PER_UNIT[spec.denominator]
+            base = data["denominator"].astype(float) * scale
+            units = equity.units_needed(values, base, benchmark.value)
             needed = {
                 code: int(u)
                 for code, u in zip(data["area_code"], units, strict=True)
@@ -174,7 +181,7 @@ def equity_summary(
         benchmark_areas_with_data=benchmark.with_data,
         benchmark_areas=benchmark.of,
         higher_is_better=spec.higher_is_better,
-        weighted_by="population" if weighted else None,
+        weighted_by=WEIGHTED_BY.get(spec.denominator),
     )
 
 

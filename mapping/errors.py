@@ -27,3 +27,10 @@ class IncomparableUnits(InvalidInput):
     """A figure series would share classes between indicators measured in different units."""
 
     code = "series_units_differ"
+
+
+class NoRegionalDenominator(InvalidInput):
+    """A regional map of an indicator whose denominator exists per country only (new cancer
+    cases: GLOBOCAN estimates countries)."""
+
+    code = "no_regional_denominator"

@@ -10,7 +10,10 @@ denominator. The area's value is::
     median, mean   of the numerator's numbers (blanks skipped); denominator ignored
 
 with the denominator ``population_per_million`` (value per million inhabitants),
-``centres_responding`` (per cent of responding centres) or ``none``.
+``new_cases_per_thousand`` (value per 1,000 new cancer cases a year, GLOBOCAN, per country: the
+convention of radiotherapy capacity studies), ``centres_responding`` (per cent of responding
+centres) or ``none``. Every value carries its denominator's source and year, and whether the
+denominator is a stand-in for a missing official figure.
 
 **A count the questionnaire skipped is zero.** A ``sum`` counts things (scanners, patients), and
 the questionnaire asks for the count only when it applies (``pet_ct_units`` is relevant when
@@ -40,6 +43,9 @@ from surveys.questionnaires.answers import expression_context
 from surveys.questionnaires.expressions import Node, as_number, evaluate, parse, references, truthy
 
 AREA_COLUMNS = ["area_code", "area_name", "population", "population_source", "population_year"]
+"""The columns ``areas`` needs; ``population_standin`` and the ``new_cases`` trio are optional."""
+PER_UNIT = {"population_per_million": 1_000_000.0, "new_cases_per_thousand": 1_000.0}
+"""The denominators that divide by a reference figure, and the scale of the rate."""
 RESULT_COLUMNS = [
     "area_code",
     "area_name",
@@ -49,6 +55,7 @@ RESULT_COLUMNS = [
     "denominator_kind",
     "denominator_source",
     "denominator_year",
+    "denominator_standin",
     "expected",
     "responding",
     "coverage",
@@ -269,7 +276,9 @@ def indicator_by_area(
         Centres expected to answer: ``area_code``, ``centre_id``.
     areas
         ``area_code``, ``area_name``, ``population``, ``population_source``,
-        ``population_year``: every area to report, including those with no response.
+        ``population_year`` (and optionally ``population_standin``, ``new_cases``,
+        ``new_cases_source``, ``new_cases_year``): every area to report, including those with
+        no response (:func:`mapping.populations.areas_frame`).
     numerators
         The numerator of each response (:func:`numerator_values`), indexed like ``responses``,
         when the caller has evaluated them already; evaluated here otherwise.
@@ -300,8 +309,8 @@ def indicator_by_area(
         expected_n = int(expected_counts.get(area.area_code, 0))
         coverage = responding / expected_n if expected_n else math.nan
         aggregate = _aggregate(area_values, spec.aggregation) if responding else math.nan
-        population = _float_or_none(area.population)
-        denominator, value = _apply_denominator(spec, aggregate, responding, population)
+        reference, source, year, standin = _reference(area, spec)
+        denominator, value = _apply_denominator(spec, aggregate, responding, reference)
         rows.append(
             {
                 "area_code": area.area_code,
@@ -310,12 +319,9 @@ def indicator_by_area(
                 "numerator": aggregate,
                 "denominator": denominator,
                 "denominator_kind": spec.denominator,
-                "denominator_source": area.population_source
-                if spec.denominator == "population_per_million"
-                else "survey responses",
-                "denominator_year": area.population_year
-                if spec.denominator == "population_per_million"
-                else None,
+                "denominator_source": source,
+                "denominator_year": year,
+                "denominator_standin": standin,
                 "expected": expected_n,
                 "responding": responding,
                 "coverage": coverage,
@@ -327,13 +333,46 @@ def indicator_by_area(
         )
     result = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     result["denominator_year"] = pd.array(
-        [
-            None if y is None or (isinstance(y, float) and math.isnan(y)) else int(y)
-            for y in result["denominator_year"]
-        ],
+        [None if y is None or pd.isna(y) else int(y) for y in result["denominator_year"]],
         dtype="Int64",
     )
     return result
+
+
+def divides_by_reference(spec: IndicatorSpec) -> bool:
+    """Whether the indicator's values are divided by a reference figure (population, new
+    cancer cases): a sum or count with such a denominator. Medians, means and shares are not.
+
+    Examples
+    --------
+    >>> per_million = IndicatorSpec("u", "f", "x", "sum", "population_per_million", {}, {})
+    >>> divides_by_reference(per_million)
+    True
+    >>> from dataclasses import replace
+    >>> divides_by_reference(replace(per_million, aggregation="median"))
+    False
+    """
+    return spec.denominator in PER_UNIT and spec.aggregation not in {"median", "mean", "share"}
+
+
+def _reference(area: Any, spec: IndicatorSpec) -> tuple[float | None, str | None, object, bool]:
+    """The reference figure an area's value is divided by, its source, year and stand-in flag."""
+    kind = spec.denominator if divides_by_reference(spec) else "none"
+    if kind == "population_per_million":
+        return (
+            _float_or_none(area.population),
+            area.population_source,
+            area.population_year,
+            bool(getattr(area, "population_standin", False)),
+        )
+    if kind == "new_cases_per_thousand":
+        return (
+            _float_or_none(getattr(area, "new_cases", None)),
+            getattr(area, "new_cases_source", None),
+            getattr(area, "new_cases_year", None),
+            False,
+        )
+    return None, "survey responses", None, False
 
 
 def _float_or_none(value: object) -> float | None:
@@ -345,7 +384,7 @@ def _float_or_none(value: object) -> float | None:
 
 
 def _apply_denominator(
-    spec: IndicatorSpec, aggregate: float, responding: int, population: float | None
+    spec: IndicatorSpec, aggregate: float, responding: int, reference: float | None
 ) -> tuple[float, float]:
     if math.isnan(aggregate):
         return math.nan, math.nan
@@ -353,10 +392,6 @@ def _apply_denominator(
         return math.nan, aggregate
     if spec.denominator == "centres_responding":
         return float(responding), aggregate / responding * 100 if responding else math.nan
-    if (
-        population is None
-        or not population
-        or (isinstance(population, float) and math.isnan(population))
-    ):
+    if reference is None or not reference or math.isnan(reference):
         return math.nan, math.nan
-    return float(population), aggregate / float(population) * 1_000_000
+    return float(reference), aggregate / float(reference) * PER_UNIT[spec.denominator]

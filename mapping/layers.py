@@ -2,10 +2,11 @@
 
 Area layers are kept whole for print and simplified for the web (topology kept, neighbours
 seamless). Both, and the NUTS-2 region of each packaged city, are computed once per process
-**and data version**: the packaged country layer never changes, and the NUTS-2 layer is keyed on
-:func:`mapping.queries.boundary_version`, the hash of the layer that the latest boundary import
-left (recorded with its audit event), so a new vintage is served at once even when it has as
-many regions as the old one. Each cache keeps one version per layer (the newest asked for).
+**and data version**: the packaged country layer never changes, and the NUTS-2 layer (of the
+active NUTS version only) is keyed on :func:`mapping.queries.boundary_version`, the hash of the
+layer that the latest boundary import or version switch left (recorded with its audit event),
+so a new vintage is served at once even when it has as many regions as the old one. Each cache
+keeps one version per layer (the newest asked for).
 Everything is in EPSG:4326 here; distances and figures use EPSG:3035.
 """
 

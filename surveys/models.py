@@ -12,13 +12,21 @@ from surveys.campaigns.models import (
 from surveys.db import Base
 from surveys.exports.models import DatasetRelease, DatasetReleaseRecord
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
-from surveys.registry.models import Centre, Contact, Country, Population, Region
+from surveys.registry.models import (
+    BoundaryVersion,
+    Centre,
+    Contact,
+    Country,
+    Population,
+    Region,
+)
 from surveys.responses.models import Response, ResponseComment, ResponseVersion
 
 __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "BoundaryVersion",
     "Campaign",
     "CampaignCentre",
     "CampaignQuestionnaire",

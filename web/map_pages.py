@@ -116,6 +116,7 @@ def map_page(
             "access": data.access_by_area(),
             "access_note": data.access_note,
             "equity": data.equity,
+            "denominator_warning": data.denominator_warning,
             "level": level,
             "scheme": scheme,
             "classes": classes,

@@ -36,6 +36,7 @@ GEOJSON_PROPERTIES = (
     "denominator",
     "denominator_source",
     "denominator_year",
+    "denominator_standin",
     "expected",
     "responding",
     "coverage",
@@ -75,6 +76,7 @@ class AreaValue(Schema):
     denominator_kind: str
     denominator_source: str | None
     denominator_year: int | None
+    denominator_standin: bool
     expected: int
     responding: int
     coverage: float | None
@@ -82,9 +84,21 @@ class AreaValue(Schema):
     no_data: bool
 
 
+class DenominatorsRead(Schema):
+    """What the values are divided by: the campaign's reference year (each area takes the
+    figure of the closest year), the sources and years in use, and the stand-ins."""
+
+    reference_year: int
+    note: str
+    areas_on_standins: list[str]
+    standin_share: float
+    warning: str | None
+
+
 class IndicatorValues(Schema):
     indicator: IndicatorRead
     level: str
+    denominators: DenominatorsRead
     areas: list[AreaValue]
 
 
@@ -144,6 +158,13 @@ def indicator_values(
     return IndicatorValues(
         indicator=_spec_read(data.spec),
         level=level,
+        denominators=DenominatorsRead(
+            reference_year=data.reference_year,
+            note=data.denominators.note(),
+            areas_on_standins=list(data.denominators.standins),
+            standin_share=data.denominators.standin_share,
+            warning=data.denominators.warning,
+        ),
         areas=[AreaValue.model_validate(r) for r in rows],
     )
 
@@ -176,8 +197,9 @@ class EquityRead(Schema):
     ``max_min_ratio`` is ``"unbounded"`` when the lowest area has none (a zero minimum) and
     ``null`` when undefined: no area has data (``areas_with_data`` is 0), or every area has
     zero. The ``*_population_weighted`` and ``*_weighted`` figures are ``null`` for an indicator
-    that is not per inhabitant (``weighted_by`` is ``null``). ``gaps`` are shortfalls below the
-    benchmark, or excesses over it when lower is better (``gap_kind``).
+    that is not a rate per inhabitant or per new cancer case (``weighted_by`` is ``null``; it
+    says what they are weighted by). ``gaps`` are shortfalls below the benchmark, or excesses
+    over it when lower is better (``gap_kind``).
     """
 
     areas_with_data: int
@@ -190,7 +212,7 @@ class EquityRead(Schema):
     max_min_ratio: float | Literal["unbounded"] | None
     coefficient_of_variation: float | None
     coefficient_of_variation_weighted: float | None
-    weighted_by: Literal["population"] | None
+    weighted_by: Literal["population", "new cancer cases"] | None
     benchmark: float | None
     benchmark_kind: str | None
     benchmark_label: str | None

@@ -11,14 +11,19 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveys.db import Base, utcnow
+
+REGION_PLACEMENTS = ("inside", "proximity")
+"""How a centre got its NUTS-2 region: inside the polygon, or the nearest one within reach."""
 
 CENTRE_TYPES = (
     "comprehensive_cancer_centre",
@@ -65,8 +70,38 @@ class Region(Base):
     country: Mapped[Country] = relationship(lazy="raise")
 
 
+class BoundaryVersion(Base):
+    """A NUTS version of one level's boundaries held by the registry. One version per level is
+    active: maps, indicators and figures read its regions only, never two versions at once."""
+
+    __tablename__ = "boundary_version"
+    __table_args__ = (
+        UniqueConstraint("level", "nuts_version"),
+        CheckConstraint("level BETWEEN 0 AND 3", name="level_range"),
+        Index(
+            "uq_boundary_version_one_active",
+            "level",
+            unique=True,
+            sqlite_where=text("active"),
+            postgresql_where=text("active"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+    nuts_version: Mapped[str] = mapped_column(String(4))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    regions: Mapped[int] = mapped_column(Integer, default=0)
+    source: Mapped[str | None] = mapped_column(String(300))
+    imported_at: Mapped[dt.datetime | None] = mapped_column(default=utcnow)
+
+
 class Population(Base):
-    """A reference population figure for an area (a country or a NUTS region), with its source."""
+    """A reference population figure for an area (a country or a NUTS region), with its source.
+
+    ``area_code`` is the registry's country code or the NUTS code; a NUTS figure names the
+    NUTS version its code belongs to (codes and borders change between versions).
+    """
 
     __tablename__ = "population"
     __table_args__ = (
@@ -80,6 +115,7 @@ class Population(Base):
     year: Mapped[int] = mapped_column(Integer)
     value: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(200))
+    nuts_version: Mapped[str | None] = mapped_column(String(4))
 
 
 class Centre(Base):
@@ -89,6 +125,10 @@ class Centre(Base):
     __table_args__ = (
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
+        CheckConstraint(
+            "region_placement IS NULL OR region_placement IN ('inside', 'proximity')",
+            name="region_placement",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +141,8 @@ class Centre(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
+    region_placement: Mapped[str | None] = mapped_column(String(10))
+    region_distance_km: Mapped[float | None] = mapped_column(Float)
     centre_type: Mapped[str] = mapped_column(String(40), default="other")
     accreditations: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -17,6 +17,7 @@ from surveys.audit.channel import channel
 from surveys.audit.service import record
 from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
 from surveys.policy import Actor, Permission, authorize
+from surveys.registry.codes import UnknownCode, country_code
 from surveys.registry.countries import countries_by_code
 from surveys.registry.models import Centre, Country
 from surveys.registry.schemas import (
@@ -114,7 +115,10 @@ def get_centre(session: Session, public_id: str) -> Centre:
 
 
 def _country(session: Session, code: str) -> Country:
-    country = countries_by_code(session).get(code.upper())
+    try:
+        country: Country | None = countries_by_code(session).get(country_code(code))
+    except UnknownCode:
+        country = None
     if country is None:
         raise UnknownCountry(
             f"Unknown country {code!r}.",

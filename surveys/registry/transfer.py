@@ -22,6 +22,7 @@ from surveys.audit.channel import channel
 from surveys.audit.service import record
 from surveys.errors import ImportReport, RowProblem
 from surveys.policy import Actor, Permission, authorize
+from surveys.registry.codes import UnknownCode, country_code
 from surveys.registry.countries import countries_by_code
 from surveys.registry.models import CENTRE_TYPES, Centre, Country, Region
 from surveys.tabular import RowCounter, TabularFileError, csv_chunks, read_rows
@@ -128,12 +129,22 @@ class _RowChecker:
         if not code:
             self.problem(number, "country", "the country is missing; give an ISO code such as FR")
             return None
-        country = self.countries.get({"EL": "GR", "UK": "GB"}.get(code, code))
+        try:
+            country = self.countries.get(country_code(code))
+        except UnknownCode:
+            self.problem(
+                number,
+                "country",
+                "unknown country code; use ISO 3166 alpha-2 (GR), alpha-3 (GRC) or Eurostat's "
+                "code (EL)",
+                value,
+            )
+            return None
         if country is None:
             self.problem(
                 number,
                 "country",
-                "unknown country; use the ISO 3166 alpha-2 or alpha-3 code of a surveyed country",
+                "not a surveyed country; the registry holds the countries of the network",
                 value,
             )
         return country

@@ -25,6 +25,15 @@ def test_values_geojson_equity_and_access(
     by_area = {a["area_code"]: a for a in values["areas"]}
     assert by_area["FR"]["value"] == pytest.approx(3 / 68)
     assert by_area["FR"]["denominator_year"] == 2024
+    assert by_area["FR"]["denominator_source"] == "test figures"
+    assert by_area["FR"]["denominator_standin"] is False
+    assert by_area["DE"]["denominator_standin"] is True  # no official figure in the test registry
+    denominators = values["denominators"]
+    assert denominators["reference_year"] >= 2026  # no answer says otherwise: the campaign's year
+    assert denominators["areas_on_standins"] == ["DE"]
+    assert denominators["standin_share"] == pytest.approx(0.5)
+    assert denominators["warning"].startswith("Warning: 1 of 2 countries (50%)")
+    assert "Population: test figures, 2024 (1 area)" in denominators["note"]
     assert by_area["DE"]["value"] is None  # no data, never zero
     assert by_area["DE"]["no_data"] is True
 
@@ -44,6 +53,7 @@ def test_values_geojson_equity_and_access(
         "denominator",
         "denominator_source",
         "denominator_year",
+        "denominator_standin",
         "expected",
         "responding",
         "coverage",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from mapping import imports, service
 from mapping.classify import NO_DATA
-from mapping.errors import IncomparableUnits, IndicatorNotFound, NoRegions
+from mapping.errors import IncomparableUnits, IndicatorNotFound, NoRegionalDenominator, NoRegions
 from mapping.populations import CITY_POPULATION_SOURCE, areas_frame
 from mapping.service import MapRequest
 from surveys.campaigns.models import Campaign
@@ -248,7 +248,7 @@ def test_a_figure_series_shares_its_classes(session: Session, tmp_path: Path) ->
     )
     bounds = {m.classification.bounds for m in series.maps}
     assert len(bounds) == 1  # one set of classes for both maps
-    assert series.source_note.startswith(f"Survey: {campaign.name}.")
+    assert series.source_note.startswith(f"Survey: {campaign.name}, reference year ")
     path = tmp_path / "pet.svg"
     service.draw_figure(series.maps[0], "svg", path, source_note=series.source_note)
     svg = path.read_text()
@@ -395,3 +395,115 @@ def test_a_campaign_without_answers_maps_every_area_as_no_data_and_says_why_no_a
     assert result.access_note is not None
     assert "coordinates" in result.access_note
     assert not result.frame.set_index("area_code").loc["FR", "no_data"]
+
+
+# --- denominators -------------------------------------------------------------------------------
+
+YEAR_FORM = """
+| survey |
+|        | type              | name             | label::en | required | relevant           |
+|        | integer           | pet_reference_year | Year    | yes      |                    |
+|        | select_one yes_no | has_pet          | PET/CT?   | yes      |                    |
+|        | integer           | units            | Units     | yes      | ${has_pet} = 'yes' |
+| choices |
+|         | list_name | name | label::en |
+|         | yes_no    | yes  | Yes       |
+|         | yes_no    | no   | No        |
+| indicators |
+|            | id        | numerator | aggregation | denominator            | label::en         |
+|            | pet_per_m | ${units}  | sum         | population_per_million | PET per million   |
+|            | pet_cases | ${units}  | sum         | new_cases_per_thousand | PET per 1,000 new cases |
+| settings |
+|          | form_id  | version | form_title | domain           |
+|          | pet_year | 1       | PET        | nuclear_medicine |
+"""
+
+
+def add_france(session: Session) -> None:
+    for year, value in ((2020, 66_000_000), (2024, 68_000_000)):
+        session.add(
+            Population(area_code="FR", area_level="country", year=year, value=value, source="Insee")
+        )
+
+
+def year_campaign(session: Session, answered_year: int, countries: list[str]) -> Campaign:
+    """A campaign whose respondents say their figures refer to ``answered_year``."""
+    centres = [make_centre(session, name=f"Y{i}", country=c) for i, c in enumerate(countries)]
+    version = make_published_form(session, YEAR_FORM)
+    campaign = make_campaign(
+        session, slug=f"year-{uuid.uuid4().hex[:6]}", centres=centres, versions=[version]
+    )
+    for centre in centres:
+        submit(
+            session,
+            submission_uuid=str(uuid.uuid4()),
+            campaign=campaign,
+            centre=centre,
+            version=version,
+            answers={"pet_reference_year": answered_year, "has_pet": "yes", "units": 4},
+            now=NOW,
+            actor="t",
+        )
+    return campaign
+
+
+def test_the_population_of_the_year_closest_to_the_reference_year_is_used(
+    session: Session,
+) -> None:
+    add_france(session)
+    campaign = year_campaign(session, 2021, ["FR"])
+    result = service.indicator_map(session, SYSTEM, MapRequest(campaign.slug, "pet_per_m"))
+    assert result.reference_year == 2021
+    france = result.frame.set_index("area_code").loc["FR"]
+    assert (france["denominator_source"], france["denominator_year"]) == ("Insee", 2020)
+    assert france["value"] == pytest.approx(4 / 66)
+    assert "reference year 2021" in result.source_note
+    assert "Population: Insee, 2020 (1 area)" in result.source_note
+    later = year_campaign(session, 2025, ["FR"])
+    frame = service.indicator_map(session, SYSTEM, MapRequest(later.slug, "pet_per_m")).frame
+    assert frame.set_index("area_code").loc["FR", "denominator_year"] == 2024
+
+
+def test_without_answers_the_open_dates_year_is_the_reference_year(session: Session) -> None:
+    campaign = populate(session)
+    asked = MapRequest(campaign.slug, "pet_per_m")
+    assert campaign.opens_at is None  # no answer, no open date: the year it was created
+    assert service.indicator_map(session, SYSTEM, asked).reference_year == campaign.created_at.year
+    campaign.opens_at = dt.datetime(2019, 3, 1, tzinfo=dt.UTC)
+    session.flush()
+    assert service.indicator_map(session, SYSTEM, asked).reference_year == 2019
+
+
+def test_per_1000_new_cancer_cases_by_country_only(session: Session, tmp_path: Path) -> None:
+    campaign = year_campaign(session, 2024, ["FR", "CZ"])
+    result = service.indicator_map(session, SYSTEM, MapRequest(campaign.slug, "pet_cases"))
+    rows = result.frame.set_index("area_code")
+    assert rows.loc["CZ", "value"] == pytest.approx(4 / 61_107 * 1000)
+    assert rows.loc["FR", "value"] == pytest.approx(4 / 442_708 * 1000)
+    assert (rows.loc["CZ", "denominator_source"], rows.loc["CZ", "denominator_year"]) == (
+        "GLOBOCAN 2022 (IARC)",
+        2022,
+    )
+    assert rows.loc["CZ", "denominator_kind"] == "new_cases_per_thousand"
+    assert "New cancer cases: GLOBOCAN 2022 (IARC), 2022 (2 areas)" in result.source_note
+    assert result.equity.areas_with_data == 2
+    regions = write_nuts_file(tmp_path / "fr.geojson", {"FR10": (2.0, 48.0, 3.0, 49.5)})
+    imports.import_boundaries(session, SYSTEM, regions, level=2, nuts_version="2021")
+    with pytest.raises(NoRegionalDenominator, match="per country only"):
+        service.indicator_map(session, SYSTEM, MapRequest(campaign.slug, "pet_cases", "nuts2"))
+
+
+def test_many_standins_are_said_plainly_in_the_note_and_the_summary(session: Session) -> None:
+    add_france(session)
+    campaign = year_campaign(session, 2024, ["FR", "BA", "MD"])
+    result = service.indicator_map(session, SYSTEM, MapRequest(campaign.slug, "pet_per_m"))
+    rows = result.frame.set_index("area_code")
+    assert rows.loc["BA", "denominator_standin"]
+    assert rows.loc["BA", "denominator_source"].startswith("stand-in: GeoNames")
+    assert not rows.loc["FR", "denominator_standin"]
+    assert result.denominators.standins == ("BA", "MD")
+    warning = result.denominator_warning
+    assert warning is not None
+    assert warning.startswith("Warning: 2 of 3 countries (67%) have no official denominator")
+    assert warning in result.source_note
+    assert "GeoNames stand-in (2 areas)" in result.source_note

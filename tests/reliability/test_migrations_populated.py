@@ -37,7 +37,7 @@ from surveys.exports import releases
 from surveys.exports.schemas import ReleaseCreate
 from surveys.questionnaires.definitions.tables import read_markdown
 from surveys.questionnaires.service import import_definition, publish_version
-from surveys.registry.models import Centre, Contact, Region
+from surveys.registry.models import BoundaryVersion, Centre, Contact, Region
 from surveys.responses.review import review_with_comment
 from surveys.responses.submission import submit
 from tests.builders import make_campaign
@@ -133,6 +133,10 @@ def populate(url: str, responses_count: int) -> None:
                     geometry_geojson='{"type": "Point", "coordinates": [4.85, 45.75]}',
                 )
             )
+            # As revision 0007 derives it from the regions held (the import time unknown).
+            session.add(BoundaryVersion(level=2, nuts_version="2021", active=True, regions=1))
+            session.flush()
+            session.query(BoundaryVersion).update({"imported_at": None, "source": None})
             campaign = make_campaign(
                 session, slug="every-type", name="Every type", centres=centres, versions=[version]
             )

@@ -92,6 +92,10 @@ def test_a_domain_lead_sees_the_map_table_equity_and_downloads(
     assert page.status_code == 200
     assert 'class="ag-map"' in page.text
     assert "test figures (2024)" in page.text
+    # Germany has no official figure in the test registry: 1 of 2 countries on a stand-in.
+    warning = page.text.split('data-testid="denominator-warning">')[1].split("</p>")[0]
+    assert warning.startswith("Warning: 1 of 2 countries (50%) have no official denominator")
+    assert "stand-in: GeoNames" in page.text
     assert "1 / 2" in page.text  # responding / expected in France
     assert "Low coverage" not in page.text.split("<tbody>")[1].split("France")[1][:400]
     assert XSS not in page.text  # the centre's name appears escaped only

@@ -128,7 +128,12 @@ SETTINGS_KEYS = frozenset(
     }
 )
 INDICATOR_AGGREGATIONS = ("sum", "count_yes", "share", "median", "mean")
-INDICATOR_DENOMINATORS = ("population_per_million", "centres_responding", "none")
+INDICATOR_DENOMINATORS = (
+    "population_per_million",
+    "new_cases_per_thousand",
+    "centres_responding",
+    "none",
+)
 TRUE_WORDS = frozenset({"yes", "true", "true()", "1"})
 FALSE_WORDS = frozenset({"", "no", "false", "false()", "0"})
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
