@@ -84,7 +84,7 @@ def place_points(
     )
     outside = points[inside.isna() & points.geometry.notna() & ~points.geometry.is_empty]
     if outside.empty:
-        return result
+        return _with_none(result)
     projected_points = outside.to_crs(_LAEA)
     projected_regions = regions.to_crs(_LAEA)
     for country, group in projected_points.groupby(country_col):
@@ -104,4 +104,12 @@ def place_points(
                 result.at[label, "region"] = code
                 result.at[label, "placement"] = "proximity"
                 result.at[label, "distance_km"] = kilometres
+    return _with_none(result)
+
+
+def _with_none(result: pd.DataFrame) -> pd.DataFrame:
+    """Missing codes as ``None``, whatever dtype pandas chose for the text columns."""
+    for column in ("region", "placement", "nearest"):
+        values = result[column].astype(object)
+        result[column] = values.where(values.notna(), None)
     return result

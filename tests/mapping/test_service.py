@@ -254,7 +254,7 @@ def test_a_figure_series_shares_its_classes(session: Session, tmp_path: Path) ->
     svg = path.read_text()
     assert "<svg" in svg[:500]
     # Each figure of a series keeps its own denominators in the note.
-    assert "Population: test figures (2024)" in svg
+    assert "Population: test figures, 2024 (4 areas)" in svg
 
 
 def test_a_series_of_indicators_in_different_units_is_refused(session: Session) -> None:
@@ -279,14 +279,14 @@ def test_a_figure_says_what_where_which_wave_and_whose_population(
     assert result.figure_title == "PET/CT per million, by country"
     assert result.figure_subtitle == f"Survey wave: {campaign.name}"
     # Every area with answers has an imported figure (Malta has none and needs none).
-    assert result.denominator_note == "Population: test figures (2024)."
+    assert result.denominator_note == "Population: test figures, 2024 (4 areas)."
     path = tmp_path / "pet.svg"
     service.draw_figure(result, "svg", path)
     svg = path.read_text()
     for text in (
         "PET/CT per million, by country",
         f"Survey wave: {campaign.name}",
-        "Population: test figures (2024).",
+        "Population: test figures, 2024 (4 areas).",
         "Malta",  # always enlarged in an inset of its own
         "Outside the study (38)",  # the 42 countries of the layer but the four surveyed
         "No data (1)",  # Malta, as in the table
