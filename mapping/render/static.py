@@ -203,11 +203,12 @@ def static_map(
     colours = class_colours(len(classification.classes))
     legend = classification.legend(areas[id_col].to_numpy())
     title_lines = textwrap.wrap(title, 68) or [""]
+    subtitle_lines = textwrap.wrap(subtitle, 96) if subtitle else []
     note = _note(source_note, date or dt.date.today(), not_shown)
     note_lines = textwrap.wrap(note, 128)
     legend_rows = math.ceil(len(legend) / _LEGEND_COLUMNS)
     layout = _Layout(
-        title=0.12 + 0.2 * len(title_lines) + (0.17 if subtitle else 0.0),
+        title=0.12 + 0.2 * len(title_lines) + 0.17 * len(subtitle_lines),
         map=(_WIDTH_IN - 2 * _MARGIN_IN) * (maxy - miny) / (maxx - minx),
         insets=math.ceil(len(boxes) / _INSETS_PER_ROW) * (_INSET_HEIGHT_IN + _INSET_LABEL_IN),
         legend=(0.2 if value_label else 0.05) + 0.17 * legend_rows + 0.1 + (0.08 if boxes else 0.0),
@@ -234,11 +235,11 @@ def static_map(
             fontweight="bold",
             va="top",
         )
-        if subtitle:
+        if subtitle_lines:
             figure.text(
                 _MARGIN_IN / _WIDTH_IN,
                 (top - 0.2 * len(title_lines) - 0.04) / layout.height,
-                subtitle,
+                "\n".join(subtitle_lines),
                 fontsize=_SUBTITLE_PT,
                 color="#303030",
                 va="top",
