@@ -23,6 +23,9 @@ Three schemes, the usual ones for choropleths (see ``docs/maps.md``):
 
 Classes are closed on the right: a value ``v`` is in class ``i`` when
 ``lower_i < v <= upper_i``; the first class also holds its lower bound (the minimum).
+
+Why one module past 400 lines: the schemes, the no-data and low-coverage classes and the
+legend they produce must agree on one set of bounds; half of it is worked examples.
 """
 
 from __future__ import annotations

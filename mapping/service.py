@@ -9,6 +9,9 @@ figures. The pure steps live in :mod:`mapping.indicators`, :mod:`mapping.classif
 :mod:`mapping.equity_summary` and :mod:`mapping.access`; the reads in :mod:`mapping.queries`;
 the geometry in :mod:`mapping.layers`. Boundary and population imports are in
 :mod:`mapping.imports`.
+
+Why one module past 400 lines: the request, the result it returns and the one computation
+behind every view are read together; the pure steps it calls live in their own modules.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ EU's outermost regions (Canarias, Madeira, Açores, Guadeloupe, Martinique, Guya
 Mayotte) get an inset each when they have data, Malta and Cyprus one each always (they are a
 few pixels on the main map); each inset is drawn in its own equal-area projection and at its
 own scale. Any other area wholly outside the frame is named in the note.
+
+Why one module past 400 lines: the figure's layout (title, map, insets, legend, note) is one
+computation of heights; split apart, each part would need the others' sizes.
 """
 
 from __future__ import annotations
