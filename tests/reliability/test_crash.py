@@ -60,7 +60,9 @@ def test_every_acknowledged_finalize_survives_kill_9(
     rounds = soak_sized(20, 200)
     # A bound, not an expectation: twenty rounds take under a minute on a quiet machine.
     deadline = time.monotonic() + soak_sized(600, 3600)
-    world = build_world(server_database, centres=rounds * PER_ROUND // 2, open_sessions=True)
+    # A full queue for every round: a round that ran out of centres would kill an idle server
+    # (after waiting out kill_9_later's ten seconds for finalizes that never come).
+    world = build_world(server_database, centres=rounds * PER_ROUND, open_sessions=True)
     fresh = list(world.invited)
     rng = random.Random(16)  # noqa: S311 - reproducible kill points, not a secret
     kinds = question_kinds(world.questions)
