@@ -10,7 +10,7 @@ built again at every switch. How the suite is spread over the workers: see the e
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -80,9 +80,9 @@ def engine(database_url: str, test_databases: SessionDatabases) -> Engine:
     return test_databases.engine(database_url)
 
 
-@pytest.fixture
-def session_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
-    """Sessions that all live inside one outer transaction, rolled back after the test."""
+@contextmanager
+def rolled_back(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions that all live inside one outer transaction, rolled back at the end."""
     connection = engine.connect()
     outer = connection.begin()
     yield sessionmaker(
@@ -90,6 +90,32 @@ def session_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
     )
     outer.rollback()
     connection.close()
+
+
+def settings_for(database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        environment=Environment.TEST,
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key="test-secret-" + "x" * 32,
+        pseudonym_secret="test-pseudonym-" + "y" * 32,
+    )
+
+
+@contextmanager
+def app_client(settings: Settings, factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    """The app against the test database; its transactions are savepoints inside the test's."""
+    app = create_app(settings)
+    app.state.session_factory = factory
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> Iterator[sessionmaker[Session]]:
+    """Sessions that all live inside one outer transaction, rolled back after the test."""
+    with rolled_back(engine) as factory:
+        yield factory
 
 
 @pytest.fixture
@@ -100,22 +126,31 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        environment=Environment.TEST,
-        database_url=database_url,
-        data_dir=tmp_path,
-        secret_key="test-secret-" + "x" * 32,
-        pseudonym_secret="test-pseudonym-" + "y" * 32,
-    )
+    return settings_for(database_url, tmp_path)
 
 
 @pytest.fixture
 def client(settings: Settings, session_factory: sessionmaker[Session]) -> Iterator[TestClient]:
     """The app against the test database; its transactions are savepoints inside the test's."""
-    app = create_app(settings)
-    app.state.session_factory = session_factory
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with app_client(settings, session_factory) as client:
         yield client
+
+
+@pytest.fixture
+def clients_on_both_databases(
+    test_databases: SessionDatabases, tmp_path: Path
+) -> Iterator[dict[str, tuple[TestClient, sessionmaker[Session]]]]:
+    """For a test that sends the same requests to both databases (instead of running once per
+    database): the ``client`` and ``session_factory`` of each, by name."""
+    with ExitStack() as stack:
+        made = {}
+        for kind in DATABASES:
+            url = test_databases.url(kind)
+            factory = stack.enter_context(rolled_back(test_databases.engine(url)))
+            (tmp_path / kind).mkdir()
+            settings = settings_for(url, tmp_path / kind)
+            made[kind] = (stack.enter_context(app_client(settings, factory)), factory)
+        yield made
 
 
 # --- figures: what the load and fault tests measured, shown after the run ----------------------

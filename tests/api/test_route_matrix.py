@@ -117,10 +117,12 @@ def build_world(session_factory: sessionmaker[Session]) -> World:
 
 
 def fresh_client(
-    app: FastAPI, session_factory: sessionmaker[Session], world: World, actor: str
+    client: TestClient, session_factory: sessionmaker[Session], world: World, actor: str
 ) -> tuple[TestClient, str]:
-    """A client with a brand-new session of the role (so a logout in one case spoils nothing)."""
-    client = TestClient(app, raise_server_exceptions=False)
+    """The client with its cookies cleared and a brand-new session of the role (so a logout in
+    one case spoils nothing). One client serves every case: starting an app (its lifespan) per
+    case cost more than the requests."""
+    client.cookies.clear()
     if actor == "anonymous":
         client.get("/login")
         return client, client.cookies["accessgap_csrf"]
@@ -210,6 +212,7 @@ def test_every_route_for_every_role(
     app: FastAPI = client.app  # type: ignore[assignment]
     world = build_world(session_factory)
     cases, _ = route_cases(app)
+    one_client = client  # entered once by the fixture; each case clears its cookies
     failures: list[str] = []
     checked = 0
     for case in cases:
@@ -221,9 +224,8 @@ def test_every_route_for_every_role(
             continue
         for actor in ACTORS:
             values = {p: SAMPLES[p](world, actor) for p in case.params}
-            other, csrf = fresh_client(app, session_factory, world, actor)
-            with other:
-                problem = check(case, actor, call(other, case, url_for(case, values), csrf))
+            other, csrf = fresh_client(one_client, session_factory, world, actor)
+            problem = check(case, actor, call(other, case, url_for(case, values), csrf))
             checked += 1
             if problem:
                 failures.append(f"{case} as {actor}: {problem}")
@@ -240,6 +242,7 @@ def test_foreign_objects_answer_like_missing_ones(
     app: FastAPI = client.app  # type: ignore[assignment]
     world = build_world(session_factory)
     cases, _ = route_cases(app)
+    one_client = client  # entered once by the fixture; each case clears its cookies
     failures: list[str] = []
     compared = 0
     for case in cases:
@@ -256,11 +259,8 @@ def test_foreign_objects_answer_like_missing_ones(
                 base = {p: SAMPLES[p](world, actor) for p in case.params}
                 answers = []
                 for value in (foreign(world), MISSING_ID):
-                    other, csrf = fresh_client(app, session_factory, world, actor)
-                    with other:
-                        answers.append(
-                            call(other, case, url_for(case, {**base, param: value}), csrf)
-                        )
+                    other, csrf = fresh_client(one_client, session_factory, world, actor)
+                    answers.append(call(other, case, url_for(case, {**base, param: value}), csrf))
                 foreign_answer, missing_answer = answers
                 compared += 1
                 if foreign_answer.status_code != 404 or missing_answer.status_code != 404:

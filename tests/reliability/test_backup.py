@@ -5,6 +5,10 @@ database. The backup must freeze one committed state: restored into an empty dat
 table has the row count and SHA-256 the manifest recorded, every response in it is whole, it
 holds every finalize acknowledged before the backup began and none that began after it ended.
 A restore with the wrong passphrase exits non-zero and leaves the target as it was.
+
+The load starts before the backup and goes on until a second after it ended, however long a
+loaded machine makes the backup take (centres are ready for up to 40 s of load); the waits are
+bounds for a stuck run, not expectations.
 """
 
 from __future__ import annotations

@@ -5,6 +5,12 @@ restarted (a forked uvicorn server, as fast as the fork server allows). A finali
 acknowledged (303 to its receipt) must have been committed before the answer left; a finalize
 that died with the server must be wholly there or wholly absent, and retrying it with the same
 submission UUID (what the page does) must give one response, not two.
+
+What ``make test`` runs, and so proves, is the scenario's full figure: twenty kills per database,
+each at a random point of a steady flow of finalizes, every acknowledged finalize present
+afterwards, none half-written or duplicated, SQLite's integrity and foreign-key checks clean.
+The servers fork from the test process's fork server (``tests/forks.py``), so a restart costs
+a fork rather than a fresh interpreter; the time limit is a bound for a stuck run, not a target.
 """
 
 from __future__ import annotations
@@ -60,7 +66,9 @@ def test_every_acknowledged_finalize_survives_kill_9(
     rounds = soak_sized(20, 200)
     # A bound, not an expectation: twenty rounds take under a minute on a quiet machine.
     deadline = time.monotonic() + soak_sized(600, 3600)
-    world = build_world(server_database, centres=rounds * PER_ROUND // 2, open_sessions=True)
+    # A full queue for every round: a round that ran out of centres would kill an idle server
+    # (after waiting out kill_9_later's ten seconds for finalizes that never come).
+    world = build_world(server_database, centres=rounds * PER_ROUND, open_sessions=True)
     fresh = list(world.invited)
     rng = random.Random(16)  # noqa: S311 - reproducible kill points, not a secret
     kinds = question_kinds(world.questions)

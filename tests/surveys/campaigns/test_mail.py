@@ -87,7 +87,8 @@ def free_port() -> int:
 def sink() -> Iterator[tuple[Sink, int]]:
     handler = Sink()
     port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    # A generous readiness wait (aiosmtpd's default is 5 s): a loaded machine starts it late.
+    controller = Controller(handler, hostname="127.0.0.1", port=port, ready_timeout=120)
     controller.start()
     try:
         yield handler, port
