@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from surveys.audit.service import record
 from surveys.campaigns import mail
 from surveys.campaigns.errors import InvitationExpired, InvitationNotFound
-from surveys.campaigns.lifecycle import expected_centres
+from surveys.campaigns.lifecycle import expected_centres, record_campaign_event
 from surveys.campaigns.models import Campaign, Invitation
 from surveys.campaigns.schemas import InvitationIssue
 from surveys.db import utcnow
@@ -241,26 +240,6 @@ def deliver_links(
 # --- use cases --------------------------------------------------------------------------------
 
 
-def _record(
-    session: Session,
-    actor: Actor,
-    action: str,
-    campaign: Campaign,
-    *,
-    request_id: str | None,
-    **details: object,
-) -> None:
-    record(
-        session,
-        actor=actor,
-        action=action,
-        object_type="campaign",
-        object_id=campaign.slug,
-        details=details,
-        request_id=request_id,
-    )
-
-
 def issue_invitations(
     session: Session,
     actor: Actor,
@@ -287,7 +266,7 @@ def issue_invitations(
         if centre.id not in live
     ]
     delivery = deliver_links(session, campaign, issued, options, outbox)
-    _record(
+    record_campaign_event(
         session,
         actor,
         "invitation.issue",
@@ -314,7 +293,7 @@ def revoke_invitation(
     invitation = get_invitation(session, campaign, invitation_id)
     invitation.revoked_at = invitation.revoked_at or utcnow()
     session.flush()
-    _record(
+    record_campaign_event(
         session,
         actor,
         "invitation.revoke",
@@ -345,7 +324,7 @@ def reissue_invitation(
     delivery = deliver_links(
         session, campaign, [renewal.issued], options, outbox, revoked=renewal.revoked
     )
-    _record(
+    record_campaign_event(
         session,
         actor,
         "invitation.reissue",

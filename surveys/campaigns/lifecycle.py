@@ -116,7 +116,7 @@ def count_expected_centres(session: Session, campaign: Campaign) -> int:
 # --- use cases --------------------------------------------------------------------------------
 
 
-def _record(
+def record_campaign_event(
     session: Session,
     actor: Actor,
     action: str,
@@ -125,6 +125,7 @@ def _record(
     request_id: str | None,
     **details: object,
 ) -> None:
+    """One audit event about a campaign (flushed with the change, never committed)."""
     record(
         session,
         actor=actor,
@@ -208,7 +209,7 @@ def _create(
     )
     session.add_all(CampaignCentre(campaign_id=campaign.id, centre_id=c.id) for c in centres)
     session.flush()
-    _record(
+    record_campaign_event(
         session,
         actor,
         "campaign.create",
@@ -243,7 +244,7 @@ def open_campaign(
         )
     _transition(campaign, CampaignStatus.OPEN)
     session.flush()
-    _record(session, actor, "campaign.open", campaign, request_id=request_id)
+    record_campaign_event(session, actor, "campaign.open", campaign, request_id=request_id)
     return campaign
 
 
@@ -254,7 +255,7 @@ def close_campaign(
     authorize(actor, Permission.CAMPAIGNS_MANAGE)
     _transition(campaign, CampaignStatus.CLOSED)
     session.flush()
-    _record(session, actor, "campaign.close", campaign, request_id=request_id)
+    record_campaign_event(session, actor, "campaign.close", campaign, request_id=request_id)
     return campaign
 
 
@@ -308,7 +309,7 @@ def reopen_campaign(
         campaign.closes_at = closes_at
     _transition(campaign, CampaignStatus.OPEN)
     session.flush()
-    _record(
+    record_campaign_event(
         session,
         actor,
         "campaign.reopen",
