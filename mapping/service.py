@@ -45,6 +45,7 @@ from mapping.queries import Level
 from mapping.reference import load_cities
 from mapping.render.static import Format, static_map
 from surveys.campaigns.models import Campaign
+from surveys.demo.reference import SYNTHETIC_SOURCE
 from surveys.policy import Actor, Permission, authorize
 
 Geometry: TypeAlias = Literal["none", "web", "print"]
@@ -173,7 +174,8 @@ class IndicatorMap:
     @property
     def survey_note(self) -> str:
         """The survey wave a map shows and the year its figures refer to, as its note says it."""
-        return f"Survey: {self.campaign.name}, reference year {self.reference_year}."
+        synthetic = f" (answers {SYNTHETIC_SOURCE})" if self.campaign.is_synthetic else ""
+        return f"Survey: {self.campaign.name}{synthetic}, reference year {self.reference_year}."
 
     @property
     def source_note(self) -> str:

@@ -27,7 +27,7 @@ from surveys.campaigns.models import Campaign
 from surveys.demo.answers import rules_for, synthetic_answers
 from surveys.demo.capacity import CentreFacts, Respondent, plan_country
 from surveys.demo.profiles import CountryProfile, country_profiles
-from surveys.demo.reference import DIRAC_CITATION
+from surveys.demo.regions import catchments, region_populations, regional_shares
 from surveys.policy import system_actor
 from surveys.questionnaires.definitions.compiled import CompiledForm, compiled_form
 from surveys.questionnaires.models import QuestionnaireVersion
@@ -40,7 +40,7 @@ from surveys.responses.submission import submit
 
 DEMO_SLUG = "demo-2026"
 DEMO_ACTOR = system_actor("system:demo")
-DEMO_NAME = f"Demo survey 2026 (synthetic data, sized on {DIRAC_CITATION})"
+DEMO_NAME = "Demo survey 2026 (synthetic data)"
 DEMO_INVITED_SHARE = 0.35
 DEMO_RESPONDING_SHARE = 0.7
 # The network invites enough of a country's centres that those who answer can hold its
@@ -64,6 +64,24 @@ def invited_count(members: int, profile: CountryProfile, share: float) -> int:
         math.ceil(profile.mv_units / (UNITS_PER_RESPONDING_CENTRE * max(share, 0.1))),
     )
     return min(members, wanted)
+
+
+def spread_sample(members: list[Centre], k: int, rng: random.Random) -> list[Centre]:
+    """``k`` of a country's centres spread over its regions: every n-th of them in the order of
+    their regions, from a random start (a network invites centres across the country, not
+    three in its capital).
+
+    >>> from types import SimpleNamespace as C
+    >>> members = [C(id=i, region_id=r) for i, r in enumerate([3, 1, 2, 1, 2, 3])]
+    >>> sorted({c.region_id for c in spread_sample(members, 3, random.Random(1))})
+    [1, 2, 3]
+    """
+    ordered = sorted(members, key=lambda c: (c.region_id or 0, c.id))
+    if k >= len(ordered):
+        return ordered
+    step = len(ordered) / k
+    start = rng.random() * step
+    return [ordered[int(start + i * step)] for i in range(k)]
 
 
 def _submit(
@@ -132,7 +150,9 @@ def load_demo_campaign(
     centres = [
         centre
         for code, members in sorted(by_country.items())
-        for centre in rng.sample(members, invited_count(len(members), profiles[code], share))
+        for centre in spread_sample(
+            members, invited_count(len(members), profiles[code], share), rng
+        )
     ]
     campaign = create_synthetic_campaign(
         session,
@@ -146,7 +166,7 @@ def load_demo_campaign(
         request_id=None,
     )
     open_campaign(session, DEMO_ACTOR, campaign, request_id=None)
-    facts = _plan(centres, codes, profiles, rng, share, seed)
+    facts = _plan(centres, codes, profiles, rng, share, seed, region_populations(session))
     forms = [(v, compiled_form(v.definition, v.content_hash)) for v in versions]
     submitted = 0
     waiting: list[Centre] = []
@@ -176,18 +196,36 @@ def _plan(
     rng: random.Random,
     share: float,
     seed: int,
+    populations: dict[int, tuple[int, int]],
 ) -> dict[int, CentreFacts]:
-    """Who answers (``share`` of the invited), and what each of them has, country by country."""
-    respondents: dict[str, list[Respondent]] = {}
+    """Who answers (``share`` of the invited), and what each of them has, country by country;
+    a centre serves its share of its region's population (``populations``: country id and
+    people, by region id)."""
+    answering: dict[str, list[Centre]] = {}
     for centre in centres:
         if rng.random() <= share:
-            code = codes[centre.country_id]
-            respondents.setdefault(code, []).append(
-                Respondent(centre.id, code, centre.centre_type, tuple(centre.accreditations))
-            )
+            answering.setdefault(codes[centre.country_id], []).append(centre)
     facts: dict[int, CentreFacts] = {}
-    for code, members in respondents.items():
-        facts.update(plan_country(profiles[code], members, seed))
+    for code, members in answering.items():
+        homes = {c.id: c.region_id for c in members}
+        people = {region: value for region, (_, value) in populations.items()}
+        country_id = members[0].country_id
+        served = catchments(homes, people)
+        shares = regional_shares(
+            homes, people, sum(v for c, v in populations.values() if c == country_id)
+        )
+        respondents = [
+            Respondent(
+                c.id,
+                code,
+                c.centre_type,
+                tuple(c.accreditations),
+                catchment=served[c.id],
+                regional_share=shares[c.id],
+            )
+            for c in members
+        ]
+        facts.update(plan_country(profiles[code], respondents, seed))
     return facts
 
 
