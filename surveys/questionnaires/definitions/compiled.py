@@ -17,22 +17,12 @@ from surveys.questionnaires.definitions.model import (
     GENERATED_OTHER_SUFFIX,
     MATRIX_SEPARATOR,
     METADATA_TYPES,
+    OTHER_LABELS,
     content_hash,
     is_true,
 )
 from surveys.questionnaires.expressions import Node, parse, references
 
-OTHER_LABELS = {
-    "en": ("Other", "Please specify"),
-    "fr": ("Autre", "Veuillez préciser"),
-    "es": ("Otro", "Especifique"),
-    "it": ("Altro", "Specificare"),
-    "el": ("Άλλο", "Διευκρινίστε"),
-    "sl": ("Drugo", "Navedite"),
-    "da": ("Andet", "Angiv venligst"),
-    "no": ("Annet", "Vennligst spesifiser"),
-    "nb": ("Annet", "Vennligst spesifiser"),
-}
 CONTAINER_KINDS = frozenset({"group", "repeat"})
 
 

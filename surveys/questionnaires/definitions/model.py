@@ -247,6 +247,18 @@ RESERVED_NAMES = frozenset(
         "translation",
     }
 )
+OTHER_LABELS = {
+    "en": ("Other", "Please specify"),
+    "fr": ("Autre", "Veuillez préciser"),
+    "es": ("Otro", "Especifique"),
+    "it": ("Altro", "Specificare"),
+    "el": ("Άλλο", "Διευκρινίστε"),
+    "sl": ("Drugo", "Navedite"),
+    "da": ("Andet", "Angiv venligst"),
+    "no": ("Annet", "Vennligst spesifiser"),
+    "nb": ("Annet", "Vennligst spesifiser"),
+}
+"""The texts ``or_other`` generates: the choice's label and the follow-up question's label."""
 GENERATED_OTHER_SUFFIX = "_other"
 MATRIX_SEPARATOR = "__"
 
@@ -514,6 +526,7 @@ def to_definition(tables: FormTables) -> dict[str, Any]:
         "choices": _choices(tables, default),
         "indicators": [_indicator(row, default) for row in tables.indicators],
     }
+    _fold_spelled_out_other(definition)
     if not definition["settings"]["version"]:
         # pyxform needs no version; a stored version needs one, so it comes from the content:
         # the same form gives the same version, any change a new one.
@@ -522,6 +535,59 @@ def to_definition(tables: FormTables) -> dict[str, Any]:
 
 
 VERSION_DIGITS = 12
+
+
+def other_texts(languages: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The labels ``or_other`` generates in each language: of the choice, of the question."""
+    found = [OTHER_LABELS.get(language, OTHER_LABELS["en"]) for language in languages]
+    return (
+        {lang: texts[0] for lang, texts in zip(languages, found, strict=True)},
+        {lang: texts[1] for lang, texts in zip(languages, found, strict=True)},
+    )
+
+
+def other_relevance(name: str) -> str:
+    return f"selected(${{{name}}}, 'other')"
+
+
+def _fold_spelled_out_other(definition: dict[str, Any]) -> None:
+    """An ``or_other`` that export spelled out (so that ODK and Kobo show it translated: the
+    ``other`` choice and the ``NAME_other`` question, with exactly the generated texts) is
+    read back as ``or_other``, so that export and import give the same definition."""
+    choice_label, question_label = other_texts(definition["languages"])
+    survey: list[dict[str, Any]] = definition["survey"]
+    folded_lists: set[str] = set()
+    kept_lists: set[str] = set()
+    index = 0
+    while index < len(survey):
+        item = survey[index]
+        follow = survey[index + 1] if index + 1 < len(survey) else {}
+        list_name = item.get("list_name")
+        spelled = (
+            item["type"] in {"select_one", "select_multiple"}
+            and not item.get("or_other")
+            and follow.get("type") == "text"
+            and follow.get("name") == f"{item.get('name')}{GENERATED_OTHER_SUFFIX}"
+            and follow.get("relevant") == other_relevance(item.get("name", ""))
+            and follow.get("required") == "yes"
+            and follow.get("label") == question_label
+            and set(follow) == {"type", "name", "label", "relevant", "required"}
+            and any(
+                c["name"] == "other" and c["label"] == choice_label and not c.get("filters")
+                for c in definition["choices"].get(list_name, [])
+            )
+        )
+        if spelled:
+            item["or_other"] = True
+            del survey[index + 1]
+            folded_lists.add(str(list_name))
+        elif list_name:
+            kept_lists.add(list_name)
+        index += 1
+    for list_name in folded_lists - kept_lists:
+        definition["choices"][list_name] = [
+            c for c in definition["choices"][list_name] if c["name"] != "other"
+        ]
 
 
 def content_hash(definition: dict[str, Any]) -> str:
