@@ -409,7 +409,8 @@ class _Validator:
                 continue
             if question.kind == "repeat":
                 rows = values.get(question.name, [])
-                self.check_repeat_count(question, rows, scope, loc)
+                if not prune_only:
+                    self.check_repeat_count(question, rows, scope, loc)
                 for index, row in enumerate(rows):
                     inner = scope
                     self.calculate(question.children, row, inner)
