@@ -175,6 +175,8 @@ def read_xlsx_grids(
             # Forget the declared dimension so that rows are neither padded nor invented.
             sheet.reset_dimensions()
             sheets[name] = reader.grid(name, sheet.iter_rows(values_only=True))
+    except FormFileError:
+        raise
     except (KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise FormFileError(
             f"{source}: a sheet of the workbook cannot be read ({type(exc).__name__}); "
