@@ -29,14 +29,22 @@ from api.v1 import router as api_v1_router
 from surveys.db import make_engine, make_session_factory, pool_capacity
 from surveys.errors import DomainError
 from surveys.retry import DEFAULT_POLICY, TransactionRetriesExhausted, retryable_sqlstate
+from surveys.throttles.store import DatabaseStore, Guard, ThrottleStore, redis_store
 from web import admin, auth_pages, coordinator, map_pages, pages
 from web.errors import render_error_page
 from web.respondent import pages as respondent_pages
-from web.respondent.throttle import InvitationThrottle
 from web.respondent.unavailable import kept_answers_page
 from web.templating import STATIC_DIR
 
 logger = logging.getLogger("accessgap")
+
+
+def throttle_store(settings: Settings) -> ThrottleStore:
+    """Where the sign-in and invitation throttles count: Redis when configured, else the
+    database (docs/security.md, "Throttles")."""
+    if settings.redis_url:
+        return redis_store(settings.redis_url)
+    return DatabaseStore()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -65,7 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.session_gate = SessionGate(pool_capacity(settings.db_pool_size))
-    app.state.invitation_throttle = InvitationThrottle()
+    app.state.throttle_guard = Guard(throttle_store(settings), settings.secret_key)
 
     app.include_router(health.router)
     app.include_router(api_v1_router)

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.settings import Settings
 from surveys.campaigns import mail
+from surveys.throttles.store import Guard
 
 
 async def get_settings(request: Request) -> Settings:
@@ -79,8 +80,22 @@ async def _session(request: Request) -> AsyncIterator[Session]:
         await run_in_threadpool(_finish, session, commit=True)
 
 
+async def get_throttle_guard(request: Request) -> Guard:
+    """The shared failure store of the sign-in and invitation throttles (built in the app
+    factory). Async for the same reason as :func:`get_settings`."""
+    guard: Guard = request.app.state.throttle_guard
+    return guard
+
+
+def source_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: what the proxy reports,
+    when uvicorn or gunicorn is told to trust it; see docs/deploy.md)."""
+    return request.client.host if request.client else "unknown"
+
+
 DbSession = Annotated[Session, Depends(_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+ThrottleGuard = Annotated[Guard, Depends(get_throttle_guard)]
 
 
 async def get_outbox(request: Request) -> mail.Outbox:
