@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.settings import Settings
 from surveys.campaigns import mail
-from surveys.throttles.store import Guard
+from surveys.throttles.store import DatabaseStore, Guard, ThrottleStore, redis_store
 
 
 async def get_settings(request: Request) -> Settings:
@@ -78,6 +78,15 @@ async def _session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(_finish, session, commit=False)
             raise
         await run_in_threadpool(_finish, session, commit=True)
+
+
+def throttle_guard(settings: Settings) -> Guard:
+    """Where the sign-in and invitation throttles count: Redis when configured, else the
+    database (docs/security.md, "Throttles"); keyed with the deployment's secret."""
+    store: ThrottleStore = (
+        redis_store(settings.redis_url) if settings.redis_url else DatabaseStore()
+    )
+    return Guard(store, settings.secret_key)
 
 
 async def get_throttle_guard(request: Request) -> Guard:

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from bench.loadkit import checks
 from bench.loadkit.world import add_submitted, build_world
 from surveys import backup, migrate
-from surveys.accounts.models import LoginThrottle, User
+from surveys.accounts.models import User
 from surveys.accounts.sessions import start_session
 from surveys.campaigns.invitations import issue_invitation
 from surveys.db import is_sqlite, make_engine, make_session_factory, transaction, utcnow
@@ -40,6 +40,7 @@ from surveys.questionnaires.service import import_definition, publish_version
 from surveys.registry.models import BoundaryVersion, Centre, Contact, Region
 from surveys.responses.review import review_with_comment
 from surveys.responses.submission import submit
+from surveys.throttles.models import ThrottleCounter
 from tests.builders import make_campaign
 from tests.databases import fresh_postgres_database
 from tests.reliability.conftest import soak_sized
@@ -171,7 +172,11 @@ def populate(url: str, responses_count: int) -> None:
             user.last_login_at = now
             user.totp_last_step = 123
             start_session(session, user, absolute=dt.timedelta(days=1), now=now)
-            session.add(LoginThrottle(key_hash="0" * 64, failures=2, window_started_at=now))
+            session.add(
+                ThrottleCounter(
+                    key_hash="0" * 64, group_hash="0" * 64, failures=2, window_started_at=now
+                )
+            )
     finally:
         engine.dispose()
 
