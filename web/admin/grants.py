@@ -70,10 +70,15 @@ def grant_campaign(
 ) -> Response:
     """Grant a researcher a campaign; the form again (422) with what was wrong."""
     form = {"user_id": user_id, "campaign": campaign}
+    missing: FormErrors = {}
+    if not user_id.isdigit():
+        missing["user_id"] = ["Choose the researcher to grant the campaign to."]
+    if not campaign:
+        missing["campaign"] = ["Choose the campaign to grant."]
+    if missing:
+        return _grants_page(request, session, actor, form=form, errors=missing, status=422)
     try:
-        data = GrantCreate.model_validate(
-            {"user_id": user_id if user_id.isdigit() else 0, "campaign": campaign}
-        )
+        data = GrantCreate.model_validate({"user_id": user_id, "campaign": campaign})
         grants.grant_campaign(session, actor, data, request_id=request_id(request))
     except ValidationError as exc:
         return _grants_page(
