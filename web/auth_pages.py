@@ -246,7 +246,7 @@ def _account_page(
             "revoke_base": "/account/tokens",
             "can_tokens": Permission.TOKENS_OWN in actor.permissions,
             "scopes": role_scopes,
-            "token_form": token_form or {"name": "", "scopes": [], "days": 30},
+            "token_form": token_form or {"name": "", "scopes": [], "days": 30, "campaigns": ""},
             "token_errors": token_errors or {},
             "password_errors": password_errors or {},
             "message": message,
@@ -299,9 +299,10 @@ def issue_own_token(
     name: FormText = "",
     scopes: Annotated[list[str] | None, Form()] = None,
     days: FormText = "30",
+    campaigns: FormText = "",
 ) -> HTMLResponse:
     """Issue yourself an API token; it is shown once, on the next page."""
-    form = token_form_data(name, scopes, days)
+    form = token_form_data(name, scopes, days, campaigns)
     try:
         data = parse_token_form(form)
         issued = tokens.issue(session, actor, data, request_id=request_id(request))

@@ -146,7 +146,7 @@ def issue(
         details={
             "token_name": issued.name,
             "scopes": issued.scopes,
-            "campaigns": issued.campaigns,
+            **({"campaigns": issued.campaigns} if issued.campaigns is not None else {}),
             "for_user": owner.id,
             **channel(actor),
         },

@@ -7,6 +7,7 @@ those; a researcher's 21st export in an hour is a 429 problem with ``Retry-After
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -193,3 +194,23 @@ def test_a_researcher_is_limited_to_a_number_of_exports_an_hour(
         # A coordinator is not limited.
         sign_in(client, session_factory, role="coordinator")
         assert [export(client, granted) for _ in range(4)] == [200] * 4
+
+
+def test_a_token_for_some_campaigns_from_the_account_page(
+    client_as: Login, session_factory: sessionmaker[Session]
+) -> None:
+    granted, other = two_campaigns(session_factory)
+    coordinator, signed = client_as("coordinator")
+    form = {"csrf_token": signed.csrf, "name": "one wave", "scopes": "export:pseudonymised"}
+    bad = coordinator.post("/account/tokens", data={**form, "campaigns": f"{granted}, NOT A SLUG"})
+    assert bad.status_code == 422
+    issued = coordinator.post("/account/tokens", data={**form, "campaigns": granted})
+    assert issued.status_code == 201, issued.text
+    token = re.search(r"agt_[A-Za-z0-9_-]+", issued.text)
+    assert token is not None
+    bearer = {"Authorization": f"Bearer {token.group(0)}"}
+    reader = TestClient(coordinator.app, raise_server_exceptions=False)
+    assert export(reader, granted, **bearer) == 200
+    assert export(reader, other, **bearer) == 404
+    reader.close()
+    assert f"(campaigns: {granted})" in coordinator.get("/account").text
