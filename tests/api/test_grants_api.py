@@ -63,12 +63,17 @@ def test_grants_decide_what_a_researcher_and_their_tokens_read(
     granted, other = two_campaigns(session_factory)
     researcher, who = client_as("researcher")
     coordinator, staff = client_as("coordinator")
+    release = coordinator.post("/api/v1/releases", json={"campaign": granted}).json()
+    release_url = f"/api/v1/releases/{release['id']}"
 
     # Nothing granted: the campaign is "not found", as a missing one.
     refused = researcher.get(f"{EXPORTS}/csv-long", params={"campaign": granted, "plain": "true"})
     assert (refused.status_code, refused.json()["code"]) == (404, "campaign_not_found")
     assert researcher.get("/api/v1/grants").json() == []
     assert data_lines(researcher) == 0  # an export of "everything" holds no campaign at all
+    assert researcher.get("/api/v1/releases").json() == []
+    assert researcher.get(release_url).status_code == 404
+    assert researcher.get(f"{release_url}/download").status_code == 404
 
     made = coordinator.post("/api/v1/grants", json={"user_id": who.user_id, "campaign": granted})
     assert made.status_code == 201, made.text
@@ -88,6 +93,9 @@ def test_grants_decide_what_a_researcher_and_their_tokens_read(
     assert export(researcher, granted) == 200
     assert export(researcher, other) == 404
     assert data_lines(researcher) == data_lines(coordinator) > 0  # wave-y has no answers
+    assert [r["id"] for r in researcher.get("/api/v1/releases").json()] == [release["id"]]
+    assert researcher.get(release_url).status_code == 200
+    assert researcher.get("/api/v1/releases", params={"campaign": other}).status_code == 404
     assert [g["campaign"] for g in researcher.get("/api/v1/grants").json()] == [granted]
 
     # A token narrowed to campaigns: only granted ones may be named, and it reads only those.
@@ -128,24 +136,10 @@ def test_grants_decide_what_a_researcher_and_their_tokens_read(
     ]
 
 
-def test_releases_of_campaigns_not_granted_are_not_found(
+def test_grants_and_campaign_tokens_on_the_pages(
     client_as: Login, session_factory: sessionmaker[Session]
 ) -> None:
     granted, other = two_campaigns(session_factory)
-    coordinator, _ = client_as("coordinator")
-    release = coordinator.post("/api/v1/releases", json={"campaign": granted}).json()
-    researcher, who = client_as("researcher")
-    assert researcher.get("/api/v1/releases").json() == []
-    assert researcher.get(f"/api/v1/releases/{release['id']}").status_code == 404
-    assert researcher.get(f"/api/v1/releases/{release['id']}/download").status_code == 404
-    coordinator.post("/api/v1/grants", json={"user_id": who.user_id, "campaign": granted})
-    assert [r["id"] for r in researcher.get("/api/v1/releases").json()] == [release["id"]]
-    assert researcher.get(f"/api/v1/releases/{release['id']}").status_code == 200
-    assert researcher.get("/api/v1/releases", params={"campaign": other}).status_code == 404
-
-
-def test_grants_on_the_admin_page(client_as: Login, session_factory: sessionmaker[Session]) -> None:
-    granted, _ = two_campaigns(session_factory)
     _, who = client_as("researcher")
     coordinator, signed = client_as("coordinator")
     page = coordinator.get("/admin/grants")
@@ -179,6 +173,21 @@ def test_grants_on_the_admin_page(client_as: Login, session_factory: sessionmake
     assert gone.status_code == 303
     assert coordinator.get("/api/v1/grants").json() == []
 
+    # A token for one campaign, issued on the account page, reads that campaign only.
+    form = {"csrf_token": signed.csrf, "name": "one wave", "scopes": "export:pseudonymised"}
+    bad = coordinator.post("/account/tokens", data={**form, "campaigns": f"{granted}, NOT A SLUG"})
+    assert bad.status_code == 422
+    issued = coordinator.post("/account/tokens", data={**form, "campaigns": granted})
+    assert issued.status_code == 201, issued.text
+    token = re.search(r"agt_[A-Za-z0-9_-]+", issued.text)
+    assert token is not None
+    bearer = {"Authorization": f"Bearer {token.group(0)}"}
+    reader = TestClient(coordinator.app, raise_server_exceptions=False)
+    assert export(reader, granted, **bearer) == 200
+    assert export(reader, other, **bearer) == 404
+    reader.close()
+    assert f"(campaigns: {granted})" in coordinator.get("/account").text
+
 
 def test_a_researcher_is_limited_to_a_number_of_exports_an_hour(
     settings: Settings, session_factory: sessionmaker[Session]
@@ -203,23 +212,3 @@ def test_a_researcher_is_limited_to_a_number_of_exports_an_hour(
         # A coordinator is not limited.
         sign_in(client, session_factory, role="coordinator")
         assert [export(client, granted) for _ in range(4)] == [200] * 4
-
-
-def test_a_token_for_some_campaigns_from_the_account_page(
-    client_as: Login, session_factory: sessionmaker[Session]
-) -> None:
-    granted, other = two_campaigns(session_factory)
-    coordinator, signed = client_as("coordinator")
-    form = {"csrf_token": signed.csrf, "name": "one wave", "scopes": "export:pseudonymised"}
-    bad = coordinator.post("/account/tokens", data={**form, "campaigns": f"{granted}, NOT A SLUG"})
-    assert bad.status_code == 422
-    issued = coordinator.post("/account/tokens", data={**form, "campaigns": granted})
-    assert issued.status_code == 201, issued.text
-    token = re.search(r"agt_[A-Za-z0-9_-]+", issued.text)
-    assert token is not None
-    bearer = {"Authorization": f"Bearer {token.group(0)}"}
-    reader = TestClient(coordinator.app, raise_server_exceptions=False)
-    assert export(reader, granted, **bearer) == 200
-    assert export(reader, other, **bearer) == 404
-    reader.close()
-    assert f"(campaigns: {granted})" in coordinator.get("/account").text
