@@ -21,6 +21,7 @@ from api.cli_accounts import privacy_app, users_app
 from api.cli_export import export_command
 from api.cli_forms import forms_app
 from api.cli_geo import geo_app, maps_app, print_placement
+from api.cli_grants import grants_app
 from api.settings import Settings
 from mapping.packaged import PACKAGED_ACTOR, install_reference_data
 from mapping.versions import place_centres
@@ -43,6 +44,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(centres_app, name="centres")
 app.add_typer(users_app, name="users")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(grants_app, name="grants")
 app.add_typer(forms_app, name="forms")
 app.add_typer(geo_app, name="geo")
 app.add_typer(maps_app, name="maps")

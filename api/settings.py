@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "accessgap@localhost"
     smtp_starttls: bool = False
+    # Sign-in and invitation throttles count in Redis when set (redis://host:6379/0), else in
+    # the database; either way every worker shares them.
+    redis_url: str | None = Field(default=None, pattern=r"^rediss?://")
+    # Pseudonymised exports a researcher may start per hour (RELIABILITY 3.4); 0 = no limit.
+    researcher_exports_per_hour: int = Field(default=20, ge=0)
 
     @field_validator("database_isolation", mode="before")
     @classmethod

@@ -1,10 +1,11 @@
 """Every ORM model, registered in one place so Alembic and the tests see the whole schema."""
 
-from surveys.accounts.models import ApiToken, LoginThrottle, StaffSession, User
+from surveys.accounts.models import ApiToken, StaffSession, User
 from surveys.audit.models import AuditEvent
 from surveys.campaigns.models import (
     Campaign,
     CampaignCentre,
+    CampaignGrant,
     CampaignQuestionnaire,
     Invitation,
     RespondentSession,
@@ -21,6 +22,7 @@ from surveys.registry.models import (
     Region,
 )
 from surveys.responses.models import Response, ResponseComment, ResponseVersion
+from surveys.throttles.models import ThrottleCounter
 
 __all__ = [
     "ApiToken",
@@ -29,6 +31,7 @@ __all__ = [
     "BoundaryVersion",
     "Campaign",
     "CampaignCentre",
+    "CampaignGrant",
     "CampaignQuestionnaire",
     "Centre",
     "Contact",
@@ -36,7 +39,6 @@ __all__ = [
     "DatasetRelease",
     "DatasetReleaseRecord",
     "Invitation",
-    "LoginThrottle",
     "Population",
     "Questionnaire",
     "QuestionnaireVersion",
@@ -46,5 +48,6 @@ __all__ = [
     "ResponseComment",
     "ResponseVersion",
     "StaffSession",
+    "ThrottleCounter",
     "User",
 ]
