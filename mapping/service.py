@@ -174,8 +174,7 @@ class IndicatorMap:
     @property
     def survey_note(self) -> str:
         """The survey wave a map shows and the year its figures refer to, as its note says it."""
-        synthetic = f" (answers {SYNTHETIC_SOURCE})" if self.campaign.is_synthetic else ""
-        return f"Survey: {self.campaign.name}{synthetic}, reference year {self.reference_year}."
+        return survey_line(self.campaign, str(self.reference_year))
 
     @property
     def source_note(self) -> str:
@@ -285,7 +284,14 @@ class FigureSeries:
         """The survey line of each figure of the series (each figure adds its denominators and
         the boundaries)."""
         years = ", ".join(str(year) for year in sorted({m.reference_year for m in self.maps}))
-        return f"Survey: {self.campaign.name}" + (f", reference year {years}." if years else ".")
+        return survey_line(self.campaign, years)
+
+
+def survey_line(campaign: Campaign, years: str) -> str:
+    """The survey a map or figure shows and its reference year(s); a synthetic (demo) campaign
+    says so and names what its answers are sized on."""
+    synthetic = f" (answers {SYNTHETIC_SOURCE})" if campaign.is_synthetic else ""
+    return f"Survey: {campaign.name}{synthetic}" + (f", reference year {years}." if years else ".")
 
 
 def figure_series(
