@@ -21,7 +21,9 @@ from api.cli_accounts import privacy_app, users_app
 from api.cli_export import export_command
 from api.cli_forms import forms_app
 from api.cli_geo import geo_app, maps_app, print_placement
+from api.cli_reference import reference_app
 from api.settings import Settings
+from mapping.demo_reference import load_demo_reference
 from mapping.packaged import PACKAGED_ACTOR, install_reference_data
 from mapping.versions import place_centres
 from surveys import backup, migrate
@@ -46,6 +48,7 @@ app.add_typer(privacy_app, name="privacy")
 app.add_typer(forms_app, name="forms")
 app.add_typer(geo_app, name="geo")
 app.add_typer(maps_app, name="maps")
+app.add_typer(reference_app, name="reference")
 app.command("export")(export_command)
 
 console = Console()
@@ -211,6 +214,12 @@ def demo_load(
             link = demo_invitation(session)
         if demo is not None:
             console.print(f"Demo campaign: {demo.submitted} synthetic questionnaires submitted.")
+            with transaction(factory) as session:
+                series = load_demo_reference(session, request_id=str(uuid.uuid4()))
+            console.print(
+                f"Official comparison series (IAEA DIRAC, demo material): {series.created} "
+                "figures of megavoltage units per country."
+            )
         if link is not None:
             token, centre = link
             console.print(

@@ -22,7 +22,14 @@ from surveys.campaigns.lifecycle import get_campaign, list_campaigns
 from surveys.campaigns.models import Campaign, CampaignCentre, CampaignQuestionnaire
 from surveys.policy import Actor, scope_by_domain
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
-from surveys.registry.models import BoundaryVersion, Centre, Country, Population, Region
+from surveys.registry.models import (
+    BoundaryVersion,
+    Centre,
+    Country,
+    Population,
+    ReferenceFigure,
+    Region,
+)
 from surveys.responses.models import FINAL_STATUSES, Response
 
 Level: TypeAlias = Literal["country", "nuts2"]
@@ -291,3 +298,31 @@ def _active(level: int) -> ScalarSelect[str]:
 def _active_region_of_centre() -> ColumnElement[bool]:
     """A centre's region, when it is a region of the active NUTS-2 version (never another)."""
     return and_(Region.id == Centre.region_id, Region.nuts_version == _active(2))
+
+
+def declared_indicator_ids(session: Session) -> set[str]:
+    """The id of every indicator any stored questionnaire version declares."""
+    return {
+        str(item["id"])
+        for definition in session.scalars(select(QuestionnaireVersion.definition))
+        for item in definition.get("indicators", [])
+    }
+
+
+def reference_figures(session: Session, indicator: str, area_level: str) -> pd.DataFrame:
+    """The official figures of one indicator at one level: ``area_code``, ``year``, ``value``,
+    ``source``, ``flag``."""
+    query = (
+        select(
+            ReferenceFigure.area_code,
+            ReferenceFigure.year,
+            ReferenceFigure.value,
+            ReferenceFigure.source,
+            ReferenceFigure.flag,
+        )
+        .where(ReferenceFigure.indicator == indicator, ReferenceFigure.area_level == area_level)
+        .order_by(ReferenceFigure.area_code, ReferenceFigure.year, ReferenceFigure.source)
+    )
+    return pd.DataFrame(
+        session.execute(query).all(), columns=["area_code", "year", "value", "source", "flag"]
+    )
