@@ -10,7 +10,7 @@ function returns plain rows or a frame; :mod:`mapping.service` composes them, an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import pandas as pd
 from sqlalchemy import ColumnElement, ScalarSelect, and_, select
@@ -326,3 +326,36 @@ def reference_figures(session: Session, indicator: str, area_level: str) -> pd.D
     return pd.DataFrame(
         session.execute(query).all(), columns=["area_code", "year", "value", "source", "flag"]
     )
+
+
+def campaign_definition(
+    session: Session, campaign: Campaign, form_id: str
+) -> dict[str, Any] | None:
+    """The definition of the campaign's version of one questionnaire (None if it has none)."""
+    query = (
+        select(QuestionnaireVersion.definition)
+        .join(
+            CampaignQuestionnaire,
+            CampaignQuestionnaire.questionnaire_version_id == QuestionnaireVersion.id,
+        )
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+        .where(CampaignQuestionnaire.campaign_id == campaign.id, Questionnaire.form_id == form_id)
+    )
+    definition = session.scalar(query)
+    return dict(definition) if definition is not None else None
+
+
+def waves_of_form(session: Session, form_id: str) -> list[Campaign]:
+    """The campaigns (drafts aside) that ask one questionnaire: its waves, oldest first."""
+    query = (
+        select(Campaign)
+        .join(CampaignQuestionnaire, CampaignQuestionnaire.campaign_id == Campaign.id)
+        .join(
+            QuestionnaireVersion,
+            QuestionnaireVersion.id == CampaignQuestionnaire.questionnaire_version_id,
+        )
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+        .where(Questionnaire.form_id == form_id, Campaign.status != "draft")
+    )
+    found = list(session.scalars(query).unique())
+    return sorted(found, key=lambda c: (c.opens_at or c.created_at, c.id))
