@@ -99,6 +99,12 @@ class WaveChange:
             f"{self.comparability.explanation}"
         )
 
+    def geometry(self) -> gpd.GeoDataFrame:
+        """The change on the areas' geometry; ValueError when it was computed without."""
+        if self.areas is None:
+            raise ValueError("the change was computed without geometry; ask for it")
+        return self.areas
+
     def table_rows(self) -> list[list[Any]]:
         """A header row, then one row per area (missing values as None)."""
         frame = self.rows
