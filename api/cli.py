@@ -28,7 +28,7 @@ from mapping.packaged import PACKAGED_ACTOR, install_reference_data
 from mapping.versions import place_centres
 from surveys import backup, migrate
 from surveys.db import make_engine, make_session_factory, transaction
-from surveys.demo.campaign import demo_invitation, load_demo_campaign
+from surveys.demo.campaign import demo_invitation, load_demo_campaign, load_earlier_wave
 from surveys.demo.centres import DEMO_CENTRE_COUNT, load_demo_centres
 from surveys.errors import ImportReport
 from surveys.policy import system_actor
@@ -214,6 +214,19 @@ def demo_load(
             link = demo_invitation(session)
         if demo is not None:
             console.print(f"Demo campaign: {demo.submitted} synthetic questionnaires submitted.")
+            with _progress() as progress, transaction(factory) as session:
+                task = progress.add_task(
+                    "Earlier wave (2024): synthetic centres answer", total=None
+                )
+                earlier = load_earlier_wave(
+                    session,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+            if earlier is not None:
+                console.print(
+                    f"Earlier wave: {earlier.submitted} synthetic questionnaires submitted "
+                    "(closed; compare on any map page: Change since an earlier wave)."
+                )
             with transaction(factory) as session:
                 series = load_demo_reference(session, request_id=str(uuid.uuid4()))
             console.print(
