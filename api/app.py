@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from api import auth, health, problems
 from api.compression import CompressionMiddleware
 from api.deps import SessionGate
+from api.jobs_wiring import start_jobs
 from api.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -49,7 +50,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        jobs = start_jobs(settings, app.state.session_factory)
         yield
+        if jobs is not None:
+            jobs.stop()
         engine.dispose()
 
     app = FastAPI(

@@ -21,6 +21,7 @@ from api.cli_accounts import privacy_app, users_app
 from api.cli_export import export_command
 from api.cli_forms import forms_app
 from api.cli_geo import geo_app, maps_app, print_placement
+from api.cli_jobs import worker_command
 from api.cli_reference import reference_app
 from api.settings import Settings
 from mapping.demo_reference import load_demo_reference
@@ -50,6 +51,7 @@ app.add_typer(geo_app, name="geo")
 app.add_typer(maps_app, name="maps")
 app.add_typer(reference_app, name="reference")
 app.command("export")(export_command)
+app.command("worker")(worker_command)
 
 console = Console()
 errors = Console(stderr=True)
