@@ -30,7 +30,16 @@ from api.v1 import router as api_v1_router
 from surveys.db import make_engine, make_session_factory, pool_capacity
 from surveys.errors import DomainError
 from surveys.retry import DEFAULT_POLICY, TransactionRetriesExhausted, retryable_sqlstate
-from web import admin, auth_pages, coordinator, map_pages, official_pages, pages, wave_pages
+from web import (
+    admin,
+    auth_pages,
+    coordinator,
+    job_pages,
+    map_pages,
+    official_pages,
+    pages,
+    wave_pages,
+)
 from web.errors import render_error_page
 from web.respondent import pages as respondent_pages
 from web.respondent.throttle import InvitationThrottle
@@ -83,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(map_pages.router)
     app.include_router(official_pages.router)
     app.include_router(wave_pages.router)
+    app.include_router(job_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     pages.mount_vendor_assets(app)
 
