@@ -67,8 +67,9 @@ def check(session: Session, actor: Actor, params: Mapping[str, Any]) -> str:
     if unknown:
         raise InvalidInput(f"The campaign declares no indicator {', '.join(unknown)}.")
     service.check_units([declared[i] for i in asked["indicators"]])
+    count = len(asked["indicators"])
     return (
-        f"Figure series: {len(asked['indicators'])} maps of {asked['campaign']} "
+        f"Figure series: {count} map{'s' if count != 1 else ''} of {asked['campaign']} "
         f"({FORMATS[asked['format']]})"
     )
 
