@@ -14,8 +14,16 @@ from mapping.demo_reference import DIRAC_INDICATOR, load_demo_reference
 from surveys import migrate
 from surveys.campaigns.lifecycle import get_campaign
 from surveys.db import make_engine, make_session_factory, transaction
-from surveys.demo.campaign import DEMO_SLUG, EARLIER_SLUG, load_demo_campaign, load_earlier_wave
+from surveys.demo.campaign import (
+    DEMO_SLUG,
+    EARLIER_SLUG,
+    EARLIER_WAVE,
+    earlier_profile,
+    load_demo_campaign,
+    load_earlier_wave,
+)
 from surveys.demo.centres import load_demo_centres
+from surveys.demo.profiles import country_profiles
 from surveys.policy import system_actor
 from surveys.registry.countries import seed_countries
 
@@ -63,9 +71,6 @@ def test_the_demo_has_an_earlier_comparable_wave_and_an_official_series(tmp_path
 
 @pytest.mark.parametrize("field", ["mv_units", "pet_ct_per_million", "robots_per_million"])
 def test_earlier_countries_had_less(field: str) -> None:
-    from surveys.demo.campaign import EARLIER_WAVE, earlier_profile
-    from surveys.demo.profiles import country_profiles
-
     for profile in country_profiles(["DE", "FR", "MT"], 2026).values():
         then = earlier_profile(profile, EARLIER_WAVE)
         assert getattr(then, field) <= getattr(profile, field)
