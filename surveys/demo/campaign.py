@@ -128,6 +128,8 @@ class DemoWave:
     robots: float = 1.0
     waits: float = 1.0
     closed: bool = False
+    invite_share: float | None = None
+    """The answering share the invitations are sized for (None: the share that answers)."""
 
 
 EARLIER_WAVE = DemoWave(
@@ -143,6 +145,8 @@ EARLIER_WAVE = DemoWave(
     robots=0.65,
     waits=1.15,
     closed=True,
+    # As many invitations as the main wave sends; fewer of them answered.
+    invite_share=DEMO_RESPONDING_SHARE,
 )
 
 
@@ -246,7 +250,9 @@ def _load_wave(
     centres = [
         centre
         for code, members in sorted(by_country.items())
-        for centre in rng.sample(members, invited_count(len(members), profiles[code], share))
+        for centre in rng.sample(
+            members, invited_count(len(members), profiles[code], wave.invite_share or share)
+        )
     ]
     campaign = create_synthetic_campaign(
         session,
