@@ -22,6 +22,7 @@ from mapping import service
 from mapping.classify import Scheme
 from mapping.render.static import Format
 from surveys.errors import InvalidInput
+from surveys.exports.service import snapshot_session
 from surveys.jobs.kinds import JobContext, JobKind, JobOutput, register
 from surveys.policy import Actor, Permission
 from surveys.tabular import csv_chunks
@@ -79,7 +80,8 @@ def run(context: JobContext) -> JobOutput:
     total = len(asked["indicators"]) + 1
     context.progress(0, total, "Computing the maps")
     buffer = io.BytesIO()
-    with context.factory() as session:
+    # A read-only snapshot: on SQLite a plain session would hold the write lock while it draws.
+    with snapshot_session(context.factory) as session:
         series = service.figure_series(
             session,
             context.actor,
