@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 from api import auth, health, problems
 from api.compression import CompressionMiddleware
 from api.deps import SessionGate, throttle_guard
+from api.jobs_wiring import start_jobs
 from api.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -29,7 +30,16 @@ from api.v1 import router as api_v1_router
 from surveys.db import make_engine, make_session_factory, pool_capacity
 from surveys.errors import DomainError, RateLimited
 from surveys.retry import DEFAULT_POLICY, TransactionRetriesExhausted, retryable_sqlstate
-from web import admin, auth_pages, coordinator, map_pages, pages
+from web import (
+    admin,
+    auth_pages,
+    coordinator,
+    job_pages,
+    map_pages,
+    official_pages,
+    pages,
+    wave_pages,
+)
 from web.errors import render_error_page
 from web.respondent import pages as respondent_pages
 from web.respondent.unavailable import kept_answers_page
@@ -48,7 +58,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        jobs = start_jobs(settings, app.state.session_factory)
         yield
+        if jobs is not None:
+            jobs.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -76,6 +89,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(coordinator.router)
     app.include_router(respondent_pages.router)
     app.include_router(map_pages.router)
+    app.include_router(official_pages.router)
+    app.include_router(wave_pages.router)
+    app.include_router(job_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     pages.mount_vendor_assets(app)
 

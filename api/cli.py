@@ -22,12 +22,15 @@ from api.cli_export import export_command
 from api.cli_forms import forms_app
 from api.cli_geo import geo_app, maps_app, print_placement
 from api.cli_grants import grants_app
+from api.cli_jobs import worker_command
+from api.cli_reference import reference_app
 from api.settings import Settings
+from mapping.demo_reference import load_demo_reference
 from mapping.packaged import PACKAGED_ACTOR, install_reference_data
 from mapping.versions import place_centres
 from surveys import backup, migrate
 from surveys.db import make_engine, make_session_factory, transaction
-from surveys.demo.campaign import demo_invitation, load_demo_campaign
+from surveys.demo.campaign import demo_invitation, load_demo_campaign, load_earlier_wave
 from surveys.demo.centres import DEMO_CENTRE_COUNT, load_demo_centres
 from surveys.errors import ImportReport
 from surveys.policy import system_actor
@@ -48,7 +51,9 @@ app.add_typer(grants_app, name="grants")
 app.add_typer(forms_app, name="forms")
 app.add_typer(geo_app, name="geo")
 app.add_typer(maps_app, name="maps")
+app.add_typer(reference_app, name="reference")
 app.command("export")(export_command)
+app.command("worker")(worker_command)
 
 console = Console()
 errors = Console(stderr=True)
@@ -213,6 +218,25 @@ def demo_load(
             link = demo_invitation(session)
         if demo is not None:
             console.print(f"Demo campaign: {demo.submitted} synthetic questionnaires submitted.")
+            with _progress() as progress, transaction(factory) as session:
+                task = progress.add_task(
+                    "Earlier wave (2024): synthetic centres answer", total=None
+                )
+                earlier = load_earlier_wave(
+                    session,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+            if earlier is not None:
+                console.print(
+                    f"Earlier wave: {earlier.submitted} synthetic questionnaires submitted "
+                    "(closed; compare on any map page: Change since an earlier wave)."
+                )
+            with transaction(factory) as session:
+                series = load_demo_reference(session, request_id=str(uuid.uuid4()))
+            console.print(
+                f"Official comparison series (IAEA DIRAC, demo material): {series.created} "
+                "figures of megavoltage units per country."
+            )
         if link is not None:
             token, centre = link
             console.print(

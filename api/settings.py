@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     db_pool_size: int = Field(default=5, ge=1)
     low_coverage_threshold: float = Field(default=0.5, ge=0, le=1)
+    # Who runs background jobs: "auto" (a thread of the app on SQLite, `accessgap worker`
+    # processes on PostgreSQL), "embedded" (always a thread of the app) or "external".
+    jobs_worker: Literal["auto", "embedded", "external"] = "auto"
     log_level: str = "INFO"
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 7)

@@ -319,7 +319,7 @@ def figure_series(
     if chosen is None:
         raise NoMapCampaign("No campaign has data yet; name one with --campaign.")
     declared = {d.spec.id: d.spec for d in queries.declared_indicators(session, actor, chosen)}
-    _check_units([declared[i] for i in dict.fromkeys(indicator_ids) if i in declared])
+    check_units([declared[i] for i in dict.fromkeys(indicator_ids) if i in declared])
     maps = [
         indicator_map(
             session,
@@ -348,7 +348,8 @@ def figure_series(
     )
 
 
-def _check_units(specs: Sequence[IndicatorSpec]) -> None:
+def check_units(specs: Sequence[IndicatorSpec]) -> None:
+    """Raise :class:`~mapping.errors.IncomparableUnits` unless the indicators share one unit."""
     units = {spec.id: spec.unit.get("en", "") for spec in specs}
     if len(set(units.values())) > 1:
         listed = "; ".join(f"{ident}: {unit or 'no unit'}" for ident, unit in units.items())

@@ -12,6 +12,7 @@ from surveys.campaigns.models import (
 )
 from surveys.db import Base
 from surveys.exports.models import DatasetRelease, DatasetReleaseRecord
+from surveys.jobs.models import Job, JobResult
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
 from surveys.registry.models import (
     BoundaryVersion,
@@ -19,6 +20,7 @@ from surveys.registry.models import (
     Contact,
     Country,
     Population,
+    ReferenceFigure,
     Region,
 )
 from surveys.responses.models import Response, ResponseComment, ResponseVersion
@@ -39,9 +41,12 @@ __all__ = [
     "DatasetRelease",
     "DatasetReleaseRecord",
     "Invitation",
+    "Job",
+    "JobResult",
     "Population",
     "Questionnaire",
     "QuestionnaireVersion",
+    "ReferenceFigure",
     "Region",
     "RespondentSession",
     "Response",
