@@ -140,19 +140,44 @@ def _time(value: object) -> str:
     return value.strip()
 
 
+GEOPOINT_EXAMPLE = "48.8566 2.3522"
+GEOPOINT_PARTS = ("latitude", "longitude", "altitude", "accuracy")
+
+
 def _geopoint(value: object) -> str:
-    """ODK's geopoint text: ``latitude longitude [altitude [accuracy]]`` in decimal degrees."""
+    """ODK's geopoint text: ``latitude longitude [altitude [accuracy]]`` in decimal degrees.
+
+    A comma between the numbers is read as a separator (``48.8566, 2.3522`` as copied from a
+    map); each problem is named: a missing part, a part that is not a number, a coordinate out
+    of range."""
     parts = value.replace(",", " ").split() if isinstance(value, str) else []
-    try:
-        numbers = [float(part) for part in parts]
-    except ValueError:
-        numbers = []
-    if not 2 <= len(numbers) <= 4 or not all(math.isfinite(n) for n in numbers):
-        raise _TypeProblem("expects a location as latitude and longitude, e.g. 48.8566 2.3522")
+    if len(parts) < 2:
+        raise _TypeProblem(
+            f"needs both a latitude and a longitude in decimal degrees, e.g. {GEOPOINT_EXAMPLE}"
+        )
+    if len(parts) > 4:
+        raise _TypeProblem(
+            "has more than latitude, longitude, altitude and accuracy: "
+            f"write the latitude and the longitude, e.g. {GEOPOINT_EXAMPLE}"
+        )
+    numbers = []
+    for name, part in zip(GEOPOINT_PARTS, parts, strict=False):
+        try:
+            number = float(part)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise _TypeProblem(
+                f"has a {name} that is not a number ({part[:20]!r}): write decimal degrees "
+                f"with a point, e.g. {GEOPOINT_EXAMPLE}"
+            )
+        numbers.append(number)
     latitude, longitude = numbers[0], numbers[1]
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise _TypeProblem("has a latitude outside -90..90 or a longitude outside -180..180")
-    return " ".join(parts[:4])
+    if not -90 <= latitude <= 90:
+        raise _TypeProblem(f"has a latitude of {parts[0]}: a latitude is between -90 and 90")
+    if not -180 <= longitude <= 180:
+        raise _TypeProblem(f"has a longitude of {parts[1]}: a longitude is between -180 and 180")
+    return " ".join(parts)
 
 
 def _range(value: object, question: Question) -> float | int:
@@ -476,12 +501,19 @@ class _Validator:
         allowed = {c.name for c in options}
         chosen = value if isinstance(value, list) else [value]
         unknown = [v for v in chosen if v not in allowed]
-        if unknown:
-            self.result.errors.append(
-                AnswerProblem(
-                    loc, "choice", f"{', '.join(map(repr, unknown))} is not one of the choices"
-                )
+        if not unknown:
+            return
+        listed = ", ".join(map(repr, unknown))
+        if question.choice_filter is not None and all(
+            v in {c.name for c in self.form.options(question)} for v in unknown
+        ):
+            message = (
+                f"{listed} does not go with the answers before it (its choices depend on "
+                "them): choose one of the choices offered now"
             )
+        else:
+            message = f"{listed} is not one of the choices"
+        self.result.errors.append(AnswerProblem(loc, "choice", message))
 
 
 def choice_columns(choice: Any) -> dict[str, object]:
