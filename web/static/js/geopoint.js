@@ -3,7 +3,7 @@
 // another host. A click fills in the latitude and longitude inputs, which stay the way to type
 // a point exactly (and the whole answer without JavaScript); a typed point moves the marker.
 
-const EUROPE = [[34, -25], [71, 45]];
+const EUROPE = [[36, -12], [70, 34]]; // mainland Europe: the first view without a point
 const PRECISION = 1e6; // six decimals: about 10 cm, more than a click can mean
 let outlines = null;
 
