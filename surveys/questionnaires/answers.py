@@ -271,13 +271,11 @@ class _Validator:
         language: str | None,
         today: dt.date | None,
         partial: bool,
-        keep_recorded: bool = False,
     ) -> None:
         self.form = form
         self.language = language or form.default_language
         self.today = today
         self.partial = partial
-        self.keep_recorded = keep_recorded
         self.result = ValidatedAnswers()
         self._labels: dict[str, dict[str, str]] | None = None
 
@@ -335,9 +333,6 @@ class _Validator:
                 values[name] = self.coerce_repeat(question, raw, (*prefix, name))
                 continue
             if question.kind in {"note", "calculate", "group"} or question.is_metadata:
-                if question.is_metadata and self.keep_recorded and isinstance(raw, str):
-                    values[name] = raw  # recorded at submission; a correction keeps it
-                    continue
                 self.result.warnings.append(
                     AnswerProblem(
                         (*prefix, name),
@@ -541,6 +536,15 @@ def record_metadata(
     }
 
 
+def recorded_values(form: CompiledForm, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata values a submission recorded: a correction keeps them as they were."""
+    return {
+        q.name: answers[q.name]
+        for q in form.walk()
+        if q.is_metadata and q.repeat is None and q.name in answers
+    }
+
+
 def validate_answers(
     form: CompiledForm,
     submitted: Mapping[str, Any],
@@ -548,11 +552,10 @@ def validate_answers(
     language: str | None = None,
     today: dt.date | None = None,
     partial: bool = False,
-    keep_recorded: bool = False,
 ) -> ValidatedAnswers:
-    """Type, compute and check answers. ``partial`` (a draft) skips the required checks;
-    ``keep_recorded`` (a coordinator's correction) keeps the recorded metadata values."""
-    validator = _Validator(form, language, today, partial, keep_recorded)
+    """Type, compute and check answers. ``partial`` (a draft) skips the required checks.
+    Metadata rows are never taken from input (see :func:`record_metadata`)."""
+    validator = _Validator(form, language, today, partial)
     if not isinstance(submitted, Mapping):
         validator.result.errors.append(AnswerProblem((), "type", "answers must be an object"))
         return validator.result
