@@ -186,3 +186,22 @@ ANSWER_VALUES = st.one_of(
 def test_validation_never_crashes_on_any_answers(answers: dict[str, Any]) -> None:
     result = validate_answers(DEVICES, answers)
     assert isinstance(result.errors, list)
+
+
+PHONES = """
+| survey |
+|        | type         | name  | label::en | label::fr | constraint             |
+|        | phone number | phone | Phone     | Téléphone |                        |
+|        | phone number | fax   | Fax       | Fax       | string-length(.) <= 20 |
+"""
+
+
+def test_a_phone_number_takes_digits_only_as_pyxform_makes_it() -> None:
+    phones = form(PHONES)
+    assert validate_answers(phones, {"phone": "0612345678", "fax": "+33 1 23"}).ok
+    refused = validate_answers(phones, {"phone": "+33 6 12 34"})
+    assert [(p.loc, p.code, p.message) for p in refused.errors] == [
+        (("phone",), "constraint", "Enter numbers only.")
+    ]
+    in_french = validate_answers(phones, {"phone": "06-12"}, language="fr")
+    assert [p.message for p in in_french.errors] == ["Saisissez uniquement des chiffres."]
