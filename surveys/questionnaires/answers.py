@@ -235,22 +235,69 @@ def _coerce(value: object, question: Question) -> Any:
 
 def expression_context(values: Mapping[str, Any]) -> dict[str, object]:
     """What expressions see of answers: top-level names as they are, and each repeat as a list
-    of rows (for ``count()``) with its children's values listed across the rows (for ``sum()``).
+    of rows (for ``count()``) with its children's values listed across the rows (for ``sum()``,
+    ``indexed-repeat()``), one per row, ``''`` where a row has no answer, as ODK and the
+    browser list them.
+
+    A repeat nested in another is listed across all the rows of its parents; its rows are
+    marked with the numbers of the rows they are in (``"2"``: in row 2 of the outer repeat;
+    ``"2 1"``: two levels down), which ``indexed-repeat()`` with 5 or 7 arguments reads. The
+    rows of a top-level repeat are marked ``"row"``.
     """
     context: dict[str, object] = {}
+    children: dict[str, dict[str, None]] = {}
     for name, value in values.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            context[name] = ["row"] * len(value)
-            for row in value:
-                for child, child_value in row.items():
-                    bucket = context.setdefault(child, [])
-                    if isinstance(bucket, list) and not isinstance(child_value, list):
-                        bucket.append(child_value)
+        if _is_rows(value):
+            _repeat_children(name, value, children)
+    for name, value in values.items():
+        if _is_rows(value):
+            context[name] = []
+            _list_rows(context, name, value, (), children)
         elif isinstance(value, list) and not value:
             context[name] = []
         else:
             context[name] = value
     return context
+
+
+def _is_rows(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
+
+
+def _repeat_children(name: str, rows: list[Any], found: dict[str, dict[str, None]]) -> None:
+    """The single-valued children of each repeat, across all its rows (and parents' rows)."""
+    known = found.setdefault(name, {})
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        for child, value in row.items():
+            if _is_rows(value):
+                _repeat_children(child, value, found)
+            elif not isinstance(value, list):
+                known.setdefault(child)
+
+
+def _list_rows(
+    context: dict[str, object],
+    name: str,
+    rows: list[Any],
+    path: tuple[int, ...],
+    children: dict[str, dict[str, None]],
+) -> None:
+    markers = context.setdefault(name, [])
+    marker = " ".join(map(str, path)) if path else "row"
+    for number, row in enumerate(rows, start=1):
+        values = row if isinstance(row, dict) else {}
+        if isinstance(markers, list):
+            markers.append(marker)
+        for child in children.get(name, {}):
+            bucket = context.setdefault(child, [])
+            if isinstance(bucket, list):
+                value = values.get(child, "")
+                bucket.append("" if isinstance(value, list) else value)
+        for child, value in values.items():
+            if _is_rows(value):
+                _list_rows(context, child, value, (*path, number), children)
 
 
 def _stored(result: object) -> Any:

@@ -63,6 +63,7 @@ if (form && logicNode) {
   function rowAnswers(row) {
     const answers = {};
     row.querySelectorAll("[data-field]").forEach((node) => {
+      if (node.closest(".repeat-row") !== row) return; // a nested repeat's rows list their own
       const name = node.dataset.question;
       answers[name] = numberOrText(name, fieldValue(node, node.dataset.field));
     });
@@ -80,10 +81,21 @@ if (form && logicNode) {
       const name = input.name;
       answers[name] = numberOrText(name, input.value);
     });
+    // As the server lists them: a repeat's rows, and each child's values one per row. A nested
+    // repeat is listed across its parents' rows, each row marked with the numbers of the rows
+    // it is in ("2", "2 1"), which indexed-repeat() with 5 or 7 arguments reads.
     form.querySelectorAll("[data-repeat]").forEach((fieldset) => {
       const name = fieldset.dataset.question;
-      const rows = Array.from(fieldset.querySelectorAll(".repeat-rows > .repeat-row")).map(rowAnswers);
-      answers[name] = rows.map(() => "row");
+      const rows = Array.from(fieldset.querySelectorAll(":scope > .repeat-rows > .repeat-row")).map(rowAnswers);
+      const path = [];
+      for (let row = fieldset.parentElement.closest(".repeat-row"); row; row = row.parentElement.closest(".repeat-row")) {
+        path.unshift(Number(row.dataset.index) + 1);
+      }
+      if (path.length) {
+        (answers[name] = Array.isArray(answers[name]) ? answers[name] : []).push(...rows.map(() => path.join(" ")));
+      } else {
+        answers[name] = rows.map(() => "row");
+      }
       rows.forEach((row) => {
         Object.entries(row).forEach(([child, value]) => {
           (answers[child] = Array.isArray(answers[child]) ? answers[child] : []).push(value);
