@@ -60,6 +60,21 @@ def web_layer(session: Session, level: Level) -> gpd.GeoDataFrame:
     ).copy()
 
 
+def country_outlines() -> bytes:
+    """The packaged country outlines as GeoJSON (EPSG:4326, simplified as the country web
+    layer, with ``iso2`` and ``name``): the only layer of the location picker of a geopoint
+    question, which has no tiles. Built once per process; the packaged layer never changes."""
+
+    def build() -> bytes:
+        countries = load_countries()[["iso2", "name", "geometry"]]
+        simplified = simplify_coverage(countries, WEB_TOLERANCE_M["country"])
+        text: str = simplified.to_json(drop_id=True, ensure_ascii=False)
+        return text.encode("utf-8")
+
+    found: bytes = _cached("outlines", "country", PACKAGED, build)
+    return found
+
+
 def city_regions(session: Session) -> pd.Series:
     """The NUTS-2 region of each packaged city (:func:`mapping.reference.load_cities` order),
     by point in polygon; missing outside every region. Computed once per data version."""

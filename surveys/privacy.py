@@ -33,6 +33,12 @@ from surveys.responses.models import Response
 # Questions of the built-in catalogue marked `identifier: yes` (the survey contact).
 QUESTIONNAIRE_IDENTIFIERS: tuple[str, ...] = ("contact_name", "contact_role", "contact_email")
 
+# Metadata rows of a form that name who or what submitted (the account, the session's device,
+# ODK's phone and SIM fields): personal data, left out of pseudonymised exports.
+IDENTIFYING_METADATA = frozenset(
+    {"username", "deviceid", "email", "phonenumber", "simserial", "subscriberid"}
+)
+
 # Columns never shown, even to the person they describe: they are credentials, not data about them.
 SECRET_COLUMNS = frozenset({"password_hash", "totp_secret", "token_hash", "csrf_token"})
 

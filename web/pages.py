@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.staticfiles import StaticFiles
 
 from api.auth import PublicActor, RegistryReader
 from api.deps import DbSession
+from mapping.layers import country_outlines
 from surveys.registry import service
 from surveys.registry.countries import list_countries
 from surveys.registry.models import CENTRE_TYPES
@@ -33,6 +34,16 @@ def mount_vendor_assets(app: FastAPI) -> None:
         "/vendor/swagger-ui",
         StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
         "swagger-ui",
+    )
+
+
+@router.get("/geo/countries.geojson")
+def country_outlines_file(actor: PublicActor) -> Response:
+    """The country outlines a geopoint question's map picker draws (public reference data)."""
+    return Response(
+        country_outlines(),
+        media_type="application/geo+json",
+        headers={"Cache-Control": "public, max-age=86400"},
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from surveys.exports.records import ResponseRecord
-from surveys.exports.variables import Table, Variable, label_in
+from surveys.exports.variables import RECORDED_TIMES, Table, Variable, label_in
 from surveys.tabular import neutralise_formula
 
 Cell = Callable[[Any], Any]
@@ -39,6 +39,18 @@ def timestamp(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def recorded_time(value: Any) -> Any:
+    """A recorded ``start``/``end`` (``2026-11-29T12:00:00+00:00``) as a UTC timestamp like
+    ``submitted_at``; anything else (a value from elsewhere) as stored."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return timestamp(parsed) if parsed.tzinfo is not None else value
+
+
 def _selection(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value]
@@ -63,6 +75,8 @@ def cell_function(
             return 1 if chosen in _selection(value) else 0
 
         return flag
+    if kind in RECORDED_TIMES:
+        return recorded_time
     names = {
         c.name: label_in(c.label, language, default_language) or c.name for c in variable.choices
     }

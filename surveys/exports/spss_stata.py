@@ -110,11 +110,24 @@ def _numeric(values: list[Any]) -> bool:
     )
 
 
+_TYPED_KINDS = frozenset({"key", "start", "end", "today"})
+
+
+def _datetime(value: Any) -> dt.datetime | None:
+    """A timestamp (``...Z``) or a typed date and time (``2026-11-29T12:00``), naive in UTC as
+    SPSS and Stata keep them."""
+    if not isinstance(value, str):
+        return None
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
 def _frame_column(column: _Column) -> tuple[list[Any], str]:
     """The values as written, and ``number``, ``date``, ``datetime`` or ``text``."""
     variable, values = column.variable, column.values
     nan = float("nan")
-    kind = variable.kind if variable.kind != "key" else variable.key_type
+    # Keys and recorded metadata (start, end, today) by their data type; a question by its kind.
+    kind = variable.data_type if variable.kind in _TYPED_KINDS else variable.kind
     if kind in {"integer", "decimal", "range", "choice"} or (
         kind == "calculate" and _numeric(values)
     ):
@@ -124,11 +137,7 @@ def _frame_column(column: _Column) -> tuple[list[Any], str]:
     if kind == "date":
         return [dt.date.fromisoformat(v) if isinstance(v, str) else None for v in values], "date"
     if kind == "datetime":
-        parsed = [
-            dt.datetime.strptime(v, "%Y-%m-%dT%H:%M:%SZ") if isinstance(v, str) else None
-            for v in values
-        ]
-        return parsed, "datetime"
+        return [_datetime(v) for v in values], "datetime"
     if kind == "select_multiple":
         return [
             "" if v is None else " ".join(v) if isinstance(v, list) else str(v) for v in values

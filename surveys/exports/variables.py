@@ -18,12 +18,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from surveys.privacy import QUESTIONNAIRE_IDENTIFIERS, questionnaire_identifiers
+from surveys.privacy import (
+    IDENTIFYING_METADATA,
+    QUESTIONNAIRE_IDENTIFIERS,
+    questionnaire_identifiers,
+)
 from surveys.questionnaires.definitions.compiled import Choice, CompiledForm, Question
 from surveys.questionnaires.definitions.model import GENERATED_OTHER_SUFFIX
 
 NUMBER_KINDS = frozenset({"integer", "decimal", "range"})
 TEXT_KINDS = frozenset({"text", "acknowledge"})
+RECORDED_TIMES = frozenset({"start", "end"})
+"""Metadata recorded as timestamps (written as UTC ``...Z``, a Table Schema datetime)."""
 _RESOURCE_UNSAFE = re.compile(r"[^a-z0-9._-]+")
 
 
@@ -33,6 +39,7 @@ class Variable:
 
     name: str
     kind: str  # key | integer | decimal | range | date | text | acknowledge | calculate
+    #            | start | end | today and the other metadata rows
     #            | select_one | select_multiple | choice (a 0/1 flag of one select_multiple choice)
     question: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
@@ -53,8 +60,10 @@ class Variable:
             return "integer"
         if self.kind in {"decimal", "range"}:
             return "number"
-        if self.kind == "date":
+        if self.kind in {"date", "today"}:
             return "date"
+        if self.kind in RECORDED_TIMES:
+            return "datetime"
         if self.kind == "calculate":
             return "any"
         return "string"
@@ -151,7 +160,7 @@ def repeat_keys(nested: bool) -> list[Variable]:
 
 def identifier_names(form: CompiledForm) -> set[str]:
     """Questions holding personal data: flagged in the form, or in the privacy catalogue."""
-    names = {q.name for q in form.walk() if q.identifier}
+    names = {q.name for q in form.walk() if q.identifier or q.kind in IDENTIFYING_METADATA}
     names |= questionnaire_identifiers(form.definition.get("survey", []))
     names |= set(QUESTIONNAIRE_IDENTIFIERS)
     return names

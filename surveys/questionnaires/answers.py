@@ -140,19 +140,44 @@ def _time(value: object) -> str:
     return value.strip()
 
 
+GEOPOINT_EXAMPLE = "48.8566 2.3522"
+GEOPOINT_PARTS = ("latitude", "longitude", "altitude", "accuracy")
+
+
 def _geopoint(value: object) -> str:
-    """ODK's geopoint text: ``latitude longitude [altitude [accuracy]]`` in decimal degrees."""
+    """ODK's geopoint text: ``latitude longitude [altitude [accuracy]]`` in decimal degrees.
+
+    A comma between the numbers is read as a separator (``48.8566, 2.3522`` as copied from a
+    map); each problem is named: a missing part, a part that is not a number, a coordinate out
+    of range."""
     parts = value.replace(",", " ").split() if isinstance(value, str) else []
-    try:
-        numbers = [float(part) for part in parts]
-    except ValueError:
-        numbers = []
-    if not 2 <= len(numbers) <= 4 or not all(math.isfinite(n) for n in numbers):
-        raise _TypeProblem("expects a location as latitude and longitude, e.g. 48.8566 2.3522")
+    if len(parts) < 2:
+        raise _TypeProblem(
+            f"needs both a latitude and a longitude in decimal degrees, e.g. {GEOPOINT_EXAMPLE}"
+        )
+    if len(parts) > 4:
+        raise _TypeProblem(
+            "has more than latitude, longitude, altitude and accuracy: "
+            f"write the latitude and the longitude, e.g. {GEOPOINT_EXAMPLE}"
+        )
+    numbers = []
+    for name, part in zip(GEOPOINT_PARTS, parts, strict=False):
+        try:
+            number = float(part)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise _TypeProblem(
+                f"has a {name} that is not a number ({part[:20]!r}): write decimal degrees "
+                f"with a point, e.g. {GEOPOINT_EXAMPLE}"
+            )
+        numbers.append(number)
     latitude, longitude = numbers[0], numbers[1]
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise _TypeProblem("has a latitude outside -90..90 or a longitude outside -180..180")
-    return " ".join(parts[:4])
+    if not -90 <= latitude <= 90:
+        raise _TypeProblem(f"has a latitude of {parts[0]}: a latitude is between -90 and 90")
+    if not -180 <= longitude <= 180:
+        raise _TypeProblem(f"has a longitude of {parts[1]}: a longitude is between -180 and 180")
+    return " ".join(parts)
 
 
 def _range(value: object, question: Question) -> float | int:
@@ -210,22 +235,69 @@ def _coerce(value: object, question: Question) -> Any:
 
 def expression_context(values: Mapping[str, Any]) -> dict[str, object]:
     """What expressions see of answers: top-level names as they are, and each repeat as a list
-    of rows (for ``count()``) with its children's values listed across the rows (for ``sum()``).
+    of rows (for ``count()``) with its children's values listed across the rows (for ``sum()``,
+    ``indexed-repeat()``), one per row, ``''`` where a row has no answer, as ODK and the
+    browser list them.
+
+    A repeat nested in another is listed across all the rows of its parents; its rows are
+    marked with the numbers of the rows they are in (``"2"``: in row 2 of the outer repeat;
+    ``"2 1"``: two levels down), which ``indexed-repeat()`` with 5 or 7 arguments reads. The
+    rows of a top-level repeat are marked ``"row"``.
     """
     context: dict[str, object] = {}
+    children: dict[str, dict[str, None]] = {}
     for name, value in values.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            context[name] = ["row"] * len(value)
-            for row in value:
-                for child, child_value in row.items():
-                    bucket = context.setdefault(child, [])
-                    if isinstance(bucket, list) and not isinstance(child_value, list):
-                        bucket.append(child_value)
+        if _is_rows(value):
+            _repeat_children(name, value, children)
+    for name, value in values.items():
+        if _is_rows(value):
+            context[name] = []
+            _list_rows(context, name, value, (), children)
         elif isinstance(value, list) and not value:
             context[name] = []
         else:
             context[name] = value
     return context
+
+
+def _is_rows(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and isinstance(value[0], dict)
+
+
+def _repeat_children(name: str, rows: list[Any], found: dict[str, dict[str, None]]) -> None:
+    """The single-valued children of each repeat, across all its rows (and parents' rows)."""
+    known = found.setdefault(name, {})
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        for child, value in row.items():
+            if _is_rows(value):
+                _repeat_children(child, value, found)
+            elif not isinstance(value, list):
+                known.setdefault(child)
+
+
+def _list_rows(
+    context: dict[str, object],
+    name: str,
+    rows: list[Any],
+    path: tuple[int, ...],
+    children: dict[str, dict[str, None]],
+) -> None:
+    markers = context.setdefault(name, [])
+    marker = " ".join(map(str, path)) if path else "row"
+    for number, row in enumerate(rows, start=1):
+        values = row if isinstance(row, dict) else {}
+        if isinstance(markers, list):
+            markers.append(marker)
+        for child in children.get(name, {}):
+            bucket = context.setdefault(child, [])
+            if isinstance(bucket, list):
+                value = values.get(child, "")
+                bucket.append("" if isinstance(value, list) else value)
+        for child, value in values.items():
+            if _is_rows(value):
+                _list_rows(context, child, value, (*path, number), children)
 
 
 def _stored(result: object) -> Any:
@@ -246,13 +318,11 @@ class _Validator:
         language: str | None,
         today: dt.date | None,
         partial: bool,
-        keep_recorded: bool = False,
     ) -> None:
         self.form = form
         self.language = language or form.default_language
         self.today = today
         self.partial = partial
-        self.keep_recorded = keep_recorded
         self.result = ValidatedAnswers()
         self._labels: dict[str, dict[str, str]] | None = None
 
@@ -310,9 +380,6 @@ class _Validator:
                 values[name] = self.coerce_repeat(question, raw, (*prefix, name))
                 continue
             if question.kind in {"note", "calculate", "group"} or question.is_metadata:
-                if question.is_metadata and self.keep_recorded and isinstance(raw, str):
-                    values[name] = raw  # recorded at submission; a correction keeps it
-                    continue
                 self.result.warnings.append(
                     AnswerProblem(
                         (*prefix, name),
@@ -476,12 +543,19 @@ class _Validator:
         allowed = {c.name for c in options}
         chosen = value if isinstance(value, list) else [value]
         unknown = [v for v in chosen if v not in allowed]
-        if unknown:
-            self.result.errors.append(
-                AnswerProblem(
-                    loc, "choice", f"{', '.join(map(repr, unknown))} is not one of the choices"
-                )
+        if not unknown:
+            return
+        listed = ", ".join(map(repr, unknown))
+        if question.choice_filter is not None and all(
+            v in {c.name for c in self.form.options(question)} for v in unknown
+        ):
+            message = (
+                f"{listed} does not go with the answers before it (its choices depend on "
+                "them): choose one of the choices offered now"
             )
+        else:
+            message = f"{listed} is not one of the choices"
+        self.result.errors.append(AnswerProblem(loc, "choice", message))
 
 
 def choice_columns(choice: Any) -> dict[str, object]:
@@ -509,6 +583,15 @@ def record_metadata(
     }
 
 
+def recorded_values(form: CompiledForm, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The metadata values a submission recorded: a correction keeps them as they were."""
+    return {
+        q.name: answers[q.name]
+        for q in form.walk()
+        if q.is_metadata and q.repeat is None and q.name in answers
+    }
+
+
 def validate_answers(
     form: CompiledForm,
     submitted: Mapping[str, Any],
@@ -516,11 +599,10 @@ def validate_answers(
     language: str | None = None,
     today: dt.date | None = None,
     partial: bool = False,
-    keep_recorded: bool = False,
 ) -> ValidatedAnswers:
-    """Type, compute and check answers. ``partial`` (a draft) skips the required checks;
-    ``keep_recorded`` (a coordinator's correction) keeps the recorded metadata values."""
-    validator = _Validator(form, language, today, partial, keep_recorded)
+    """Type, compute and check answers. ``partial`` (a draft) skips the required checks.
+    Metadata rows are never taken from input (see :func:`record_metadata`)."""
+    validator = _Validator(form, language, today, partial)
     if not isinstance(submitted, Mapping):
         validator.result.errors.append(AnswerProblem((), "type", "answers must be an object"))
         return validator.result

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from surveys.audit.service import record
 from surveys.errors import Conflict, FieldError, InvalidInput
 from surveys.policy import Actor, Permission, authorize
-from surveys.questionnaires.answers import validate_answers
+from surveys.questionnaires.answers import recorded_values, validate_answers
 from surveys.questionnaires.definitions.compiled import compiled_version
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.responses.errors import InvalidAnswers, StaleVersion, Withdrawn
@@ -118,18 +118,22 @@ def correct(
     if response.version != expected_version:
         raise StaleVersion.behind(response, expected_version)
     version = session.get_one(QuestionnaireVersion, response.questionnaire_version_id)
-    validated = validate_answers(compiled_version(version), answers, keep_recorded=True)
+    form = compiled_version(version)
+    validated = validate_answers(form, answers)
     if not validated.ok:
         raise InvalidAnswers(validated)
     number = 1 + len(list_versions(session, response))
+    # As at submission: the digest is that of the answers given; the metadata recorded then
+    # (start, end, username...) stay as they were, whatever the correction sends.
     digest = answers_hash(validated.answers)
-    response.answers = validated.answers
+    corrected = {**validated.answers, **recorded_values(form, response.answers)}
+    response.answers = corrected
     response.answers_hash = digest
     entry = ResponseVersion(
         response_id=response.id,
         number=number,
         status=response.status,
-        answers=validated.answers,
+        answers=corrected,
         answers_hash=digest,
         actor=actor,
         reason=reason.strip(),

@@ -30,6 +30,30 @@ def _value(question: Question, values: list[str]) -> Any:
     return text.replace("\r\n", "\n")
 
 
+GEOPOINT_INPUTS = ("latitude", "longitude")
+"""A geopoint is posted as two inputs, ``NAME:latitude`` and ``NAME:longitude``."""
+
+
+def _geopoint_part(text: str) -> str:
+    """One coordinate as typed, with a decimal comma read as a point and no spaces inside."""
+    return "".join(text.split()).replace(",", ".")
+
+
+def _join_geopoints(posted: dict[str, list[str]]) -> None:
+    """Turn each posted latitude/longitude pair into ODK's ``"latitude longitude"`` text. An
+    empty part stays empty (``" 2.35"``), so the answer is refused as incomplete and each part
+    comes back in its own input."""
+    pairs: dict[str, dict[str, str]] = {}
+    for key in list(posted):
+        base, separator, part = key.rpartition(":")
+        if separator and part in GEOPOINT_INPUTS:
+            values = posted.pop(key)
+            pairs.setdefault(base, {})[part] = _geopoint_part(values[-1] if values else "")
+    for base, pair in pairs.items():
+        latitude, longitude = pair.get("latitude", ""), pair.get("longitude", "")
+        posted[base] = [f"{latitude} {longitude}" if latitude or longitude else ""]
+
+
 def answers_from_form(form: CompiledForm, data: FormData) -> dict[str, Any]:
     """The answers a posted page holds, as typed (empty fields left out)."""
     answers: dict[str, Any] = {}
@@ -42,6 +66,7 @@ def answers_from_form(form: CompiledForm, data: FormData) -> dict[str, Any]:
         values = posted.setdefault(key, [])
         if isinstance(item, str):
             values.append(item)
+    _join_geopoints(posted)
     for key, values in posted.items():
         if key in CONTROL_FIELDS:
             continue

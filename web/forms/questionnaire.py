@@ -186,8 +186,7 @@ class FormView:
         if question.kind == "decimal":
             item.attributes["step"] = "any"
         if question.kind == "geopoint":
-            item.attributes["data-geopoint"] = "yes"
-            item.attributes["placeholder"] = "48.8566 2.3522"
+            item.attributes["latitude"], item.attributes["longitude"] = geopoint_parts(value)
         if question.choice_filter is not None:
             item.attributes["data-choice-filter"] = "yes"
         if question.kind == "calculate":
@@ -228,6 +227,22 @@ class FormView:
             _total([row_cells[i].value for _, row_cells in grid if i < len(row_cells)])
             for i in range(len(item.matrix_columns))
         ]
+
+
+def geopoint_parts(value: object) -> tuple[str, str]:
+    """The latitude and longitude inputs of a geopoint, from its stored ``"lat lon"`` text or
+    from a pair as typed (``" 2.35"``: no latitude yet). Altitude and accuracy, which only a
+    device records, are not shown."""
+    text = "" if value is None or isinstance(value, list | dict) else str(value)
+    if text.startswith(" "):
+        return "", text.strip()
+    parts = text.replace(",", " ").split()
+    return (parts[0] if parts else ""), (parts[1] if len(parts) > 1 else "")
+
+
+def has_geopoint(form: CompiledForm) -> bool:
+    """Whether the page needs the map picker's assets."""
+    return any(q.kind == "geopoint" for q in form.walk())
 
 
 def defaults(form: CompiledForm) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from surveys.responses.models import Response as ResponseRow
 from surveys.responses.models import ResponseStatus
 from surveys.responses.respondent import RespondentForm
 from web import i18n
-from web.forms.questionnaire import FormView, logic_json
+from web.forms.questionnaire import FormView, has_geopoint, logic_json
 from web.templating import templates
 
 
@@ -85,6 +85,7 @@ def render_form(
             "campaign": campaign,
             "centre": row.invitation.centre,
             "logic": logic_json(form),
+            "geopoint": has_geopoint(form) and not read_only,
             "problems": problems or [],
             "message": message,
             "message_kind": message_kind,

@@ -259,6 +259,20 @@ OTHER_LABELS = {
     "nb": ("Annet", "Vennligst spesifiser"),
 }
 """The texts ``or_other`` generates: the choice's label and the follow-up question's label."""
+DIGITS_ONLY = r"regex(., '^\d*$')"
+"""The constraint pyxform gives a ``phone number`` row (its question type dictionary)."""
+DIGITS_ONLY_MESSAGES = {
+    "en": "Enter numbers only.",
+    "fr": "Saisissez uniquement des chiffres.",
+    "es": "Introduzca solo números.",
+    "it": "Inserire solo numeri.",
+    "el": "Εισαγάγετε μόνο αριθμούς.",
+    "sl": "Vnesite samo številke.",
+    "da": "Indtast kun tal.",
+    "no": "Skriv bare tall.",
+    "nb": "Skriv bare tall.",
+}
+"""pyxform's hint for ``phone number`` ("Enter numbers only."), as the constraint's message."""
 GENERATED_OTHER_SUFFIX = "_other"
 MATRIX_SEPARATOR = "__"
 
@@ -396,7 +410,8 @@ def _settings(tables: FormTables, default: str) -> dict[str, Any]:
     }
 
 
-def _survey_row(row: Row, default: str) -> dict[str, Any]:
+def _survey_row(row: Row, languages: list[str]) -> dict[str, Any]:
+    default = languages[0]
     parsed = parse_type(row.get("type"))
     item: dict[str, Any] = {
         "type": FILE_SELECT_TYPES.get(parsed.base, parsed.base),
@@ -415,6 +430,16 @@ def _survey_row(row: Row, default: str) -> dict[str, Any]:
     for column in (*LOGIC_COLUMNS, "default", "appearance", "parameters"):
         if row.get(column):
             item[column] = row.get(column)
+    if parsed.alias == "phone number" and "constraint" not in item:
+        # As pyxform: digits only, unless the row says otherwise.
+        item["constraint"] = DIGITS_ONLY
+        item.setdefault(
+            "constraint_message",
+            {
+                lang: DIGITS_ONLY_MESSAGES.get(lang, DIGITS_ONLY_MESSAGES["en"])
+                for lang in languages
+            },
+        )
     if is_true(row.get("read_only")):
         item["read_only"] = True
     if is_true(row.get("identifier")):
@@ -522,7 +547,7 @@ def to_definition(tables: FormTables) -> dict[str, Any]:
     definition: dict[str, Any] = {
         "settings": _settings(tables, default),
         "languages": languages,
-        "survey": [_survey_row(row, default) for row in tables.survey],
+        "survey": [_survey_row(row, languages) for row in tables.survey],
         "choices": _choices(tables, default),
         "indicators": [_indicator(row, default) for row in tables.indicators],
     }

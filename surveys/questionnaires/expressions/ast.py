@@ -64,7 +64,7 @@ FUNCTION_ARITY: Mapping[str, tuple[int, int | None]] = {
     "count-selected": (1, 1),
     "false": (0, 0),
     "if": (3, 3),
-    "indexed-repeat": (3, 3),
+    "indexed-repeat": (3, 7),  # 3, 5 or 7: a value, then (repeat, row) pairs
     "int": (1, 1),
     "jr:choice-name": (2, 2),
     "max": (1, None),
@@ -84,6 +84,8 @@ FUNCTION_ARITY: Mapping[str, tuple[int, int | None]] = {
     "true": (0, 0),
 }
 """Every function the expression language knows, with how many arguments it takes."""
+PAIRED_ARGUMENTS = frozenset({"indexed-repeat"})
+"""Functions whose arguments after the first come in pairs: an odd count only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,14 +265,23 @@ def check_arity(fn: str, count: int) -> None:
     """Raise ``ValueError`` unless ``fn`` is a known function taking ``count`` arguments."""
     if fn not in FUNCTION_ARITY:
         raise ValueError(f"unknown function '{fn}'")
-    fewest, most = FUNCTION_ARITY[fn]
-    if count < fewest or (most is not None and count > most):
+    if not arity_ok(fn, count):
         raise ValueError(f"function '{fn}' takes {describe_arity(fn)}, got {count}")
+
+
+def arity_ok(fn: str, count: int) -> bool:
+    """Whether ``fn`` (a known function) takes ``count`` arguments."""
+    fewest, most = FUNCTION_ARITY[fn]
+    if fn in PAIRED_ARGUMENTS and count % 2 == 0:
+        return False
+    return fewest <= count and (most is None or count <= most)
 
 
 def describe_arity(fn: str) -> str:
     """How many arguments ``fn`` takes, in words, for error messages."""
     fewest, most = FUNCTION_ARITY[fn]
+    if fn in PAIRED_ARGUMENTS:
+        return "3, 5 or 7 arguments (the value, then a repeat and a row number for each level)"
     if most is None:
         return f"at least {fewest} argument{'s' if fewest != 1 else ''}"
     if fewest == most:

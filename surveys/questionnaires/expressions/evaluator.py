@@ -36,7 +36,8 @@ Rules worth knowing:
   ``state = ${state}`` keeps the choices whose ``state`` column is the answer to ``state``.
 * ``once(x)`` is the current value when there is one, else ``x`` (the value is kept once set);
   ``indexed-repeat(${q}, ${repeat}, n)`` is ``${q}`` in row ``n`` (from 1) of the repeat, ``''``
-  past the end; ``jr:choice-name(value, '${q}')`` is the label of choice ``value`` of question
+  past the end (with 5 or 7 arguments, in row ``m`` of a nested repeat inside row ``n``);
+  ``jr:choice-name(value, '${q}')`` is the label of choice ``value`` of question
   ``q`` (from ``labels``), ``''`` when there is none.
 """
 
@@ -384,13 +385,25 @@ def _selected_at(answer: Value, index: Value) -> str:
     return choices[math.trunc(position)]
 
 
-def _indexed(values: Value, index: Value) -> Value:
-    position = as_number(index)
-    if not math.isfinite(position) or position < 1:
+def _indexed(args: list[Value]) -> Value:
+    """``indexed-repeat(${q}, ${r1}, i1[, ${r2}, i2[, ${r3}, i3]])``: ``${q}`` in row ``i1`` of
+    ``r1`` (from 1), or in row ``i2`` of the ``r2`` rows inside that row, and so on. The rows of
+    a nested repeat are marked with the numbers of their parent rows (see
+    :func:`surveys.questionnaires.answers.expression_context`); ``''`` past the end."""
+    pairs = list(zip(args[1::2], args[2::2], strict=False))
+    positions = [as_number(index) for _, index in pairs]
+    if not pairs or not all(math.isfinite(p) and p >= 1 for p in positions):
         return ""
-    items = values if isinstance(values, list) else [values]
-    row = math.trunc(position) - 1
-    return items[row] if row < len(items) else ""
+    items = args[0] if isinstance(args[0], list) else [args[0]]
+    rows = [math.trunc(p) for p in positions]
+    if len(rows) == 1:
+        found = rows[0] - 1
+    else:
+        markers = pairs[-1][0] if isinstance(pairs[-1][0], list) else [pairs[-1][0]]
+        parent = " ".join(map(str, rows[:-1]))
+        inside = [k for k, marker in enumerate(markers) if as_string(marker) == parent]
+        found = inside[rows[-1] - 1] if rows[-1] <= len(inside) else len(items)
+    return items[found] if found < len(items) else ""
 
 
 def _choice_name(
@@ -415,7 +428,7 @@ _FUNCTIONS: dict[str, Callable[[list[Value]], Value]] = {
     "count": lambda v: _count(v[0]),
     "count-selected": lambda v: float(len(_split_choices(v[0]))),
     "false": lambda v: False,
-    "indexed-repeat": lambda v: _indexed(v[0], v[2]),
+    "indexed-repeat": _indexed,
     "int": lambda v: _int(v[0]),
     "max": lambda v: _extreme(v, highest=True),
     "min": lambda v: _extreme(v, highest=False),

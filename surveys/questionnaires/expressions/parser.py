@@ -29,6 +29,7 @@ from surveys.questionnaires.expressions.ast import (
     Node,
     Ref,
     Unary,
+    arity_ok,
     depth,
     describe_arity,
 )
@@ -270,8 +271,7 @@ class _Parser:
                 args.append(self._expression())
         self._expect_closing(opening)
         self._nesting -= 1
-        fewest, most = FUNCTION_ARITY[name.text]
-        if len(args) < fewest or (most is not None and len(args) > most):
+        if not arity_ok(name.text, len(args)):
             message = f"function '{name.text}' takes {describe_arity(name.text)}, got {len(args)}"
             raise self._error(message, name.position)
         if name.text in ("true", "false"):

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any, ClassVar
 
 from surveys.exports.records import ResponseRecord
 from surveys.exports.rows import LongRows, WideRows, iter_repeat
+from surveys.exports.spss_stata import write_table
 from surveys.exports.variables import Table, VersionForm, build_tables
 from tests.surveys.questionnaires.forms import form
 
@@ -154,3 +156,73 @@ class TestRows:
             ("devices", 2, "vendor", "V2", None),
             ("devices", 3, "vendor", "V3", None),
         ]
+
+
+META = """
+| survey |
+|        | type     | name    | label::en |
+|        | start    | started |           |
+|        | end      | ended   |           |
+|        | today    | day     |           |
+|        | deviceid | device  |           |
+|        | username | user    |           |
+|        | datetime | seen_at | Seen at   |
+|        | integer  | units   | Units     |
+"""
+
+
+class TestMetadataColumns:
+    """Metadata recorded at submission: typed timestamps and dates; who submitted (username,
+    deviceid) is personal data, left out of pseudonymised exports."""
+
+    ANSWERS: ClassVar[dict[str, Any]] = {
+        "started": "2026-11-29T13:00:00+01:00",
+        "ended": "2026-11-29T12:30:00+00:00",
+        "day": "2026-11-29",
+        "device": "accessgap-web",
+        "user": "invitation:4",
+        "seen_at": "2026-11-28T09:15",
+        "units": 2,
+    }
+
+    @staticmethod
+    def main(*, identified: bool) -> Table:
+        [main] = build_tables([VersionForm(2, "meta", 20, "1", form(META))], identified=identified)
+        return main
+
+    def test_times_are_typed_and_who_submitted_is_pseudonymised_away(self) -> None:
+        types = {v.name: v.data_type for v in self.main(identified=False).variables}
+        assert types == {
+            "started": "datetime",
+            "ended": "datetime",
+            "day": "date",
+            "seen_at": "string",
+            "units": "integer",
+        }
+        identified = [v.name for v in self.main(identified=True).variables]
+        assert identified == ["started", "ended", "day", "device", "user", "seen_at", "units"]
+
+    def test_recorded_times_are_written_as_utc_timestamps(self) -> None:
+        main = self.main(identified=True)
+        row = next(WideRows(main, labels=False, language=None).rows(record(self.ANSWERS)))
+        values = dict(zip([c.name for c in main.columns], row, strict=True))
+        assert (values["started"], values["ended"]) == (
+            "2026-11-29T12:00:00Z",
+            "2026-11-29T12:30:00Z",
+        )
+        assert (values["day"], values["user"], values["seen_at"]) == (
+            "2026-11-29",
+            "invitation:4",
+            "2026-11-28T09:15",
+        )
+
+    def test_spss_reads_recorded_and_typed_times_as_datetimes(self, tmp_path: Path) -> None:
+        import pyreadstat
+
+        main = self.main(identified=False)
+        rows = WideRows(main, labels=False, language=None).rows(record(self.ANSWERS))
+        write_table(main, rows, tmp_path / "meta.sav", kind="sav", language=None)
+        frame, _ = pyreadstat.read_sav(str(tmp_path / "meta.sav"))
+        assert frame.loc[0, "started"] == dt.datetime(2026, 11, 29, 12, 0)
+        assert frame.loc[0, "seen_at"] == dt.datetime(2026, 11, 28, 9, 15)
+        assert frame.loc[0, "day"] == dt.date(2026, 11, 29)

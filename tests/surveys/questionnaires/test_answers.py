@@ -186,3 +186,55 @@ ANSWER_VALUES = st.one_of(
 def test_validation_never_crashes_on_any_answers(answers: dict[str, Any]) -> None:
     result = validate_answers(DEVICES, answers)
     assert isinstance(result.errors, list)
+
+
+PHONES = """
+| survey |
+|        | type         | name  | label::en | label::fr | constraint             |
+|        | phone number | phone | Phone     | Téléphone |                        |
+|        | phone number | fax   | Fax       | Fax       | string-length(.) <= 20 |
+"""
+
+
+def test_a_phone_number_takes_digits_only_as_pyxform_makes_it() -> None:
+    phones = form(PHONES)
+    assert validate_answers(phones, {"phone": "0612345678", "fax": "+33 1 23"}).ok
+    refused = validate_answers(phones, {"phone": "+33 6 12 34"})
+    assert [(p.loc, p.code, p.message) for p in refused.errors] == [
+        (("phone",), "constraint", "Enter numbers only.")
+    ]
+    in_french = validate_answers(phones, {"phone": "06-12"}, language="fr")
+    assert [p.message for p in in_french.errors] == ["Saisissez uniquement des chiffres."]
+
+
+ROOMS = """
+| survey |
+|        | type         | name         | label::en | calculation                                             |
+|        | begin_repeat | rooms        | Rooms     |                                                         |
+|        | text         | use          | Use       |                                                         |
+|        | begin_repeat | devices      | Devices   |                                                         |
+|        | text         | vendor       | Vendor    |                                                         |
+|        | end_repeat   |              |           |                                                         |
+|        | end_repeat   |              |           |                                                         |
+|        | calculate    | second_use   |           | indexed-repeat(${use}, ${rooms}, 2)                     |
+|        | calculate    | uses         |           | count(${use})                                           |
+|        | calculate    | third_first  |           | indexed-repeat(${vendor}, ${rooms}, 3, ${devices}, 1)   |
+|        | calculate    | first_second |           | indexed-repeat(${vendor}, ${rooms}, 1, ${devices}, 2)   |
+|        | calculate    | all_devices  |           | count(${devices})                                       |
+"""
+
+
+def test_indexed_repeat_reads_the_row_asked_for_at_any_depth() -> None:
+    answers = {
+        "rooms": [
+            {"devices": [{"vendor": "elekta"}, {}]},  # no use given: row 2 is still row 2
+            {"use": "ct"},
+            {"use": "mri", "devices": [{"vendor": "siemens"}]},
+        ]
+    }
+    found = validate_answers(form(ROOMS), answers)
+    assert found.ok, found.errors
+    computed = {k: found.answers.get(k) for k in ("second_use", "uses", "third_first")}
+    assert computed == {"second_use": "ct", "uses": 3, "third_first": "siemens"}
+    assert found.answers["first_second"] == ""  # the second device of room 1 has no vendor
+    assert found.answers["all_devices"] == 3

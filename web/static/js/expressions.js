@@ -256,16 +256,7 @@ const FUNCTIONS = new Map([
   ["count", (v) => (Array.isArray(v[0]) ? v[0].length : v[0] === "" ? 0 : 1)],
   ["count-selected", (v) => splitChoices(v[0]).length],
   ["false", () => false],
-  [
-    "indexed-repeat",
-    (v) => {
-      const position = asNumber(v[2]);
-      if (!Number.isFinite(position) || position < 1) return "";
-      const items = Array.isArray(v[0]) ? v[0] : [v[0]];
-      const row = Math.trunc(position) - 1;
-      return row < items.length ? items[row] : "";
-    },
-  ],
+  ["indexed-repeat", indexedRepeat],
   ["int", (v) => Math.trunc(asNumber(v[0]))],
   ["max", (v) => extreme(v, true)],
   ["min", (v) => extreme(v, false)],
@@ -310,6 +301,30 @@ const FUNCTIONS = new Map([
   ],
   ["true", () => true],
 ]);
+
+// indexed-repeat(${q}, ${r1}, i1[, ${r2}, i2[, ${r3}, i3]]): ${q} in row i1 of r1 (from 1), or
+// in row i2 of the r2 rows inside that row, and so on. A nested repeat's rows are marked with
+// the numbers of their parent rows ("2", "2 1"), as the page lists them; "" past the end.
+function indexedRepeat(v) {
+  const pairs = [];
+  for (let k = 1; k + 1 < v.length; k += 2) pairs.push([v[k], v[k + 1]]);
+  const positions = pairs.map(([, index]) => asNumber(index));
+  if (!pairs.length || !positions.every((p) => Number.isFinite(p) && p >= 1)) return "";
+  const items = Array.isArray(v[0]) ? v[0] : [v[0]];
+  const rows = positions.map((p) => Math.trunc(p));
+  let found;
+  if (rows.length === 1) {
+    found = rows[0] - 1;
+  } else {
+    const last = pairs[pairs.length - 1][0];
+    const markers = Array.isArray(last) ? last : [last];
+    const parent = rows.slice(0, -1).join(" ");
+    const inside = [];
+    markers.forEach((marker, k) => { if (asString(marker) === parent) inside.push(k); });
+    found = rows[rows.length - 1] <= inside.length ? inside[rows[rows.length - 1] - 1] : items.length;
+  }
+  return found < items.length ? items[found] : "";
+}
 
 function evaluateCall(node, context) {
   const args = Array.isArray(node.args) ? node.args : [];

@@ -4,6 +4,7 @@
 // when the draft is saved. Every text shown here comes translated from the page
 // (#form-messages), so this file holds no interface language of its own.
 import { evaluate, truthy } from "./expressions.js";
+import { setUpGeopoints } from "./geopoint.js";
 
 const form = document.getElementById("survey-form");
 const logicNode = document.getElementById("form-logic");
@@ -27,7 +28,7 @@ if (form && logicNode) {
 
   function fieldValue(container, name) {
     const inputs = container.querySelectorAll(`[name="${CSS.escape(name)}"]`);
-    if (!inputs.length) return "";
+    if (!inputs.length) return geopointValue(container, name);
     const first = inputs[0];
     if (first.type === "checkbox" && (logic[first.closest("[data-question]")?.dataset.question] || {}).kind === "select_multiple") {
       return Array.from(inputs).filter((i) => i.checked).map((i) => i.value);
@@ -37,6 +38,17 @@ if (form && logicNode) {
       return checked ? checked.value : "";
     }
     return first.value;
+  }
+
+  // A geopoint is two inputs (NAME:latitude, NAME:longitude): "lat lon" as the server joins them.
+  function geopointValue(container, name) {
+    const part = (which) => container.querySelector(`[name="${CSS.escape(`${name}:${which}`)}"]`);
+    const latitude = part("latitude");
+    const longitude = part("longitude");
+    if (!latitude || !longitude) return "";
+    const lat = latitude.value.trim();
+    const lon = longitude.value.trim();
+    return lat || lon ? `${lat} ${lon}` : "";
   }
 
   function numberOrText(name, value) {
@@ -51,6 +63,7 @@ if (form && logicNode) {
   function rowAnswers(row) {
     const answers = {};
     row.querySelectorAll("[data-field]").forEach((node) => {
+      if (node.closest(".repeat-row") !== row) return; // a nested repeat's rows list their own
       const name = node.dataset.question;
       answers[name] = numberOrText(name, fieldValue(node, node.dataset.field));
     });
@@ -68,10 +81,21 @@ if (form && logicNode) {
       const name = input.name;
       answers[name] = numberOrText(name, input.value);
     });
+    // As the server lists them: a repeat's rows, and each child's values one per row. A nested
+    // repeat is listed across its parents' rows, each row marked with the numbers of the rows
+    // it is in ("2", "2 1"), which indexed-repeat() with 5 or 7 arguments reads.
     form.querySelectorAll("[data-repeat]").forEach((fieldset) => {
       const name = fieldset.dataset.question;
-      const rows = Array.from(fieldset.querySelectorAll(".repeat-rows > .repeat-row")).map(rowAnswers);
-      answers[name] = rows.map(() => "row");
+      const rows = Array.from(fieldset.querySelectorAll(":scope > .repeat-rows > .repeat-row")).map(rowAnswers);
+      const path = [];
+      for (let row = fieldset.parentElement.closest(".repeat-row"); row; row = row.parentElement.closest(".repeat-row")) {
+        path.unshift(Number(row.dataset.index) + 1);
+      }
+      if (path.length) {
+        (answers[name] = Array.isArray(answers[name]) ? answers[name] : []).push(...rows.map(() => path.join(" ")));
+      } else {
+        answers[name] = rows.map(() => "row");
+      }
       rows.forEach((row) => {
         Object.entries(row).forEach(([child, value]) => {
           (answers[child] = Array.isArray(answers[child]) ? answers[child] : []).push(value);
@@ -203,6 +227,7 @@ if (form && logicNode) {
     add.addEventListener("click", () => {
       list.appendChild(template.content.cloneNode(true));
       renumberRows(fieldset);
+      setUpGeopoints(fieldset, say("map_label"));
       const rows = list.querySelectorAll(".repeat-row");
       const first = rows[rows.length - 1].querySelector("input, select, textarea");
       if (first) first.focus();
@@ -301,6 +326,7 @@ if (form && logicNode) {
       history.replaceState(null, "", link.hash);
     });
   }
+  setUpGeopoints(form, say("map_label"));
   applyRelevance();
   if (summary) summary.focus();
 }

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from surveys.questionnaires.expressions import (
     FUNCTION_ARITY,
+    PAIRED_ARGUMENTS,
     ExpressionError,
     Node,
     as_number,
@@ -71,6 +72,8 @@ def _compound(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 def _call(fn: str, children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     fewest, most = FUNCTION_ARITY[fn]
     arguments = st.lists(children, min_size=fewest, max_size=3 if most is None else most)
+    if fn in PAIRED_ARGUMENTS:  # a value, then (repeat, row) pairs
+        arguments = arguments.filter(lambda args: len(args) % 2 == 1)
     return arguments.map(lambda args: f"{fn}({', '.join(args)})")
 
 

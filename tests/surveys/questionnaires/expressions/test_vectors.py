@@ -28,6 +28,7 @@ import pytest
 
 from surveys.questionnaires.expressions import (
     FUNCTION_ARITY,
+    PAIRED_ARGUMENTS,
     ExpressionError,
     Value,
     evaluate,
@@ -172,10 +173,10 @@ def random_expression(rng: random.Random, depth: int = 0) -> str:
         return f"-({random_expression(rng, depth + 1)})"
     fn = rng.choice(sorted(FUNCTION_ARITY))
     fewest, most = FUNCTION_ARITY[fn]
-    args = [
-        random_expression(rng, depth + 1)
-        for _ in range(rng.randint(fewest, 3 if most is None else most))
-    ]
+    count = rng.randint(fewest, 3 if most is None else most)
+    if fn in PAIRED_ARGUMENTS and count % 2 == 0:  # a value, then (repeat, row) pairs
+        count -= 1
+    args = [random_expression(rng, depth + 1) for _ in range(count)]
     if fn == "regex":
         args[1] = rng.choice(_PATTERNS)
     return f"{fn}({', '.join(args)})"
