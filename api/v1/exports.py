@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth import CampaignManager, Exporter, IdentifiedExporter
 from api.deps import AppSettings, DbSession
 from api.problems import PROBLEM_RESPONSES
+from api.streaming import CheckedStreamingResponse
 from surveys.exports import releases, service
 from surveys.exports.jobs import ExportJob
 from surveys.exports.schemas import (
@@ -67,7 +68,7 @@ def _options(values: str, language: str | None, bom: bool, plain: bool) -> Expor
 def _stream(request: Request, actor: Actor, job: ExportJob) -> StreamingResponse:
     factory: sessionmaker[Session] = request.app.state.session_factory
     request_id = getattr(request.state, "request_id", None)
-    return StreamingResponse(
+    return CheckedStreamingResponse(
         service.deliver_export(factory, actor, job, request_id=request_id),
         media_type=job.media_type,
         headers={
