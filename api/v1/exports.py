@@ -39,12 +39,15 @@ Values = Annotated[
 Language = Annotated[
     str | None, Query(pattern=r"^[a-z]{2,3}$", description="Label language (default: the form's).")
 ]
+# The formats a release comes in, as the schema's enum (a release has no centre map).
+ReleaseFormat = Literal["csv", "csv-long", "xlsx", "datapackage", "sav", "dta"]
 Bom = Annotated[bool, Query(description="Start CSV files with a UTF-8 byte-order mark (Excel).")]
 Plain = Annotated[
     bool,
     Query(
-        description="csv-long and geojson only: send the bare file instead of a zip; its "
-        "manifest is then at /api/v1/exports/{export_id}/manifest."
+        description="csv-long and geojson: send the bare file instead of a zip; its "
+        "manifest is then at /api/v1/exports/{export_id}/manifest. The other formats have "
+        "several files and always come as a zip."
     ),
 ]
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -189,7 +192,9 @@ def download_release(
     session: DbSession,
     actor: Exporter,
     release_id: ReleaseId,
-    format: Annotated[ExportFormat, Query()] = ExportFormat.DATAPACKAGE,
+    format: Annotated[
+        ReleaseFormat, Query(description="Any export format but geojson (releases hold no map).")
+    ] = "datapackage",
     values: Values = "codes",
     language: Language = None,
     bom: Bom = False,
@@ -200,7 +205,7 @@ def download_release(
         session,
         actor,
         release_id,
-        format=format,
+        format=ExportFormat(format),
         options=_options(values, language, bom, plain),
         request_id=getattr(request.state, "request_id", None),
     )

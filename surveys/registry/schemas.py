@@ -26,7 +26,10 @@ def _known_centre_type(value: str) -> str:
 CleanText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_no_nul)]
 Name = Annotated[CleanText, StringConstraints(min_length=1, max_length=300)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)]
-CentreType = Annotated[str, AfterValidator(_known_centre_type)]
+# The enum is in the schema too, so clients (and the OpenAPI document) know the accepted values.
+CentreType = Annotated[
+    str, AfterValidator(_known_centre_type), Field(json_schema_extra={"enum": list(CENTRE_TYPES)})
+]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 
