@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
 from surveys.domains import DOMAINS
 from surveys.policy import TOKEN_SCOPES, Permission, Role
@@ -103,7 +103,12 @@ class UserRead(Schema):
     last_login_at: dt.datetime | None
 
 
-TokenScope = Annotated[Permission, AfterValidator(lambda p: _grantable(p))]
+# The schema lists the grantable scopes only, as the validator accepts them.
+TokenScope = Annotated[
+    Permission,
+    AfterValidator(lambda p: _grantable(p)),
+    WithJsonSchema({"type": "string", "enum": sorted(p.value for p in TOKEN_SCOPES)}),
+]
 
 
 def _grantable(scope: Permission) -> Permission:

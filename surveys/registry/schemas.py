@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from surveys.registry.countries import SURVEYED
 from surveys.registry.models import CENTRE_TYPES
 from surveys.schemas import Schema
 
@@ -25,7 +26,16 @@ def _known_centre_type(value: str) -> str:
 
 CleanText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_no_nul)]
 Name = Annotated[CleanText, StringConstraints(min_length=1, max_length=300)]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)]
+# A surveyed country's ISO alpha-2 code, in either case: the schema lists exactly those, the
+# services refuse any other code with ``unknown_country`` naming the field.
+CountryCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{2}$"),
+    AfterValidator(str.upper),
+    WithJsonSchema(
+        {"type": "string", "enum": sorted(SURVEYED) + sorted(c.lower() for c in SURVEYED)}
+    ),
+]
 # The enum is in the schema too, so clients (and the OpenAPI document) know the accepted values.
 CentreType = Annotated[
     str, AfterValidator(_known_centre_type), Field(json_schema_extra={"enum": list(CENTRE_TYPES)})
