@@ -8,16 +8,24 @@ with 204 and that list (RFC 9110, 9.3.7); nothing else happens on OPTIONS.
 
 from __future__ import annotations
 
-from starlette.routing import Match, Route
+import re
+from functools import lru_cache
+
+from fastapi.routing import iter_route_contexts
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Scope
+
+
+@lru_cache(maxsize=512)
+def _pattern(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
 
 
 def allowed_methods(app: ASGIApp, scope: Scope) -> list[str]:
     """The methods the routes of the request's path take, with OPTIONS; empty if none."""
+    path = scope.get("path", "")
     methods: set[str] = set()
-    for route in getattr(getattr(app, "router", None), "routes", []):
-        if isinstance(route, Route) and route.methods:
-            match, _ = route.matches(scope)
-            if match is not Match.NONE:
-                methods |= route.methods
+    for route in iter_route_contexts(getattr(app, "routes", [])):
+        if route.methods and route.path and _pattern(route.path).match(path):
+            methods |= route.methods
     return sorted(methods | {"OPTIONS"}) if methods else []

@@ -26,6 +26,10 @@ def _known_centre_type(value: str) -> str:
 
 CleanText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_no_nul)]
 Name = Annotated[CleanText, StringConstraints(min_length=1, max_length=300)]
+# Any two letters, for a filter: a code of no surveyed country simply matches nothing.
+CountryPattern = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)
+]
 # A surveyed country's ISO alpha-2 code, in either case: the schema lists exactly those, the
 # services refuse any other code with ``unknown_country`` naming the field.
 CountryCode = Annotated[
@@ -106,7 +110,7 @@ class CentreFilter(Schema):
 
     model_config = ConfigDict(extra="ignore")
 
-    country: CountryCode | None = None
+    country: CountryPattern | None = None
     q: Annotated[CleanText, StringConstraints(max_length=100)] | None = None
     centre_type: CentreType | None = None
     active: bool | None = None
