@@ -1,4 +1,5 @@
-"""The OpenAPI document as the server really behaves: both ways to authenticate, declared.
+"""The OpenAPI document as the server really behaves: both ways to authenticate, declared, and
+no NUL character in an address.
 
 FastAPI declares the bearer token (the ``HTTPBearer`` dependency of every ``Require`` rule). A
 browser session authenticates with the session cookie instead, and its state-changing requests
@@ -17,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from api.auth import SAFE_METHODS
 from api.cookies import session_cookie_name
 from api.settings import Settings
+from surveys.schemas import NO_NUL_PATTERN
 
 BEARER = "HTTPBearer"  # the name FastAPI gives the scheme of ``HTTPBearer``
 SESSION = "sessionCookie"
@@ -41,6 +43,26 @@ def security_schemes(settings: Settings) -> dict[str, dict[str, Any]]:
             "not with a bearer token.",
         },
     }
+
+
+def _refuse_nul(parameter_schema: dict[str, Any]) -> None:
+    if parameter_schema.get("type") == "string" and not (
+        {"pattern", "enum", "format", "const"} & parameter_schema.keys()
+    ):
+        parameter_schema["pattern"] = NO_NUL_PATTERN
+    for option in parameter_schema.get("anyOf", []):
+        _refuse_nul(option)
+
+
+def declare_no_nul_in_addresses(schema: dict[str, Any]) -> dict[str, Any]:
+    """A NUL character anywhere in the path or the query is refused (422) before routing, so
+    every free-text parameter says so in its schema."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in {"path", "query"}:
+                    _refuse_nul(parameter.get("schema", {}))
+    return schema
 
 
 def declare_authentication(schema: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -72,6 +94,7 @@ def install(app: FastAPI, settings: Settings) -> None:
                 description=app.description,
                 routes=app.routes,
             )
+            declare_no_nul_in_addresses(schema)
             app.openapi_schema = declare_authentication(schema, settings)
         return app.openapi_schema
 

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, m
 
 from surveys.domains import DOMAINS
 from surveys.policy import TOKEN_SCOPES, Permission, Role
-from surveys.schemas import Schema
+from surveys.schemas import Schema, no_nul_in_schema
 
 MAX_TOKEN_DAYS = 90
 
@@ -47,12 +47,14 @@ Email = Annotated[
     str,
     StringConstraints(min_length=3, max_length=254),
     AfterValidator(_no_nul),
+    no_nul_in_schema(),
     AfterValidator(_email),
 ]
 DisplayName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_no_nul),
+    no_nul_in_schema(),
 ]
 Domains = Annotated[list[str], Field(max_length=len(DOMAINS)), AfterValidator(_known_domains)]
 Countries = Annotated[
@@ -127,6 +129,7 @@ class TokenCreate(Schema):
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
         AfterValidator(_no_nul),
+        no_nul_in_schema(),
     ]
     scopes: Annotated[list[TokenScope], Field(min_length=1, max_length=len(TOKEN_SCOPES))]
     days: Annotated[int, Field(ge=1, le=MAX_TOKEN_DAYS)] = 30

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJ
 
 from surveys.registry.countries import SURVEYED
 from surveys.registry.models import CENTRE_TYPES
-from surveys.schemas import Schema
+from surveys.schemas import Schema, no_nul_in_schema
 
 
 def _no_nul(value: str) -> str:
@@ -24,7 +24,9 @@ def _known_centre_type(value: str) -> str:
     return value
 
 
-CleanText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_no_nul)]
+CleanText = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_no_nul), no_nul_in_schema()
+]
 Name = Annotated[CleanText, StringConstraints(min_length=1, max_length=300)]
 # Any two letters, for a filter: a code of no surveyed country simply matches nothing.
 CountryPattern = Annotated[
