@@ -15,7 +15,6 @@ Per role at least ``MIN_CASES`` requests; the counts and the wall time are print
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -39,10 +38,7 @@ from tests.conftest import SessionDatabases, app_client, rolled_back, settings_f
 
 ROLES = ("anonymous", "researcher", "domain_lead", "coordinator", "admin")
 # Generated cases per operation and mode; every case goes to every role.
-EXAMPLES = {
-    GenerationMode.POSITIVE: int(os.environ.get("ST_POS", 16)),
-    GenerationMode.NEGATIVE: int(os.environ.get("ST_NEG", 6)),
-}
+EXAMPLES = {GenerationMode.POSITIVE: 16, GenerationMode.NEGATIVE: 6}
 MIN_CASES = 1000  # requests per role, at least
 KNOWN_CENTRE = "5c4e3a7a-0d1e-4c2b-9f10-000000000029"
 # Operations whose well-formed bodies can still be refused with 422, because what makes them
