@@ -51,8 +51,9 @@ CONTENT_CHECKED = {
     ("POST", "/api/v1/campaigns"): "the questionnaires named must exist and be published",
     # a date range must not end before it starts: one field against another, which an OpenAPI
     # parameter list cannot say
+    # (and a label language must be one the exported questionnaires have)
     ("GET", "/api/v1/exports/{format}"): "submitted_to must not be before submitted_from",
-    ("GET", "/api/v1/exports/{format}/identified"): "the same date range",
+    ("GET", "/api/v1/exports/{format}/identified"): "the same date range and language",
 }
 POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "429"]
 
