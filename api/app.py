@@ -13,10 +13,11 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 
-from api import auth, health, problems
+from api import auth, health, openapi, problems
 from api.compression import CompressionMiddleware
 from api.deps import SessionGate, throttle_guard
 from api.jobs_wiring import start_jobs
+from api.methods import allowed_methods
 from api.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     _install_error_handlers(app)
     auth.install(app, settings, render_error_page=render_error_page)
+    openapi.install(app, settings)
     app.add_middleware(TransactionRetryMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware, hsts=settings.environment is Environment.PRODUCTION
@@ -132,6 +134,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:  # every route of the path counts, not the first one
+            allow = ", ".join(allowed_methods(request.app, request.scope))
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers={"Allow": allow})
+            headers = {**(exc.headers or {}), "Allow": allow}
+            exc = StarletteHTTPException(405, exc.detail, headers=headers)
         if auth.wants_json(request):
             return problems.from_http_exception(request, exc)
         # Our own 429s carry a sentence for people; framework 404/405 details stay hidden.

@@ -108,7 +108,16 @@ def export_command(
             progress.advance(task, count)
 
         job.progress = advance
-        manifest_path = service.write_export(factory, actor, job, out, request_id=None)
+        try:
+            manifest_path = service.write_export(factory, actor, job, out, request_id=None)
+        except Exception as exc:  # reported for people; the audit trail has export.aborted
+            written = ", ".join(f.path for f in job.delivery.files) or "none"
+            errors.print(
+                f"[red]The export broke off ({type(exc).__name__}: {exc}). Files written: "
+                f"{written}. {out} has no manifest.json, so it is incomplete: delete it and "
+                "run the export again.[/red]"
+            )
+            raise typer.Exit(1) from exc
     manifest = job.manifest or {}
     console.print(
         f"{manifest.get('responses', 0)} responses, {len(job.delivery.files)} files written to "

@@ -19,18 +19,6 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
-            await send_problem(
-                send,
-                422,
-                {
-                    "title": "Invalid request",
-                    "detail": "The address contains a NUL character; remove it and try again.",
-                    "code": "nul_character",
-                    "errors": [{"loc": ["path"], "msg": "contains a NUL character"}],
-                },
-            )
-            return
         request_id = str(uuid.uuid4())
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
@@ -39,9 +27,24 @@ class RequestContextMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", request_id.encode()))
+                if all(name.lower() != b"x-request-id" for name, _ in headers):
+                    headers.append((b"x-request-id", request_id.encode()))  # once, not twice
                 message["headers"] = headers
             await send(message)
+
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await send_problem(
+                send_with_id,
+                422,
+                {
+                    "title": "Invalid request",
+                    "detail": "The address contains a NUL character; remove it and try again.",
+                    "code": "nul_character",
+                    "errors": [{"loc": ["path"], "msg": "contains a NUL character"}],
+                    "request_id": request_id,
+                },
+            )
+            return
 
         await self.app(scope, receive, send_with_id)
 
@@ -59,7 +62,7 @@ class BodySizeLimitMiddleware:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         received = 0
         response_started = False
@@ -83,9 +86,9 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _BodyTooLarge:
             if not response_started:
-                await self._refuse(send)
+                await self._refuse(scope, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
         await send_problem(
             send,
             413,
@@ -94,6 +97,7 @@ class BodySizeLimitMiddleware:
                 "detail": f"The request body is larger than {self.max_bytes} bytes. "
                 "Send less data at once (split an import into several files).",
                 "code": "body_too_large",
+                "request_id": scope.get("state", {}).get("request_id"),
             },
         )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from surveys.errors import InvalidInput, NotFound
+from surveys.errors import Conflict, InvalidInput, NotFound
 
 
 class IndicatorNotFound(NotFound):
@@ -17,8 +17,9 @@ class NoMapCampaign(NotFound):
     code = "no_map_campaign"
 
 
-class NoRegions(InvalidInput):
-    """A NUTS-2 map was asked for before any NUTS-2 region was imported."""
+class NoRegions(Conflict):
+    """A NUTS-2 map was asked for before any NUTS-2 region was imported: a well-formed request
+    the server's state cannot answer yet (409, not 422)."""
 
     code = "regions_not_loaded"
 
@@ -29,8 +30,8 @@ class IncomparableUnits(InvalidInput):
     code = "series_units_differ"
 
 
-class NoRegionalDenominator(InvalidInput):
+class NoRegionalDenominator(NotFound):
     """A regional map of an indicator whose denominator exists per country only (new cancer
-    cases: GLOBOCAN estimates countries)."""
+    cases: GLOBOCAN estimates countries): that map does not exist (404, not 422)."""
 
     code = "no_regional_denominator"

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+# What the NUL-refusing validators accept, said in the JSON schema (they give the message).
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
+def no_nul_in_schema() -> object:
+    """Annotated metadata: the field's JSON schema says it takes no NUL character."""
+    return Field(json_schema_extra={"pattern": NO_NUL_PATTERN})
 
 
 class Schema(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -25,16 +26,18 @@ PER_PAGE = 50
 
 
 def mount_vendor_assets(app: FastAPI) -> None:
-    """Serve third-party browser assets from their Python packages: no CDN, ever."""
-    import swagger_ui_bundle
+    """Serve third-party browser assets from their Python packages: no CDN, ever.
+
+    Swagger UI comes from ``fastapi-offline``'s static folder (Swagger UI 5, which reads
+    OpenAPI 3.1; the ``swagger-ui-bundle`` package ships 3.x, which cannot). Only the assets
+    are used, not its app factory.
+    """
+    import fastapi_offline
     import xstatic.pkg.leaflet
 
     app.mount("/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR), "leaflet")
-    app.mount(
-        "/vendor/swagger-ui",
-        StaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
-        "swagger-ui",
-    )
+    swagger_ui = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/vendor/swagger-ui", StaticFiles(directory=swagger_ui), "swagger-ui")
 
 
 @router.get("/geo/countries.geojson")

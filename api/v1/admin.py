@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BeforeValidator
 
 from api.auth import AuditReader
 from api.deps import DbSession
@@ -16,6 +18,18 @@ from surveys.audit.schemas import AuditEventPage, AuditEventRead
 router = APIRouter(tags=["audit"], responses=PROBLEM_RESPONSES)
 
 Short = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")]
+# RFC 3339 date-time, as the schema's ``format: date-time`` says (pydantic alone would also take
+# a bare date or a number of seconds, such as ``0.5``).
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, str) and not _RFC3339.match(value):
+        raise ValueError("not an RFC 3339 date-time; write it like 2026-11-29T12:00:00Z")
+    return value
+
+
+Moment = Annotated[dt.datetime | None, BeforeValidator(_rfc3339), Query()]
 
 
 @router.get("/audit-events")
@@ -28,8 +42,8 @@ def list_audit_events(
     ] = None,
     object_type: Short = None,
     object_id: Short = None,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    since: Moment = None,
+    until: Moment = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=audit.MAX_PAGE)] = 50,
 ) -> AuditEventPage:

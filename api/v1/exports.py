@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.auth import CampaignManager, Exporter, IdentifiedExporter
 from api.deps import AppSettings, DbSession
 from api.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES
+from api.streaming import CheckedStreamingResponse
 from surveys.exports import releases, service
 from surveys.exports.jobs import ExportJob
 from surveys.exports.schemas import (
@@ -38,12 +39,15 @@ Values = Annotated[
 Language = Annotated[
     str | None, Query(pattern=r"^[a-z]{2,3}$", description="Label language (default: the form's).")
 ]
+# The formats a release comes in, as the schema's enum (a release has no centre map).
+ReleaseFormat = Literal["csv", "csv-long", "xlsx", "datapackage", "sav", "dta"]
 Bom = Annotated[bool, Query(description="Start CSV files with a UTF-8 byte-order mark (Excel).")]
 Plain = Annotated[
     bool,
     Query(
-        description="csv-long and geojson only: send the bare file instead of a zip; its "
-        "manifest is then at /api/v1/exports/{export_id}/manifest."
+        description="csv-long and geojson: send the bare file instead of a zip; its "
+        "manifest is then at /api/v1/exports/{export_id}/manifest. The other formats have "
+        "several files and always come as a zip."
     ),
 ]
 FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -67,7 +71,7 @@ def _options(values: str, language: str | None, bom: bool, plain: bool) -> Expor
 def _stream(request: Request, actor: Actor, job: ExportJob) -> StreamingResponse:
     factory: sessionmaker[Session] = request.app.state.session_factory
     request_id = getattr(request.state, "request_id", None)
-    return StreamingResponse(
+    return CheckedStreamingResponse(
         service.deliver_export(factory, actor, job, request_id=request_id),
         media_type=job.media_type,
         headers={
@@ -197,7 +201,9 @@ def download_release(
     settings: AppSettings,
     actor: Exporter,
     release_id: ReleaseId,
-    format: Annotated[ExportFormat, Query()] = ExportFormat.DATAPACKAGE,
+    format: Annotated[
+        ReleaseFormat, Query(description="Any export format but geojson (releases hold no map).")
+    ] = "datapackage",
     values: Values = "codes",
     language: Language = None,
     bom: Bom = False,
@@ -208,7 +214,7 @@ def download_release(
         session,
         actor,
         release_id,
-        format=format,
+        format=ExportFormat(format),
         options=_options(values, language, bom, plain),
         request_id=getattr(request.state, "request_id", None),
         exports_per_hour=settings.researcher_exports_per_hour,

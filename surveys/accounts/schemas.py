@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
 from surveys.domains import DOMAINS
 from surveys.policy import TOKEN_SCOPES, Permission, Role
-from surveys.schemas import Schema
+from surveys.schemas import Schema, no_nul_in_schema
 
 MAX_TOKEN_DAYS = 90
 
@@ -47,12 +47,14 @@ Email = Annotated[
     str,
     StringConstraints(min_length=3, max_length=254),
     AfterValidator(_no_nul),
+    no_nul_in_schema(),
     AfterValidator(_email),
 ]
 DisplayName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_no_nul),
+    no_nul_in_schema(),
 ]
 Domains = Annotated[list[str], Field(max_length=len(DOMAINS)), AfterValidator(_known_domains)]
 Countries = Annotated[
@@ -107,7 +109,12 @@ CampaignSlug = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"),
 ]
-TokenScope = Annotated[Permission, AfterValidator(lambda p: _grantable(p))]
+# The schema lists the grantable scopes only, as the validator accepts them.
+TokenScope = Annotated[
+    Permission,
+    AfterValidator(lambda p: _grantable(p)),
+    WithJsonSchema({"type": "string", "enum": sorted(p.value for p in TOKEN_SCOPES)}),
+]
 
 
 def _grantable(scope: Permission) -> Permission:
@@ -126,6 +133,7 @@ class TokenCreate(Schema):
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
         AfterValidator(_no_nul),
+        no_nul_in_schema(),
     ]
     scopes: Annotated[list[TokenScope], Field(min_length=1, max_length=len(TOKEN_SCOPES))]
     days: Annotated[int, Field(ge=1, le=MAX_TOKEN_DAYS)] = 30

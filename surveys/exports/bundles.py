@@ -160,7 +160,7 @@ def export_files(session: Session, plan: Plan, job: ExportJob) -> Iterator[FileS
     elif fmt in {ExportFormat.SAV, ExportFormat.DTA}:
         names: dict[tuple[str, str], str] = {}
         for table in plan.tables:
-            mapping = spss_stata.file_names(table)
+            mapping = spss_stata.file_names(table, job.format.value)
             names.update({(table.name, k): v for k, v in mapping.items()})
             yield _statistics_file(session, plan, job, table)
         yield _codebook(plan, bom=False, names=names)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from surveys.schemas import Schema
+from surveys.schemas import Schema, no_nul_in_schema
 
 
 class ExportFormat(StrEnum):
@@ -33,7 +33,12 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Slug = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_no_nul)]
+Slug = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100),
+    AfterValidator(_no_nul),
+    no_nul_in_schema(),
+]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,100}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)]
 Status = Literal["submitted", "approved"]
@@ -145,8 +150,18 @@ class Manifest(Schema):
 
 class ReleaseCreate(Schema):
     campaign: Slug
-    title: Annotated[str, StringConstraints(max_length=300), AfterValidator(_no_nul)] | None = None
-    note: Annotated[str, StringConstraints(max_length=2000), AfterValidator(_no_nul)] | None = None
+    title: (
+        Annotated[
+            str, StringConstraints(max_length=300), AfterValidator(_no_nul), no_nul_in_schema()
+        ]
+        | None
+    ) = None
+    note: (
+        Annotated[
+            str, StringConstraints(max_length=2000), AfterValidator(_no_nul), no_nul_in_schema()
+        ]
+        | None
+    ) = None
 
 
 class ReleaseRead(Schema):

@@ -85,13 +85,12 @@ def _authorize(actor: Actor, *, pseudonymised: bool) -> None:
         )
 
 
-def _check_options(format: ExportFormat, options: ExportOptions) -> None:
+def _effective_options(format: ExportFormat, options: ExportOptions) -> ExportOptions:
+    """The options as they apply to the format: ``plain`` only to single-file formats; the
+    others have several files and always come as a zip (its media type says so)."""
     if options.plain and format not in SINGLE_FILE_FORMATS:
-        raise UnsupportedExport(
-            f"A {format.value} export has several files and comes as a zip; "
-            f"only {', '.join(sorted(f.value for f in SINGLE_FILE_FORMATS))} can be plain.",
-            errors=[FieldError(("query", "plain"), "not available for this format")],
-        )
+        return options.model_copy(update={"plain": False})
+    return options
 
 
 def _check_language(session: Session, ids: list[int], language: str | None) -> None:
@@ -122,7 +121,7 @@ def prepare_export(
 ) -> ExportJob:
     """Check an export request (403, 404, 422 come from here) and describe the job."""
     _authorize(actor, pseudonymised=pseudonymised)
-    _check_options(format, options)
+    options = _effective_options(format, options)
     allowed = readable_campaigns(session, actor)
     campaigns = None if allowed is None else tuple(sorted(allowed))
     if filters.campaign is not None:
@@ -160,7 +159,7 @@ def prepare_release_download(
 ) -> ExportJob:
     """A download of a sealed release, checked against its checksum first."""
     _authorize(actor, pseudonymised=True)
-    _check_options(format, options)
+    options = _effective_options(format, options)
     if format not in RELEASE_FORMATS:
         raise UnsupportedExport(
             "A release holds answers, not centre locations: there is no GeoJSON of it.",

@@ -1,8 +1,11 @@
 """SPSS ``.sav`` and Stata ``.dta`` files with variable and value labels (pyreadstat).
 
-Names. Both files use one set of variable names that both programs accept: at most 32
-characters, ASCII letters, digits and ``_``, starting with a letter, not ending with ``_``, not a
-reserved word of either program, unique ignoring case (SPSS names are case-insensitive). Other
+Names. Each format gets names it accepts: ASCII letters, digits and ``_``, starting with a
+letter, not ending with ``_``, not a reserved word of either program, unique ignoring case (SPSS
+names are case-insensitive), and no longer than the format allows (:data:`NAME_LIMITS`): SPSS
+64 characters, Stata 32. A Stata variable with value labels is shorter still: pyreadstat names
+its label set after it, followed by the set's number in the file (``has_pet0``, ``reimb_ire12``),
+and a label-set name too may have at most 32 characters. Other
 characters become ``_`` (``techs/pet`` -> ``techs_pet``), a name that starts with a digit or
 ``_`` gets a ``v`` in front, a long name is cut and, like a clash, numbered (``_2``, ``_3``).
 The codebook's ``file_variable`` column gives each file name next to the original.
@@ -25,14 +28,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from surveys.exports.variables import Table, Variable, label_in
 from surveys.tabular import RowCounter
 
-MAX_NAME = 32
+# The longest variable name and value-label set name per format. pyreadstat names the label set
+# of a variable ``<variable><n>``, n counting the labelled variables of the file from 0; SPSS
+# files store no label-set names.
+NAME_LIMITS = {"sav": 64, "dta": 32}
+LABEL_SET_NAME_LIMITS = {"dta": 32}
 STATA_RESERVED = frozenset(
     {
         "_all", "_b", "byte", "_coef", "_cons", "double", "float", "if", "in", "int", "long",
@@ -58,22 +65,32 @@ def _reserved(name: str) -> bool:
     )
 
 
-def safe_names(names: Sequence[str]) -> dict[str, str]:
-    """Map each name to a valid, unique SPSS and Stata variable name (see the module doc)."""
+def safe_names(
+    names: Sequence[str], *, kind: str = "dta", labelled: Collection[str] = ()
+) -> dict[str, str]:
+    """Map each name to a valid, unique variable name of the format ``kind`` (``sav`` or
+    ``dta``); names in ``labelled`` carry value labels (see the module doc)."""
+    set_limit = LABEL_SET_NAME_LIMITS.get(kind)
     result: dict[str, str] = {}
     used: set[str] = set()
+    label_sets = 0
     for name in names:
+        limit = NAME_LIMITS[kind]
+        if name in labelled:
+            if set_limit is not None:
+                limit = min(limit, set_limit - len(str(label_sets)))
+            label_sets += 1
         base = _UNSAFE.sub("_", name).strip("_") or "var"
         base = re.sub(r"_+", "_", base)
         if not base[0].isalpha():
             base = "v" + base
         if _reserved(base):
             base = "v_" + base
-        base = base[:MAX_NAME].rstrip("_")
+        base = base[:limit].rstrip("_")
         candidate, number = base, 2
         while candidate.lower() in used:
             suffix = f"_{number}"
-            candidate = base[: MAX_NAME - len(suffix)].rstrip("_") + suffix
+            candidate = base[: limit - len(suffix)].rstrip("_") + suffix
             number += 1
         used.add(candidate.lower())
         result[name] = candidate
@@ -145,8 +162,20 @@ def _frame_column(column: _Column) -> tuple[list[Any], str]:
     return ["" if v is None else str(v) for v in values], "text"
 
 
-def file_names(table: Table) -> dict[str, str]:
-    return safe_names([c.name for c in table.columns])
+def has_value_labels(variable: Variable) -> bool:
+    """Whether the variable's file column carries value labels (flags and coded choices)."""
+    return variable.kind == "choice" or (
+        variable.kind == "select_one" and bool(select_one_codes(variable))
+    )
+
+
+def file_names(table: Table, kind: str) -> dict[str, str]:
+    """The file's name of every column of the table, for the format ``kind``."""
+    return safe_names(
+        [c.name for c in table.columns],
+        kind=kind,
+        labelled={c.name for c in table.columns if has_value_labels(c)},
+    )
 
 
 def write_table(
@@ -162,7 +191,7 @@ def write_table(
     import pandas as pd  # imported here: only SPSS/Stata exports pay for them
     import pyreadstat
 
-    names = file_names(table)
+    names = file_names(table, kind)
     columns = [_Column(v, names[v.name]) for v in table.columns]
     count = 0
     for row in rows:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
+from surveys.registry.countries import SURVEYED
 from surveys.registry.models import CENTRE_TYPES
-from surveys.schemas import Schema
+from surveys.schemas import Schema, no_nul_in_schema
 
 
 def _no_nul(value: str) -> str:
@@ -23,10 +24,28 @@ def _known_centre_type(value: str) -> str:
     return value
 
 
-CleanText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_no_nul)]
+CleanText = Annotated[
+    str, StringConstraints(strip_whitespace=True), AfterValidator(_no_nul), no_nul_in_schema()
+]
 Name = Annotated[CleanText, StringConstraints(min_length=1, max_length=300)]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)]
-CentreType = Annotated[str, AfterValidator(_known_centre_type)]
+# Any two letters, for a filter: a code of no surveyed country simply matches nothing.
+CountryPattern = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z]{2}$"), AfterValidator(str.upper)
+]
+# A surveyed country's ISO alpha-2 code, in either case: the schema lists exactly those, the
+# services refuse any other code with ``unknown_country`` naming the field.
+CountryCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{2}$"),
+    AfterValidator(str.upper),
+    WithJsonSchema(
+        {"type": "string", "enum": sorted(SURVEYED) + sorted(c.lower() for c in SURVEYED)}
+    ),
+]
+# The enum is in the schema too, so clients (and the OpenAPI document) know the accepted values.
+CentreType = Annotated[
+    str, AfterValidator(_known_centre_type), Field(json_schema_extra={"enum": list(CENTRE_TYPES)})
+]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 
@@ -93,7 +112,7 @@ class CentreFilter(Schema):
 
     model_config = ConfigDict(extra="ignore")
 
-    country: CountryCode | None = None
+    country: CountryPattern | None = None
     q: Annotated[CleanText, StringConstraints(max_length=100)] | None = None
     centre_type: CentreType | None = None
     active: bool | None = None

@@ -107,7 +107,6 @@ class TestResearcherToken:
             f"{EXPORTS}/pdf",
             f"{EXPORTS}/csv?submitted_from=2026-02-01&submitted_to=2026-01-01",
             f"{EXPORTS}/csv?status=draft",
-            f"{EXPORTS}/csv?plain=true",
             f"{EXPORTS}/csv?language=xx",
         ):
             response = client.get(url, headers=bearer(token))

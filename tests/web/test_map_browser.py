@@ -174,3 +174,25 @@ def test_a_long_tooltip_wraps_inside_a_768_px_map(page: Page) -> None:
     assert shown is not None
     assert shown["width"] < MAP_WIDTH_PX / 2  # wrapped, not one line of over 1,200 px
     assert shown["height"] > 3 * 16  # several lines
+
+
+def test_the_api_reference_renders_the_openapi_3_1_document(page: Page, server: str) -> None:
+    """/api/docs (on this module's server, to start no other): Swagger UI 5 from the app's own
+    assets draws every operation of the 3.1 document, with both ways to authenticate, and asks
+    no other host for anything (not even a validator)."""
+    requested: list[str] = []
+    problems: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto("/api/docs")
+    expect(page.locator(".opblock").first).to_be_visible()
+    assert page.locator(".opblock").count() >= 50
+    assert "Unable to render" not in page.content()
+    page.get_by_role("button", name="Authorize").click()
+    dialog = page.locator(".dialog-ux")
+    expect(dialog).to_contain_text("HTTPBearer")
+    expect(dialog).to_contain_text("sessionCookie")
+    expect(dialog).to_contain_text("csrfHeader")
+    assert {urlparse(url).netloc for url in requested} == {urlparse(server).netloc}
+    assert problems == []

@@ -136,9 +136,14 @@ def from_mapping(data: object, *, source: str = "") -> FormTables:
     return tables
 
 
+# libyaml's parser with PyYAML's safe constructors: the same documents, about ten times faster
+# (the catalogue is read at every demo load and in many tests).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(text: str, *, source: str = "") -> FormTables:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader, C or Python
     except yaml.YAMLError as exc:
         raise FormFileError(f"{source}: not valid YAML ({exc})") from exc
     return from_mapping(data, source=source)

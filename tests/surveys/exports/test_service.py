@@ -352,8 +352,10 @@ class TestFormats:
     def test_plain_delivery_only_for_single_file_formats(
         self, session: Session, session_factory: sessionmaker[Session], world: ExportWorld
     ) -> None:
-        with pytest.raises(UnsupportedExport, match="zip"):
-            run_export(session, session_factory, "csv", options={"plain": True})
+        job, data = run_export(session, session_factory, "csv", options={"plain": True})
+        assert not job.plain
+        assert job.media_type == "application/zip"
+        assert "manifest.json" in unzip(data)
 
 
 class TestManifest:

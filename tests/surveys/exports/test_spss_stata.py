@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import re
 
-from surveys.exports.spss_stata import MAX_NAME, safe_names, select_one_codes
+from surveys.exports.spss_stata import (
+    LABEL_SET_NAME_LIMITS,
+    NAME_LIMITS,
+    safe_names,
+    select_one_codes,
+)
 from surveys.exports.variables import Variable
 from surveys.questionnaires.definitions.compiled import Choice
 
@@ -24,19 +29,34 @@ class TestSafeNames:
             "ÄÖü-name.dot",
             "trailing_",
         ]
-        mapped = safe_names(names)
-        for original, name in mapped.items():
-            assert VALID.match(name), (original, name)
-            assert len(name) <= MAX_NAME
-            assert not name.endswith("_")
-        assert len({n.lower() for n in mapped.values()}) == len(names)
-        assert mapped["techs/pet"] == "techs_pet"
-        assert mapped["9lives"] == "v9lives"
-        assert mapped["if"] != "if"
-        assert mapped["str12"] != "str12"
+        for kind in ("sav", "dta"):
+            mapped = safe_names(names, kind=kind)
+            for original, name in mapped.items():
+                assert VALID.match(name), (original, name)
+                assert len(name) <= NAME_LIMITS[kind]
+                assert not name.endswith("_")
+            assert len({n.lower() for n in mapped.values()}) == len(names)
+            assert mapped["techs/pet"] == "techs_pet"
+            assert mapped["9lives"] == "v9lives"
+            assert mapped["if"] != "if"
+            assert mapped["str12"] != "str12"
+
+    def test_each_format_has_its_own_length_limit(self) -> None:
+        long = "cell_barriers_regulatory_approval_delays"  # 40 characters
+        assert safe_names([long], kind="sav") == {long: long}
+        assert safe_names([long], kind="dta") == {long: long[:32]}
+
+    def test_a_stata_label_set_name_fits_too(self) -> None:
+        # pyreadstat names the label set of the n-th labelled variable "<name><n>" (n from 0)
+        long = [f"barriers_regulatory_approval_{i:02d}" for i in range(12)]
+        mapped = safe_names(long, kind="dta", labelled=set(long))
+        for number, name in enumerate(mapped[n] for n in long):
+            assert len(name + str(number)) <= LABEL_SET_NAME_LIMITS["dta"]
+        assert len({n.lower() for n in mapped.values()}) == len(long)
+        assert safe_names(long, kind="sav", labelled=set(long)) == {n: n for n in long}
 
     def test_clashes_are_numbered_ignoring_case(self) -> None:
-        mapped = safe_names(["Units", "units", "units!"])
+        mapped = safe_names(["Units", "units", "units!"], kind="sav")
         assert list(mapped.values()) == ["Units", "units_2", "units_3"]
 
     def test_valid_names_are_kept(self) -> None:

@@ -3,5 +3,11 @@
   "use strict";
   var node = document.getElementById("swagger-ui");
   if (!node || typeof window.SwaggerUIBundle !== "function") return;
-  window.SwaggerUIBundle({ url: node.dataset.specUrl, domNode: node, deepLinking: true });
+  // validatorUrl null: Swagger UI would otherwise send the schema to an outside validator.
+  window.SwaggerUIBundle({
+    url: node.dataset.specUrl,
+    domNode: node,
+    deepLinking: true,
+    validatorUrl: null,
+  });
 })();
