@@ -41,7 +41,7 @@ from surveys.exports import service, spss_stata
 from surveys.exports.schemas import ExportFilter, ExportFormat, ExportOptions
 from surveys.policy import Permission, system_actor
 from surveys.registry.countries import seed_countries
-from tests.accounts_fixtures import issue_token, make_user
+from tests.accounts_fixtures import grant_every_campaign, issue_token, make_user
 from tests.conftest import app_client, rolled_back, settings_for
 from tests.surveys.exports.data import make_world
 
@@ -86,6 +86,7 @@ def downloads(
             load_demo_centres(session, total=CENTRES)
             assert load_demo_campaign(session, now=NOW) is not None
             user_id = make_user(session, role="researcher").id
+            grant_every_campaign(session, user_id)
         headers = {
             "Authorization": "Bearer "
             + issue_token(factory, user_id, [Permission.EXPORT_PSEUDONYMISED])
