@@ -74,8 +74,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     },
     # Domain lead: maps, indicators and institution-level answers of their domains only.
     Role.DOMAIN_LEAD: _STAFF | {P.QUESTIONNAIRES_READ, P.RESPONSES_READ, P.MAPS_READ},
-    # Researcher: pseudonymised exports only.
-    Role.RESEARCHER: _STAFF | {P.EXPORT_PSEUDONYMISED},
+    # Researcher: pseudonymised exports only. Not the registry: names and exact coordinates
+    # next to the exports' coarsened facts would undo the disclosure control (docs/exports.md).
+    Role.RESEARCHER: frozenset({P.ACCOUNT, P.TOKENS_OWN, P.EXPORT_PSEUDONYMISED}),
 }
 
 # What an API token may carry. Managing users, tokens, privacy requests and one's own account

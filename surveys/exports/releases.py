@@ -234,6 +234,12 @@ def create_release(
             session.add_all(pending)
             session.flush()
             pending.clear()
+    if count == 0 and source.disclosure.suppressed_keys:
+        raise NothingToRelease(
+            f"Every centre with approved responses in campaign {campaign.slug!r} would be "
+            f"suppressed: fewer than {min_centres} centres share each country and centre type. "
+            "Approve more responses before making a release."
+        )
     if count == 0:
         raise NothingToRelease(
             f"Campaign {campaign.slug!r} has no approved response yet; approve responses first."
