@@ -223,8 +223,8 @@ class MapIndex:
 def map_index(session: Session, actor: Actor, campaign: str | None = None) -> MapIndex:
     """The indicators of a campaign (the newest by default) the actor may see, by domain."""
     authorize(actor, Permission.MAPS_READ)
-    campaigns = queries.map_campaigns(session)
-    chosen = queries.campaign(session, campaign) if campaign else next(iter(campaigns), None)
+    campaigns = queries.map_campaigns(session, actor)
+    chosen = queries.campaign(session, actor, campaign) if campaign else next(iter(campaigns), None)
     by_domain: dict[str, list[IndicatorSpec]] = {}
     if chosen is not None:
         for declared in queries.declared_indicators(session, actor, chosen):
@@ -235,7 +235,7 @@ def map_index(session: Session, actor: Actor, campaign: str | None = None) -> Ma
 def indicator_specs(session: Session, actor: Actor, campaign: str) -> list[IndicatorSpec]:
     """The indicators the campaign's questionnaires declare, within the actor's domains."""
     authorize(actor, Permission.MAPS_READ)
-    chosen = queries.campaign(session, campaign)
+    chosen = queries.campaign(session, actor, campaign)
     return [d.spec for d in queries.declared_indicators(session, actor, chosen)]
 
 
@@ -247,7 +247,7 @@ def indicator_map(session: Session, actor: Actor, request: MapRequest) -> Indica
     before regions are imported.
     """
     authorize(actor, Permission.MAPS_READ)
-    campaign = queries.campaign(session, request.campaign)
+    campaign = queries.campaign(session, actor, request.campaign)
     specs = tuple(d.spec for d in queries.declared_indicators(session, actor, campaign))
     spec = next((s for s in specs if s.id == request.indicator), None)
     if spec is None:
@@ -306,9 +306,9 @@ def figure_series(
     """
     authorize(actor, Permission.MAPS_READ)
     chosen = (
-        queries.campaign(session, campaign)
+        queries.campaign(session, actor, campaign)
         if campaign
-        else next(iter(queries.map_campaigns(session)), None)
+        else next(iter(queries.map_campaigns(session, actor)), None)
     )
     if chosen is None:
         raise NoMapCampaign("No campaign has data yet; name one with --campaign.")

@@ -198,6 +198,11 @@ _Q = TypeVar("_Q", bound=Select[Any])
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
+def domain_scoped(actor: Actor) -> bool:
+    """Whether the actor's reads are limited to their domains (a domain lead)."""
+    return actor.kind != "system" and actor.role is Role.DOMAIN_LEAD
+
+
 def domain_clause(actor: Actor, column: Column) -> ColumnElement[bool]:
     """A WHERE clause keeping rows of the actor's domains (all rows for unscoped roles)."""
     if actor.kind == "system" or actor.role is not Role.DOMAIN_LEAD:
