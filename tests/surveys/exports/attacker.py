@@ -72,7 +72,14 @@ def _unzip(data: bytes) -> dict[str, bytes]:
         return {name: bundle.read(name) for name in bundle.namelist()}
 
 
-def attack(client: TestClient, *, min_centres: int, secrets: list[str], campaign: str) -> Findings:
+def attack(
+    client: TestClient,
+    *,
+    min_centres: int,
+    secrets: list[str],
+    campaign: str,
+    formats: tuple[str, ...] = ("csv", "geojson", "csv-long"),
+) -> Findings:
     """Read everything a researcher may read; report small groups and leaked registry detail.
 
     ``client`` is signed in as a researcher; ``secrets`` are strings that must never reach a
@@ -92,17 +99,12 @@ def attack(client: TestClient, *, min_centres: int, secrets: list[str], campaign
         findings.routes_read.append(f"{case.path} {answer.status_code}")
         bodies.append((case.path, answer.content))
     downloads: list[tuple[str, dict[str, bytes]]] = []
-    for fmt in ("csv", "geojson"):
+    for fmt in formats:  # xlsx, sav, dta and the data package hold the wide CSV's columns
         answer = client.get(
             f"/api/v1/exports/{fmt}", params={"campaign": campaign}, headers=headers
         )
         assert answer.status_code == 200, answer.text
         downloads.append((f"export {fmt}", _unzip(answer.content)))
-    long = client.get(
-        "/api/v1/exports/csv-long", params={"campaign": campaign, "plain": "true"}, headers=headers
-    )
-    assert long.status_code == 200, long.text
-    downloads.append(("export csv-long", {"responses_long.csv": long.content}))
     for release in client.get("/api/v1/releases", headers=headers).json():
         answer = client.get(
             f"/api/v1/releases/{release['id']}/download", params={"format": "csv"}, headers=headers

@@ -2,15 +2,13 @@
 
 The rule itself on plain data (:func:`plan_disclosure`), then the attacker of
 ``tests/surveys/exports/attacker.py`` against the app on a small built registry (both databases)
-and on the demo (SQLite: loading it is a few seconds, the same on either database).
+and on the demo (``tests/surveys/demo/test_campaign.py``, which loads it once for its tests).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,10 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
-from surveys import migrate
-from surveys.db import make_engine, make_session_factory, transaction
-from surveys.demo.campaign import DEMO_SLUG, load_demo_campaign
-from surveys.demo.centres import load_demo_centres
 from surveys.exports import releases
 from surveys.exports.disclosure import (
     LEVELS,
@@ -40,7 +34,7 @@ from surveys.responses import review
 from surveys.responses.models import Response
 from tests.accounts_fixtures import sign_in
 from tests.builders import make_campaign, make_centre, make_published_form
-from tests.conftest import app_client, settings_for
+from tests.conftest import app_client
 from tests.surveys.exports.attacker import attack, csv_rows
 from tests.surveys.exports.data import EXPORT_FORM, answers, submit_answers
 from tests.surveys.exports.helpers import SECRET, run_export, unzip
@@ -295,38 +289,3 @@ def test_a_release_of_only_small_groups_says_why_it_is_empty(
             pseudonym_secret=SECRET,
             min_centres=K,
         )
-
-
-# --- the demo -------------------------------------------------------------------------------
-
-DEMO_SIZE = 450  # centres: as the demo tests load it; the full demo is measured by bench/
-NOW = dt.datetime(2026, 11, 15, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module")
-def demo_database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path: Path = tmp_path_factory.mktemp("disclosure-demo") / "demo.sqlite3"
-    url = f"sqlite:///{path}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    with transaction(factory) as session:
-        load_demo_centres(session, total=DEMO_SIZE)
-    with transaction(factory) as session:
-        assert load_demo_campaign(session, now=NOW) is not None
-    engine.dispose()
-    return url
-
-
-def test_the_attacker_singles_out_no_demo_centre(demo_database: str, tmp_path: Path) -> None:
-    engine = make_engine(demo_database)
-    factory = make_session_factory(engine)
-    with factory() as session:
-        centres = list(session.scalars(select(Centre)))
-    with app_client(settings_for(demo_database, tmp_path), factory) as client:
-        sign_in(client, factory, role="researcher")
-        found = attack(client, min_centres=K, secrets=secrets_of(centres), campaign=DEMO_SLUG)
-    engine.dispose()
-    assert found.small_groups == []
-    assert found.leaks == []
-    assert found.centres > 50
