@@ -46,7 +46,7 @@ from mapping.reference import load_cities
 from mapping.render.static import Format, static_map
 from surveys.campaigns.models import Campaign
 from surveys.demo.reference import SYNTHETIC_SOURCE
-from surveys.policy import Actor, Permission, authorize
+from surveys.policy import Actor, Permission, authorize, domain_scoped
 
 Geometry: TypeAlias = Literal["none", "web", "print"]
 ACCESS_THRESHOLDS_KM = (50.0, 100.0, 200.0)
@@ -262,7 +262,8 @@ def indicator_map(session: Session, actor: Actor, request: MapRequest) -> Indica
             f"{spec.label.get('en') or spec.id} is counted per 1,000 new cancer cases, which "
             "GLOBOCAN estimates per country only; show it by country."
         )
-    return _compute(session, campaign, spec, specs, request)
+    shown = frozenset(actor.countries) if domain_scoped(actor) and actor.countries else None
+    return _compute(session, campaign, spec, specs, request, centre_countries=shown)
 
 
 def indicator_values(
@@ -381,7 +382,11 @@ def _compute(
     spec: IndicatorSpec,
     specs: tuple[IndicatorSpec, ...],
     request: MapRequest,
+    *,
+    centre_countries: frozenset[str] | None = None,
 ) -> IndicatorMap:
+    """The map; ``centre_countries`` limits the centre layer (names, points) to a country-scoped
+    lead's countries. The areas' figures stay: they are aggregates, compared across countries."""
     level = request.level
     area = "country" if level == "country" else "region"
     responses = queries.final_responses(session, campaign, spec.form_id)
@@ -426,6 +431,9 @@ def _compute(
     access, access_note = (
         _access(session, level, centres, len(responses)) if request.with_access else (None, None)
     )
+    if centre_countries is not None:
+        mine = expected[expected["country"].isin(centre_countries)]
+        centres = _centres(mine, responses, numerators, frame if level == "country" else None)
     return IndicatorMap(
         campaign=campaign,
         spec=spec,
