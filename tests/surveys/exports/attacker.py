@@ -39,6 +39,8 @@ class Findings:
     routes_read: list[str] = field(default_factory=list)
     small_groups: list[dict[str, Any]] = field(default_factory=list)
     leaks: list[str] = field(default_factory=list)
+    pseudonyms: dict[str, set[str]] = field(default_factory=dict)  # per download
+    manifests: dict[str, dict[str, Any]] = field(default_factory=dict)  # per download
 
     @property
     def unique_centres(self) -> int:
@@ -79,6 +81,7 @@ def attack(
     secrets: list[str],
     campaign: str,
     formats: tuple[str, ...] = ("csv", "geojson", "csv-long"),
+    every_route: bool = True,
 ) -> Findings:
     """Read everything a researcher may read; report small groups and leaked registry detail.
 
@@ -90,7 +93,7 @@ def attack(
     app: FastAPI = client.app  # type: ignore[assignment]
     cases, _ = route_cases(app)
     bodies: list[tuple[str, bytes]] = []
-    for case in cases:
+    for case in cases if every_route else ():
         if case.method != "GET" or case.rule is None or case.params:
             continue
         if case.path.startswith(("/r/", "/i/", "/health")):
@@ -115,6 +118,8 @@ def attack(
         findings.downloads += 1
         bodies += [(f"{label}: {name}", data) for name, data in files.items()]
         facts = _facts_of_tables(files)
+        findings.pseudonyms[label] = set(facts)
+        findings.manifests[label] = json.loads(files["manifest.json"])
         findings.centres = max(findings.centres, len(facts))
         groups = Counter(frozenset(known) for known in facts.values())
         findings.small_groups += [

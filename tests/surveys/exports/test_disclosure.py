@@ -25,7 +25,6 @@ from surveys.exports.disclosure import (
     unique_combinations,
 )
 from surveys.exports.errors import NothingToRelease
-from surveys.exports.models import DatasetReleaseRecord
 from surveys.exports.schemas import ReleaseCreate
 from surveys.policy import staff_actor
 from surveys.registry.countries import countries_by_code, seed_countries
@@ -35,9 +34,9 @@ from surveys.responses.models import Response
 from tests.accounts_fixtures import sign_in
 from tests.builders import make_campaign, make_centre, make_published_form
 from tests.conftest import app_client
-from tests.surveys.exports.attacker import attack, csv_rows
+from tests.surveys.exports.attacker import attack
 from tests.surveys.exports.data import EXPORT_FORM, answers, submit_answers
-from tests.surveys.exports.helpers import SECRET, run_export, unzip
+from tests.surveys.exports.helpers import SECRET
 
 K = 5
 COORDINATOR = staff_actor(user_id=3, role="coordinator")
@@ -194,7 +193,8 @@ def registry(session_factory: sessionmaker[Session]) -> tuple[str, list[Centre]]
         return slug, centres
 
 
-def test_the_attacker_singles_out_no_centre(
+def test_a_researcher_singles_out_no_centre(
+    settings: Settings,
     client: TestClient,
     session_factory: sessionmaker[Session],
     registry: tuple[str, list[Centre]],
@@ -204,70 +204,44 @@ def test_the_attacker_singles_out_no_centre(
     found = attack(client, min_centres=K, secrets=secrets_of(centres), campaign=slug)
     assert found.small_groups == []
     assert found.leaks == []
-    assert found.downloads == 4  # csv, geojson, csv-long, the release
     assert found.centres == 16  # the lone Italian centre is suppressed
     assert "/api/v1/centres 403" in found.routes_read
+    assert "/centres 403" in found.routes_read
+    # Each download has its own pseudonyms: the CSV's and the GeoJSON's do not join, nor the
+    # release's.
+    csv_names, geo_names = found.pseudonyms["export csv"], found.pseudonyms["export geojson"]
+    (release_label,) = [label for label in found.pseudonyms if label.startswith("release")]
+    assert len(csv_names) == len(geo_names) == len(found.pseudonyms[release_label]) == 16
+    assert csv_names.isdisjoint(geo_names)
+    assert found.pseudonyms[release_label].isdisjoint(csv_names | geo_names)
+    # Every manifest records the rule, k and what was coarsened or suppressed.
+    for label, manifest in found.manifests.items():
+        disclosure = manifest["disclosure"]
+        assert disclosure["rule"].startswith("k-anonymity"), label
+        assert disclosure["k"] == K, label
+        assert disclosure["suppressed"] == 1, label
+        assert disclosure["centres_per_level"] == {
+            "region_type": 6,
+            "region": 5,
+            "country_type": 0,
+            "country": 5,
+            "suppressed": 1,
+        }, label
+    assert found.manifests["export csv"]["responses"] == 16
 
-
-def test_without_the_rule_the_attacker_succeeds(
-    settings: Settings,
-    session_factory: sessionmaker[Session],
-    registry: tuple[str, list[Centre]],
-) -> None:
-    """The attacker can fail: with k = 1 (the control off) it finds the lone centres."""
-    slug, centres = registry
+    # The attacker can fail: with the control off (k = 1) it finds the lone centres.
     off = Settings(**{**settings.model_dump(), "disclosure_min_centres": 1})
-    with app_client(off, session_factory) as client:
-        sign_in(client, session_factory, role="researcher")
-        found = attack(client, min_centres=K, secrets=secrets_of(centres), campaign=slug)
-    assert found.unique_centres >= 1
-    assert found.leaks == []
-
-
-def test_the_manifest_records_the_rule_and_what_was_coarsened(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    registry: tuple[str, list[Centre]],
-) -> None:
-    slug, _ = registry
-    job, data = run_export(
-        session, session_factory, "csv", filters={"campaign": slug}, min_centres=K
-    )
-    manifest = unzip(data)["manifest.json"]
-    assert job.manifest is not None
-    disclosure = job.manifest["disclosure"]
-    assert disclosure["k"] == K
-    assert disclosure["rule"].startswith("k-anonymity")
-    assert disclosure["suppressed"] == 1
-    assert disclosure["centres_per_level"]["region"] == 5
-    assert b'"disclosure"' in manifest
-    assert job.manifest["responses"] == 16
-    release = releases.list_releases(session, campaign=slug)[0]
-    assert release.disclosure is not None
-    assert release.disclosure["suppressed"] == 1
-
-
-def test_pseudonyms_differ_per_export_and_per_release(
-    session: Session,
-    session_factory: sessionmaker[Session],
-    registry: tuple[str, list[Centre]],
-) -> None:
-    slug, _ = registry
-
-    def centres_of(data: bytes) -> set[str]:
-        return {row["centre"] for row in csv_rows(unzip(data)["nm_export.csv"])}
-
-    first = centres_of(run_export(session, session_factory, "csv", min_centres=K)[1])
-    second = centres_of(run_export(session, session_factory, "csv", min_centres=K)[1])
-    release = releases.list_releases(session, campaign=slug)[0]
-    frozen = set(
-        session.scalars(
-            select(DatasetReleaseRecord.centre).where(DatasetReleaseRecord.release_id == release.id)
+    with app_client(off, session_factory) as unprotected:
+        sign_in(unprotected, session_factory, role="researcher")
+        exposed = attack(
+            unprotected,
+            min_centres=K,
+            secrets=secrets_of(centres),
+            campaign=slug,
+            formats=("geojson",),
+            every_route=False,
         )
-    )
-    assert len(first) == len(second) == len(frozen) == 16
-    assert first.isdisjoint(second)
-    assert frozen.isdisjoint(first | second)
+    assert exposed.unique_centres >= 1
 
 
 def test_a_release_of_only_small_groups_says_why_it_is_empty(
