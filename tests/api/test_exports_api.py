@@ -96,7 +96,9 @@ class TestResearcherToken:
         self, client: TestClient, session_factory: sessionmaker[Session], slug: str
     ) -> None:
         assert client.get(f"{EXPORTS}/csv").status_code == 401
-        _, narrow = researcher_token(session_factory, [Permission.REGISTRY_READ])
+        with session_factory() as session, session.begin():
+            coordinator = make_user(session, role="coordinator").id
+        narrow = issue_token(session_factory, coordinator, [Permission.REGISTRY_READ])
         assert client.get(f"{EXPORTS}/csv", headers=bearer(narrow)).status_code == 403
 
     def test_a_revoked_token_is_401(

@@ -28,9 +28,8 @@ from surveys.questionnaires.models import Questionnaire
 from surveys.registry.countries import seed_countries
 from surveys.registry.models import Centre, Country, Population, Region
 from surveys.responses.models import Response
-from tests.accounts_fixtures import sign_in
 from tests.conftest import app_client, settings_for
-from tests.surveys.exports.attacker import attack
+from tests.surveys.exports.attacker import attack, sign_in_researcher
 
 DEMO_SIZE = 450  # centres: enough for a dozen countries to hold their radiotherapy
 NOW = dt.datetime(2026, 11, 15, tzinfo=dt.UTC)
@@ -247,7 +246,7 @@ def test_a_researcher_singles_out_no_demo_centre(demo_url: str, tmp_path: Path) 
     with factory() as session:
         centres = list(session.scalars(select(Centre)))
     with app_client(settings_for(demo_url, tmp_path), factory) as client:
-        sign_in(client, factory, role="researcher")
+        sign_in_researcher(client, factory)
         found = attack(
             client,
             min_centres=DEFAULT_MIN_CENTRES,

@@ -22,8 +22,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
-from tests.accounts_fixtures import route_cases
+from tests.accounts_fixtures import grant_every_campaign, route_cases, sign_in
 
 # What ties a row to a centre an outsider knows: the quasi-identifiers of the exports.
 KEYS = ("country", "region")
@@ -45,6 +46,13 @@ class Findings:
     @property
     def unique_centres(self) -> int:
         return sum(1 for g in self.small_groups if g["centres"] == 1)
+
+
+def sign_in_researcher(client: TestClient, factory: sessionmaker[Session], **fields: Any) -> None:
+    """Sign the client in as a researcher granted every campaign (the attacker's best case)."""
+    signed = sign_in(client, factory, role="researcher", **fields)
+    with factory() as session, session.begin():
+        grant_every_campaign(session, signed.user_id)
 
 
 def csv_rows(data: bytes) -> list[dict[str, str]]:

@@ -31,10 +31,9 @@ from surveys.registry.countries import countries_by_code, seed_countries
 from surveys.registry.models import Centre, Region
 from surveys.responses import review
 from surveys.responses.models import Response
-from tests.accounts_fixtures import sign_in
 from tests.builders import make_campaign, make_centre, make_published_form
 from tests.conftest import app_client
-from tests.surveys.exports.attacker import attack
+from tests.surveys.exports.attacker import attack, sign_in_researcher
 from tests.surveys.exports.data import EXPORT_FORM, answers, submit_answers
 from tests.surveys.exports.helpers import SECRET
 
@@ -200,7 +199,7 @@ def test_a_researcher_singles_out_no_centre(
     registry: tuple[str, list[Centre]],
 ) -> None:
     slug, centres = registry
-    sign_in(client, session_factory, role="researcher")
+    sign_in_researcher(client, session_factory)
     found = attack(client, min_centres=K, secrets=secrets_of(centres), campaign=slug)
     assert found.small_groups == []
     assert found.leaks == []
@@ -232,7 +231,7 @@ def test_a_researcher_singles_out_no_centre(
     # The attacker can fail: with the control off (k = 1) it finds the lone centres.
     off = Settings(**{**settings.model_dump(), "disclosure_min_centres": 1})
     with app_client(off, session_factory) as unprotected:
-        sign_in(unprotected, session_factory, role="researcher")
+        sign_in_researcher(unprotected, session_factory)
         exposed = attack(
             unprotected,
             min_centres=K,
