@@ -84,6 +84,7 @@ def export_command(
                     pseudonymised=not identified,
                     pseudonym_secret=settings.pseudonym_secret,
                     request_id=None,
+                    min_centres=settings.disclosure_min_centres,
                 )
     except DomainError as exc:
         errors.print(f"[red]{exc.code}: {exc.detail}[/red]")

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     # Who runs background jobs: "auto" (a thread of the app on SQLite, `accessgap worker`
     # processes on PostgreSQL), "embedded" (always a thread of the app) or "external".
     jobs_worker: Literal["auto", "embedded", "external"] = "auto"
+    # k of the disclosure control of pseudonymised exports and releases (docs/exports.md);
+    # 1 switches it off (tests of other features on a handful of centres).
+    disclosure_min_centres: int = Field(default=5, ge=1, le=1000)
     log_level: str = "INFO"
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 7)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from mapping.indicators import IndicatorSpec
 from surveys.audit.models import AuditEvent
-from surveys.campaigns.lifecycle import get_campaign, list_campaigns
+from surveys.campaigns.lifecycle import visible_campaign, visible_campaigns
 from surveys.campaigns.models import Campaign, CampaignCentre, CampaignQuestionnaire
 from surveys.policy import Actor, scope_by_domain
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
@@ -58,14 +58,15 @@ class DeclaredIndicator:
     domain: str | None
 
 
-def campaign(session: Session, slug: str) -> Campaign:
-    """The campaign called ``slug``; :class:`surveys.campaigns.errors.CampaignNotFound` if none."""
-    return get_campaign(session, slug)
+def campaign(session: Session, actor: Actor, slug: str) -> Campaign:
+    """The campaign called ``slug`` if the actor may see it (a lead: one asking their domains);
+    :class:`surveys.campaigns.errors.CampaignNotFound` otherwise."""
+    return visible_campaign(session, actor, slug)
 
 
-def map_campaigns(session: Session) -> list[Campaign]:
-    """The campaigns a map can show (every one but drafts), newest first."""
-    return [c for c in list_campaigns(session) if c.status != "draft"]
+def map_campaigns(session: Session, actor: Actor) -> list[Campaign]:
+    """The campaigns a map can show to the actor (every visible one but drafts), newest first."""
+    return [c for c in visible_campaigns(session, actor) if c.status != "draft"]
 
 
 def declared_indicators(

@@ -46,7 +46,7 @@ from mapping.reference import load_cities
 from mapping.render.static import Format, static_map
 from surveys.campaigns.models import Campaign
 from surveys.demo.reference import SYNTHETIC_SOURCE
-from surveys.policy import Actor, Permission, authorize
+from surveys.policy import Actor, Permission, authorize, domain_scoped
 
 Geometry: TypeAlias = Literal["none", "web", "print"]
 ACCESS_THRESHOLDS_KM = (50.0, 100.0, 200.0)
@@ -222,8 +222,8 @@ class MapIndex:
 def map_index(session: Session, actor: Actor, campaign: str | None = None) -> MapIndex:
     """The indicators of a campaign (the newest by default) the actor may see, by domain."""
     authorize(actor, Permission.MAPS_READ)
-    campaigns = queries.map_campaigns(session)
-    chosen = queries.campaign(session, campaign) if campaign else next(iter(campaigns), None)
+    campaigns = queries.map_campaigns(session, actor)
+    chosen = queries.campaign(session, actor, campaign) if campaign else next(iter(campaigns), None)
     by_domain: dict[str, list[IndicatorSpec]] = {}
     if chosen is not None:
         for declared in queries.declared_indicators(session, actor, chosen):
@@ -234,7 +234,7 @@ def map_index(session: Session, actor: Actor, campaign: str | None = None) -> Ma
 def indicator_specs(session: Session, actor: Actor, campaign: str) -> list[IndicatorSpec]:
     """The indicators the campaign's questionnaires declare, within the actor's domains."""
     authorize(actor, Permission.MAPS_READ)
-    chosen = queries.campaign(session, campaign)
+    chosen = queries.campaign(session, actor, campaign)
     return [d.spec for d in queries.declared_indicators(session, actor, chosen)]
 
 
@@ -246,7 +246,7 @@ def indicator_map(session: Session, actor: Actor, request: MapRequest) -> Indica
     before regions are imported.
     """
     authorize(actor, Permission.MAPS_READ)
-    campaign = queries.campaign(session, request.campaign)
+    campaign = queries.campaign(session, actor, request.campaign)
     specs = tuple(d.spec for d in queries.declared_indicators(session, actor, campaign))
     spec = next((s for s in specs if s.id == request.indicator), None)
     if spec is None:
@@ -261,7 +261,8 @@ def indicator_map(session: Session, actor: Actor, request: MapRequest) -> Indica
             f"{spec.label.get('en') or spec.id} is counted per 1,000 new cancer cases, which "
             "GLOBOCAN estimates per country only; show it by country."
         )
-    return _compute(session, campaign, spec, specs, request)
+    shown = frozenset(actor.countries) if domain_scoped(actor) and actor.countries else None
+    return _compute(session, campaign, spec, specs, request, centre_countries=shown)
 
 
 def indicator_values(
@@ -312,9 +313,9 @@ def figure_series(
     """
     authorize(actor, Permission.MAPS_READ)
     chosen = (
-        queries.campaign(session, campaign)
+        queries.campaign(session, actor, campaign)
         if campaign
-        else next(iter(queries.map_campaigns(session)), None)
+        else next(iter(queries.map_campaigns(session, actor)), None)
     )
     if chosen is None:
         raise NoMapCampaign("No campaign has data yet; name one with --campaign.")
@@ -388,7 +389,11 @@ def _compute(
     spec: IndicatorSpec,
     specs: tuple[IndicatorSpec, ...],
     request: MapRequest,
+    *,
+    centre_countries: frozenset[str] | None = None,
 ) -> IndicatorMap:
+    """The map; ``centre_countries`` limits the centre layer (names, points) to a country-scoped
+    lead's countries. The areas' figures stay: they are aggregates, compared across countries."""
     level = request.level
     area = "country" if level == "country" else "region"
     responses = queries.final_responses(session, campaign, spec.form_id)
@@ -433,6 +438,9 @@ def _compute(
     access, access_note = (
         _access(session, level, centres, len(responses)) if request.with_access else (None, None)
     )
+    if centre_countries is not None:
+        mine = expected[expected["country"].isin(centre_countries)]
+        centres = _centres(mine, responses, numerators, frame if level == "country" else None)
     return IndicatorMap(
         campaign=campaign,
         spec=spec,

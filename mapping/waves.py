@@ -141,7 +141,7 @@ class WaveSeries:
 def earlier_waves(session: Session, actor: Actor, campaign: str, indicator: str) -> list[Wave]:
     """The waves before ``campaign`` that ask the indicator's questionnaire, newest first."""
     authorize(actor, Permission.MAPS_READ)
-    later = queries.campaign(session, campaign)
+    later = queries.campaign(session, actor, campaign)
     form_id = _form_of(session, actor, later, indicator)
     waves = queries.waves_of_form(session, form_id)
     before = waves[: [w.id for w in waves].index(later.id)] if later in waves else []
@@ -167,7 +167,7 @@ def wave_change(
     Raises :class:`NoEarlierWave` when ``after`` is the questionnaire's first wave.
     """
     authorize(actor, Permission.MAPS_READ)
-    later = queries.campaign(session, after)
+    later = queries.campaign(session, actor, after)
     form_id = _form_of(session, actor, later, indicator)
     if before is None:
         waves = queries.waves_of_form(session, form_id)
@@ -179,7 +179,7 @@ def wave_change(
                 "wave to compare with."
             )
         before = waves[position - 1].slug
-    earlier = queries.campaign(session, before)
+    earlier = queries.campaign(session, actor, before)
     request = MapRequest(
         after, indicator, level, low_coverage_threshold=low_coverage_threshold, geometry="none"
     )
@@ -228,7 +228,7 @@ def wave_series(
 ) -> WaveSeries:
     """The indicator in every wave of its questionnaire up to ``campaign``, oldest first."""
     authorize(actor, Permission.MAPS_READ)
-    last = queries.campaign(session, campaign)
+    last = queries.campaign(session, actor, campaign)
     form_id = _form_of(session, actor, last, indicator)
     waves = queries.waves_of_form(session, form_id)
     waves = waves[: [w.id for w in waves].index(last.id) + 1] if last in waves else [last]

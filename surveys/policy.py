@@ -74,8 +74,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     },
     # Domain lead: maps, indicators and institution-level answers of their domains only.
     Role.DOMAIN_LEAD: _STAFF | {P.QUESTIONNAIRES_READ, P.RESPONSES_READ, P.MAPS_READ},
-    # Researcher: pseudonymised exports only.
-    Role.RESEARCHER: _STAFF | {P.EXPORT_PSEUDONYMISED},
+    # Researcher: pseudonymised exports only. Not the registry: names and exact coordinates
+    # next to the exports' coarsened facts would undo the disclosure control (docs/exports.md).
+    Role.RESEARCHER: frozenset({P.ACCOUNT, P.TOKENS_OWN, P.EXPORT_PSEUDONYMISED}),
 }
 
 # What an API token may carry. Managing users, tokens, privacy requests and one's own account
@@ -195,6 +196,11 @@ def authorize(actor: Actor, action: Permission) -> None:
 
 _Q = TypeVar("_Q", bound=Select[Any])
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+def domain_scoped(actor: Actor) -> bool:
+    """Whether the actor's reads are limited to their domains (a domain lead)."""
+    return actor.kind != "system" and actor.role is Role.DOMAIN_LEAD
 
 
 def domain_clause(actor: Actor, column: Column) -> ColumnElement[bool]:

@@ -77,7 +77,7 @@ def centres(
     except ValidationError as exc:
         errors = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         filters = CentreFilter()
-    result = service.list_centres(session, filters, page=page, per_page=PER_PAGE)
+    result = service.browse_centres(session, actor, filters, page=page, per_page=PER_PAGE)
     return templates.TemplateResponse(
         request,
         "centres.html",
@@ -98,7 +98,7 @@ def centre(
     request: Request, session: DbSession, actor: RegistryReader, centre_id: str
 ) -> HTMLResponse:
     """One centre with its provenance."""
-    found = service.to_read(service.get_centre(session, centre_id))
+    found = service.read_centre(session, actor, centre_id)
     return templates.TemplateResponse(request, "centre.html", {"centre": found})
 
 

@@ -88,9 +88,9 @@ def _detail(session: DbSession, campaign: Campaign) -> CampaignDetail:
 
 @router.get("")
 def list_campaigns(session: DbSession, actor: ResponseReader) -> list[CampaignRead]:
-    """Every campaign, newest first."""
+    """Every campaign you may see, newest first (a domain lead: those asking their domains)."""
     now = utcnow()
-    return [CampaignRead.of(c, now) for c in lifecycle.list_campaigns(session)]
+    return [CampaignRead.of(c, now) for c in lifecycle.visible_campaigns(session, actor)]
 
 
 @router.post("", status_code=201)
@@ -110,8 +110,15 @@ def create_campaign(
 
 @router.get("/{slug}")
 def read_campaign(session: DbSession, actor: ResponseReader, slug: str) -> CampaignDetail:
-    """One campaign with its questionnaires and the number of centres asked."""
-    return _detail(session, lifecycle.get_campaign(session, slug))
+    """One campaign with its questionnaires and the number of centres asked (a domain lead:
+    the questionnaires of their domains, the centres of their countries)."""
+    campaign = lifecycle.visible_campaign(session, actor, slug)
+    return CampaignDetail.of_campaign(
+        campaign,
+        utcnow(),
+        versions=lifecycle.visible_versions(session, actor, campaign),
+        centres=lifecycle.count_visible_centres(session, actor, campaign),
+    )
 
 
 @router.post("/{slug}/open")
@@ -159,7 +166,7 @@ def reopen_campaign(
 def completion(session: DbSession, actor: ResponseReader, slug: str) -> CompletionRead:
     """Centres invited, started and submitted, by country and by domain (drafts only count
     as started). A domain lead sees the figures of their domains."""
-    campaign = lifecycle.get_campaign(session, slug)
+    campaign = lifecycle.visible_campaign(session, actor, slug)
     return CompletionRead.of(campaign.slug, progress.completion(session, actor, campaign))
 
 

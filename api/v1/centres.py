@@ -42,13 +42,13 @@ def list_centres(
     per_page: Annotated[int, Query(ge=1, le=service.MAX_PER_PAGE)] = 50,
 ) -> CentrePage:
     """Centres filtered by country, type, activity, synthetic flag or a text search."""
-    return service.list_centres(session, filters, page=page, per_page=per_page)
+    return service.browse_centres(session, actor, filters, page=page, per_page=per_page)
 
 
 @router.get("/centres/{centre_id}")
 def read_centre(session: DbSession, actor: RegistryReader, centre_id: str) -> CentreRead:
     """One centre by its stable id."""
-    return service.to_read(service.get_centre(session, centre_id))
+    return service.read_centre(session, actor, centre_id)
 
 
 @router.post("/centres", status_code=201)

@@ -110,6 +110,7 @@ def export_pseudonymised(
         pseudonym_secret=settings.pseudonym_secret,
         request_id=getattr(request.state, "request_id", None),
         exports_per_hour=settings.researcher_exports_per_hour,
+        min_centres=settings.disclosure_min_centres,
     )
     return _stream(request, actor, job)
 
@@ -176,6 +177,7 @@ def create_release(
         data,
         pseudonym_secret=settings.pseudonym_secret,
         request_id=request.state.request_id,
+        min_centres=settings.disclosure_min_centres,
     )
     response.headers["Location"] = f"/api/v1/releases/{release.id}"
     return releases.to_read(release)

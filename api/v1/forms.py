@@ -42,9 +42,9 @@ def _tables(upload: UploadFile, attachments: list[UploadFile] | None = None) -> 
 
 
 @router.get("")
-def list_forms(session: DbSession, _: QuestionnaireReader) -> list[QuestionnaireRead]:
+def list_forms(session: DbSession, actor: QuestionnaireReader) -> list[QuestionnaireRead]:
     """Every questionnaire with its latest and published versions."""
-    return [QuestionnaireRead.of(s) for s in service.list_questionnaires(session)]
+    return [QuestionnaireRead.of(s) for s in service.browse_questionnaires(session, actor)]
 
 
 @router.post("/validate")
@@ -79,17 +79,19 @@ def import_form(
 
 
 @router.get("/{form_id}/versions")
-def list_versions(session: DbSession, form_id: str, _: QuestionnaireReader) -> list[VersionRead]:
+def list_versions(
+    session: DbSession, form_id: str, actor: QuestionnaireReader
+) -> list[VersionRead]:
     """The versions of a questionnaire, oldest first."""
-    return [VersionRead.of(v, form_id) for v in service.list_versions(session, form_id)]
+    return [VersionRead.of(v, form_id) for v in service.read_versions(session, actor, form_id)]
 
 
 @router.get("/{form_id}/versions/{version}")
 def read_version(
-    session: DbSession, form_id: str, version: str, _: QuestionnaireReader
+    session: DbSession, form_id: str, version: str, actor: QuestionnaireReader
 ) -> VersionDefinition:
     """One version with its canonical definition."""
-    found = service.get_version(session, form_id, version)
+    found = service.read_version(session, actor, form_id, version)
     return VersionDefinition(
         **VersionRead.of(found, form_id).model_dump(), definition=found.definition
     )
@@ -113,13 +115,13 @@ def publish(
 )
 def export(
     session: DbSession,
-    _: QuestionnaireReader,
+    actor: QuestionnaireReader,
     form_id: str,
     version: str,
     format: Annotated[Literal["xlsx", "yaml"], Query()] = "xlsx",
 ) -> Response:
     """The version as an XLSForm workbook or as the catalogue's YAML."""
-    definition = service.get_version(session, form_id, version).definition
+    definition = service.read_version(session, actor, form_id, version).definition
     name = f"{form_id}-{version}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if format == "xlsx":
@@ -130,12 +132,12 @@ def export(
 @router.get("/{form_id}/diff")
 def diff(
     session: DbSession,
-    _: QuestionnaireReader,
+    actor: QuestionnaireReader,
     form_id: str,
     before: Annotated[str, Query(alias="from", max_length=50)],
     after: Annotated[str, Query(alias="to", max_length=50)],
 ) -> DiffRead:
     """Questions and choices added, removed and changed between two versions."""
     return DiffRead.of(
-        service.diff_versions(session, form_id, before, after), form_id, before, after
+        service.read_diff(session, actor, form_id, before, after), form_id, before, after
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session, defer, joinedload
 
 from surveys.audit.service import record
@@ -27,9 +27,16 @@ from surveys.campaigns.models import (
 )
 from surveys.campaigns.schemas import CampaignCreate
 from surveys.errors import FieldError, InvalidInput
-from surveys.policy import Actor, Permission, authorize
+from surveys.policy import (
+    Actor,
+    Permission,
+    authorize,
+    country_clause,
+    domain_clause,
+    domain_scoped,
+)
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
-from surveys.registry.models import Centre
+from surveys.registry.models import Centre, Country
 
 # Which statuses a campaign may come from, by the status it goes to.
 TRANSITIONS = {
@@ -50,6 +57,61 @@ def get_campaign(session: Session, slug: str) -> Campaign:
 
 def list_campaigns(session: Session) -> list[Campaign]:
     return list(session.scalars(select(Campaign).order_by(Campaign.created_at.desc())))
+
+
+# --- reading, as an actor: a domain lead sees the campaigns that ask their domains -------------
+
+
+def _visible(actor: Actor) -> ColumnElement[bool]:
+    """Campaigns a domain lead may see: those asking a questionnaire of their domains."""
+    if not domain_scoped(actor):
+        return true()
+    asking = (
+        select(CampaignQuestionnaire.campaign_id)
+        .join(
+            QuestionnaireVersion,
+            QuestionnaireVersion.id == CampaignQuestionnaire.questionnaire_version_id,
+        )
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+        .where(domain_clause(actor, Questionnaire.domain))
+    )
+    return Campaign.id.in_(asking)
+
+
+def visible_campaigns(session: Session, actor: Actor) -> list[Campaign]:
+    """The campaigns the actor may see, newest first (scenario 33: the filter is the query's)."""
+    query = select(Campaign).where(_visible(actor)).order_by(Campaign.created_at.desc())
+    return list(session.scalars(query))
+
+
+def visible_campaign(session: Session, actor: Actor, slug: str) -> Campaign:
+    """A campaign the actor may see; one outside a lead's domains is not found (404)."""
+    campaign = session.scalar(select(Campaign).where(Campaign.slug == slug, _visible(actor)))
+    if campaign is None:
+        raise CampaignNotFound(f"No campaign is called {slug!r}.")
+    return campaign
+
+
+def visible_versions(
+    session: Session, actor: Actor, campaign: Campaign
+) -> list[QuestionnaireVersion]:
+    """The campaign's questionnaire versions within the actor's domains."""
+    return [
+        v
+        for v in campaign_versions(session, campaign)
+        if not domain_scoped(actor) or v.questionnaire.domain in actor.domains
+    ]
+
+
+def count_visible_centres(session: Session, actor: Actor, campaign: Campaign) -> int:
+    """The centres the campaign asks, within a lead's countries."""
+    query = (
+        select(func.count(CampaignCentre.id))
+        .join(Centre, Centre.id == CampaignCentre.centre_id)
+        .join(Country, Country.id == Centre.country_id)
+        .where(CampaignCentre.campaign_id == campaign.id, country_clause(actor, Country.iso2))
+    )
+    return session.scalar(query) or 0
 
 
 def ensure_open(campaign: Campaign, now: dt.datetime) -> None:

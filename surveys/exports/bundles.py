@@ -17,15 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.exports import datapackage, geojson, spss_stata, xlsx
+from surveys.exports.disclosure import plan_disclosure
 from surveys.exports.errors import UnsupportedExport
 from surveys.exports.jobs import ExportJob
 from surveys.exports.manifest import Delivery, FileSpec
-from surveys.exports.pseudonyms import Pseudonymiser
 from surveys.exports.records import (
     LiveSource,
     RecordSource,
     ReleaseSource,
     SourceSummary,
+    centre_facts,
     centre_rows,
 )
 from surveys.exports.releases import get_release
@@ -54,13 +55,20 @@ class Plan:
 def _source(session: Session, job: ExportJob) -> RecordSource:
     if job.release_id is not None:
         release = get_release(session, job.release_id)
+        job.disclosure = release.disclosure
         return ReleaseSource(release, release.campaign.slug)
-    return LiveSource(
+    source = LiveSource(
         job.filters,
-        Pseudonymiser(job.pseudonym_secret),
+        job.pseudonymiser(),
         pseudonymised=job.pseudonymised,
         campaigns=job.campaigns,
     )
+    if job.pseudonymised:
+        source.disclosure = plan_disclosure(
+            centre_facts(session, source), min_centres=job.min_centres
+        )
+        job.disclosure = source.disclosure.report()
+    return source
 
 
 def plan_export(session: Session, job: ExportJob) -> Plan:
@@ -260,30 +268,43 @@ def _centres_file(session: Session, plan: Plan, job: ExportJob) -> FileSpec:
     counter = RowCounter()
     plan.counters["centres"] = counter
     plan.table_files["centres"] = (CENTRES_FILE, None)
-    pseudonymiser = Pseudonymiser(job.pseudonym_secret)
     source = plan.source
     if not isinstance(source, LiveSource):  # pragma: no cover - refused by prepare
         raise UnsupportedExport("Releases have no centre map.")
+    pseudonymiser = source.pseudonymiser
+    disclosure = source.disclosure
+
+    def point(rows: list[Any]) -> geojson.CentrePoint:
+        first = rows[0]
+        if disclosure is not None:
+            shown = disclosure.of(first.public_id)
+            return geojson.CentrePoint(
+                centre=pseudonymiser.centre(first.public_id),
+                country=shown.country,
+                region=shown.region,
+                centre_type=shown.centre_type,
+                responses=sum(r.responses for r in rows),
+                questionnaires=[r.questionnaire for r in rows],
+                latitude=shown.latitude,
+                longitude=shown.longitude,
+            )
+        identified = not job.pseudonymised
+        return geojson.CentrePoint(
+            centre=first.public_id if identified else pseudonymiser.centre(first.public_id),
+            country=first.country,
+            region=first.region,
+            centre_type=first.centre_type,
+            responses=sum(r.responses for r in rows),
+            questionnaires=[r.questionnaire for r in rows],
+            latitude=first.latitude,
+            longitude=first.longitude,
+            public_id=first.public_id if identified else None,
+            name=first.name if identified else None,
+            city=first.city if identified else None,
+        )
 
     def points() -> Iterator[geojson.CentrePoint]:
         current: list[Any] = []
-
-        def point(rows: list[Any]) -> geojson.CentrePoint:
-            first = rows[0]
-            identified = not job.pseudonymised
-            return geojson.CentrePoint(
-                centre=first.public_id if identified else pseudonymiser.centre(first.public_id),
-                country=first.country,
-                region=first.region,
-                centre_type=first.centre_type,
-                responses=sum(r.responses for r in rows),
-                questionnaires=[r.questionnaire for r in rows],
-                latitude=first.latitude,
-                longitude=first.longitude,
-                public_id=first.public_id if identified else None,
-                name=first.name if identified else None,
-                city=first.city if identified else None,
-            )
 
         for row in centre_rows(session, source):
             if current and current[0].public_id != row.public_id:
@@ -333,5 +354,6 @@ def build_manifest(
         files=list(delivery.files),
         archive=delivery.archive,
         release=job.release,
+        disclosure=job.disclosure,
     )
     return manifest.model_dump(mode="json")

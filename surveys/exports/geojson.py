@@ -1,9 +1,11 @@
 """GeoJSON (RFC 7946, EPSG:4326): the centres of an export, and indicator values per area.
 
-Centre features carry an allow-list of properties. Pseudonymised: the centre pseudonym, country,
-NUTS region, centre type, the number of exported responses and the questionnaires answered, and
-coordinates rounded to :data:`PSEUDONYMISED_DECIMALS` decimals (about 11 km), so the file alone
-does not point at a building; no name, city or id. Identified exports add the id, name and city
+Centre features carry an allow-list of properties. Pseudonymised: the centre pseudonym, the
+country, NUTS region and centre type as the disclosure plan publishes them (``null`` where
+coarsened away, see :mod:`surveys.exports.disclosure`), the number of exported responses and the
+questionnaires answered, and the mean point of the centre's published group (rounded to
+:data:`PSEUDONYMISED_DECIMALS` decimal, about 11 km), never the centre's own coordinates; no
+name, city or id. Identified exports add the id, name and city
 and keep full coordinates. A centre without coordinates has a ``null`` geometry.
 
 Indicator values: :func:`indicator_chunks` writes one feature per area from plain records
@@ -41,7 +43,7 @@ class CentrePoint:
     centre: str
     country: str
     region: str | None
-    centre_type: str
+    centre_type: str | None
     responses: int
     questionnaires: list[str]
     latitude: float | None

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from surveys.exports import geojson
+from surveys.exports.disclosure import DEFAULT_MIN_CENTRES
 from surveys.exports.manifest import Delivery
+from surveys.exports.pseudonyms import Pseudonymiser
 from surveys.exports.schemas import ExportFilter, ExportFormat, ExportOptions
 
 _FILENAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -36,10 +38,17 @@ class ExportJob:
     release_id: int | None = None
     # The campaigns the actor may read (researcher grants, scoped tokens); None: all.
     campaigns: tuple[str, ...] | None = None
+    min_centres: int = DEFAULT_MIN_CENTRES
+    disclosure: dict[str, Any] | None = None
     delivery: Delivery = field(default_factory=Delivery)
     manifest: dict[str, Any] | None = None
     total: int = 0
     progress: Callable[[int], None] | None = None
+
+    def pseudonymiser(self) -> Pseudonymiser:
+        """This export's pseudonyms: keyed by the secret and the export id, so they differ from
+        every other export's."""
+        return Pseudonymiser(self.pseudonym_secret, context="export:" + self.id)
 
     @property
     def plain(self) -> bool:

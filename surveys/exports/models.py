@@ -32,6 +32,9 @@ class DatasetRelease(Base):
     citation: Mapped[str] = mapped_column(Text)
     record_count: Mapped[int] = mapped_column(Integer)
     content_sha256: Mapped[str] = mapped_column(String(64))
+    # The disclosure report of the freeze (surveys.exports.disclosure): rule, k, what was
+    # coarsened or suppressed. Copied into every download's manifest.
+    disclosure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from surveys.campaigns.models import Campaign
+from surveys.exports.disclosure import CentreFacts, DisclosurePlan
 from surveys.exports.models import DatasetRelease, DatasetReleaseRecord
 from surveys.exports.pseudonyms import Pseudonymiser
 from surveys.exports.schemas import ExportFilter
@@ -83,7 +84,12 @@ def _fingerprint(parts: Iterator[tuple[Any, ...]]) -> tuple[SourceSummary, str]:
 
 
 class LiveSource:
-    """Submitted (and approved) responses matching the filters."""
+    """Submitted (and approved) responses matching the filters.
+
+    With a :class:`~surveys.exports.disclosure.DisclosurePlan` (pseudonymised exports), the
+    responses of suppressed centres are left out and every record carries the country and region
+    its centre publishes.
+    """
 
     def __init__(
         self,
@@ -92,12 +98,14 @@ class LiveSource:
         *,
         pseudonymised: bool,
         campaigns: tuple[str, ...] | None = None,
+        disclosure: DisclosurePlan | None = None,
     ) -> None:
         self.filters = filters
         self.pseudonymiser = pseudonymiser
         self.pseudonymised = pseudonymised
         # The campaigns the exporting actor may read (grants, scoped tokens); None: all.
         self.campaigns = campaigns
+        self.disclosure = disclosure
 
     def filtered(self, query: _Q) -> _Q:
         f = self.filters
@@ -109,6 +117,8 @@ class LiveSource:
             .join(Questionnaire, Questionnaire.id == Response.questionnaire_id)
             .where(Response.status.in_(statuses))
         )
+        if self.disclosure is not None and self.disclosure.suppressed_keys:
+            query = query.where(Centre.public_id.not_in(sorted(self.disclosure.suppressed_keys)))
         if f.campaign:
             query = query.where(Campaign.slug == f.campaign)
         if self.campaigns is not None:
@@ -169,16 +179,21 @@ class LiveSource:
             query = query.where(Response.questionnaire_id == questionnaire_id)
         query = query.order_by(Response.questionnaire_id, Response.id)
         pseudo = self.pseudonymiser if self.pseudonymised else None
+        plan = self.disclosure
         for row in session.execute(query.execution_options(yield_per=BATCH)):
             (uuid, campaign, public_id, name, country, region, form_id, q_id) = row[:8]
             version, version_id, status, submitted_at, answers = row[8:]
+            shown_region: str | None = region
+            if plan is not None:
+                published = plan.of(public_id)
+                country, shown_region = published.country, published.region
             yield ResponseRecord(
                 response_key=pseudo.response(uuid) if pseudo else uuid,
                 campaign=campaign,
                 centre=pseudo.centre(public_id) if pseudo else public_id,
                 centre_name=None if pseudo else name,
                 country=country,
-                region=region,
+                region=shown_region,
                 questionnaire=form_id,
                 questionnaire_id=q_id,
                 version=version,
@@ -320,6 +335,32 @@ def centre_rows(session: Session, source: LiveSource) -> Iterator[CentreRow]:
         yield CentreRow(
             public_id, name, city, centre_type, latitude, longitude, country, region, form_id, count
         )
+
+
+def centre_facts(session: Session, source: LiveSource) -> list[CentreFacts]:
+    """The quasi-identifiers of every centre with responses matching the filters (before any
+    suppression): what the disclosure plan coarsens."""
+    unplanned = LiveSource(
+        source.filters, source.pseudonymiser, pseudonymised=True, campaigns=source.campaigns
+    )
+    query = (
+        unplanned.filtered(
+            select(
+                Centre.public_id,
+                Country.iso2,
+                Region.code,
+                Centre.centre_type,
+                Centre.latitude,
+                Centre.longitude,
+            ).select_from(Response)
+        )
+        .outerjoin(Region, Region.id == Centre.region_id)
+        .distinct()
+    )
+    return [
+        CentreFacts(public_id, country, region, centre_type, latitude, longitude)
+        for public_id, country, region, centre_type, latitude, longitude in session.execute(query)
+    ]
 
 
 def version_ids(session: Session, source: LiveSource) -> list[int]:

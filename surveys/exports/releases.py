@@ -26,6 +26,7 @@ from surveys.campaigns.grants import check_readable, readable_campaigns
 from surveys.campaigns.lifecycle import get_campaign
 from surveys.campaigns.models import Campaign
 from surveys.db import utcnow
+from surveys.exports.disclosure import DEFAULT_MIN_CENTRES, plan_disclosure
 from surveys.exports.errors import (
     NothingToRelease,
     ReleaseDamaged,
@@ -34,7 +35,7 @@ from surveys.exports.errors import (
 )
 from surveys.exports.models import DatasetRelease, DatasetReleaseRecord
 from surveys.exports.pseudonyms import Pseudonymiser
-from surveys.exports.records import LiveSource, ResponseRecord
+from surveys.exports.records import LiveSource, ResponseRecord, centre_facts
 from surveys.exports.schemas import ExportFilter, ReleaseCreate, ReleaseRead
 from surveys.exports.variables import identifier_names
 from surveys.policy import Actor, Permission, authorize
@@ -116,12 +117,17 @@ def freeze_release(
     *,
     pseudonym_secret: str,
     request_id: str | None,
+    min_centres: int = DEFAULT_MIN_CENTRES,
 ) -> DatasetRelease:
     """Freeze the campaign's approved responses as its next release (campaigns:manage), audited
     as ``release.create`` with the record count and the checksum."""
     authorize(actor, Permission.CAMPAIGNS_MANAGE)
     release = create_release(
-        session, data, created_by=actor.label, pseudonym_secret=pseudonym_secret
+        session,
+        data,
+        created_by=actor.label,
+        pseudonym_secret=pseudonym_secret,
+        min_centres=min_centres,
     )
     audit.record(
         session,
@@ -134,6 +140,7 @@ def freeze_release(
             "number": release.number,
             "records": release.record_count,
             "sha256": release.content_sha256,
+            "disclosure": release.disclosure,
             **channel(actor),
         },
         request_id=request_id,
@@ -147,11 +154,14 @@ def create_release(
     *,
     created_by: str,
     pseudonym_secret: str,
+    min_centres: int = DEFAULT_MIN_CENTRES,
     now: dt.datetime | None = None,
 ) -> DatasetRelease:
     """Freeze the campaign's approved responses as its next release (flushes, never commits).
 
-    The step of :func:`freeze_release`, unaudited.
+    The step of :func:`freeze_release`, unaudited. The pseudonyms are this release's own (keyed
+    by its name), and the centres' quasi-identifiers are coarsened, or their responses left out,
+    by the disclosure rule with threshold ``min_centres``; the report is kept on the release.
     """
     now = now or utcnow()
     campaign = get_campaign(session, data.campaign)
@@ -186,9 +196,10 @@ def create_release(
     savepoint.commit()
     source = LiveSource(
         ExportFilter(campaign=campaign.slug, status=["approved"]),
-        Pseudonymiser(pseudonym_secret),
+        Pseudonymiser(pseudonym_secret, context="release:" + release_name(campaign.slug, number)),
         pseudonymised=True,
     )
+    source.disclosure = plan_disclosure(centre_facts(session, source), min_centres=min_centres)
     identifiers: dict[int, set[str]] = {}
     digest = hashlib.sha256()
     count = 0
@@ -223,6 +234,12 @@ def create_release(
             session.add_all(pending)
             session.flush()
             pending.clear()
+    if count == 0 and source.disclosure.suppressed_keys:
+        raise NothingToRelease(
+            f"Every centre with approved responses in campaign {campaign.slug!r} would be "
+            f"suppressed: fewer than {min_centres} centres share each country and centre type. "
+            "Approve more responses before making a release."
+        )
     if count == 0:
         raise NothingToRelease(
             f"Campaign {campaign.slug!r} has no approved response yet; approve responses first."
@@ -230,6 +247,7 @@ def create_release(
     session.add_all(pending)
     session.flush()
     release.record_count = count
+    release.disclosure = source.disclosure.report()
     release.content_sha256 = digest.hexdigest()
     release.citation = citation(
         title=title,

@@ -146,6 +146,7 @@ class Manifest(Schema):
     files: list[ManifestFile]
     archive: ManifestArchive | None = None
     release: dict[str, Any] | None = None
+    disclosure: dict[str, Any] | None = None
 
 
 class ReleaseCreate(Schema):

@@ -42,6 +42,7 @@ from surveys.campaigns.lifecycle import get_campaign
 from surveys.db import transaction, utcnow
 from surveys.errors import FieldError, RateLimited
 from surveys.exports.bundles import build_manifest, export_files, plan_export
+from surveys.exports.disclosure import DEFAULT_MIN_CENTRES
 from surveys.exports.errors import ExportForbidden, ExportNotFound, UnsupportedExport
 from surveys.exports.jobs import ExportJob
 from surveys.exports.manifest import plain_chunks, write_folder, zip_chunks
@@ -117,9 +118,13 @@ def prepare_export(
     options: ExportOptions,
     pseudonymised: bool,
     pseudonym_secret: str,
+    min_centres: int = DEFAULT_MIN_CENTRES,
     now: dt.datetime | None = None,
 ) -> ExportJob:
-    """Check an export request (403, 404, 422 come from here) and describe the job."""
+    """Check an export request (403, 404, 422 come from here) and describe the job.
+
+    ``min_centres`` is the disclosure threshold k of pseudonymised exports
+    (:mod:`surveys.exports.disclosure`)."""
     _authorize(actor, pseudonymised=pseudonymised)
     options = _effective_options(format, options)
     allowed = readable_campaigns(session, actor)
@@ -145,6 +150,7 @@ def prepare_export(
         generated_at=now or utcnow(),
         actor_label=actor.label,
         campaigns=campaigns,
+        min_centres=min_centres,
     )
 
 
@@ -248,6 +254,7 @@ def start_export(
     pseudonym_secret: str,
     request_id: str | None,
     exports_per_hour: int = DEFAULT_EXPORTS_PER_HOUR,
+    min_centres: int = DEFAULT_MIN_CENTRES,
 ) -> ExportJob:
     """Check an export request (:func:`prepare_export`) and record ``export.start``."""
     check_export_rate(session, actor, per_hour=exports_per_hour)
@@ -259,6 +266,7 @@ def start_export(
         options=options,
         pseudonymised=pseudonymised,
         pseudonym_secret=pseudonym_secret,
+        min_centres=min_centres,
     )
     _record(session, actor, "export.start", job, job.start_details(), request_id)
     return job

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from surveys.audit.channel import channel
 from surveys.audit.service import record
 from surveys.db import utcnow
 from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
-from surveys.policy import Actor, Permission, authorize
+from surveys.policy import Actor, Permission, authorize, domain_clause
 from surveys.questionnaires.definitions.compiled import CompiledForm, compile_definition
 from surveys.questionnaires.definitions.diff import DefinitionDiff, diff_definitions
 from surveys.questionnaires.definitions.model import content_hash, to_definition, to_tables
@@ -128,8 +128,13 @@ class ImportOutcome:
     result: ValidationResult
 
 
-def _questionnaire(session: Session, form_id: str) -> Questionnaire:
-    found = session.scalar(select(Questionnaire).where(Questionnaire.form_id == form_id))
+def _questionnaire(
+    session: Session, form_id: str, scope: ColumnElement[bool] | None = None
+) -> Questionnaire:
+    query = select(Questionnaire).where(Questionnaire.form_id == form_id)
+    if scope is not None:
+        query = query.where(scope)
+    found = session.scalar(query)
     if found is None:
         raise QuestionnaireNotFound(f"No questionnaire has the form_id {form_id!r}.")
     return found
@@ -270,10 +275,15 @@ def publish_catalogue(
 
 
 def get_version(
-    session: Session, form_id: str, version: str | None = None, *, published_only: bool = False
+    session: Session,
+    form_id: str,
+    version: str | None = None,
+    *,
+    published_only: bool = False,
+    scope: ColumnElement[bool] | None = None,
 ) -> QuestionnaireVersion:
     """A version by form_id and version string; without a version, the latest one."""
-    questionnaire = _questionnaire(session, form_id)
+    questionnaire = _questionnaire(session, form_id, scope)
     query = select(QuestionnaireVersion).where(
         QuestionnaireVersion.questionnaire_id == questionnaire.id
     )
@@ -342,10 +352,15 @@ class QuestionnaireSummary:
     published_version: str | None
 
 
-def list_questionnaires(session: Session) -> list[QuestionnaireSummary]:
+def list_questionnaires(
+    session: Session, scope: ColumnElement[bool] | None = None
+) -> list[QuestionnaireSummary]:
     """Every questionnaire with its latest and latest published versions."""
     summaries = []
-    questionnaires = session.scalars(select(Questionnaire).order_by(Questionnaire.form_id))
+    query = select(Questionnaire).order_by(Questionnaire.form_id)
+    if scope is not None:
+        query = query.where(scope)
+    questionnaires = session.scalars(query)
     for questionnaire in questionnaires:
         versions = _versions(session, questionnaire.id)
         if not versions:
@@ -363,6 +378,41 @@ def list_questionnaires(session: Session) -> list[QuestionnaireSummary]:
             )
         )
     return summaries
+
+
+# --- reading, as an actor: a domain lead finds only the questionnaires of their domains --------
+
+
+def _reader_scope(actor: Actor) -> ColumnElement[bool]:
+    authorize(actor, Permission.QUESTIONNAIRES_READ)
+    return domain_clause(actor, Questionnaire.domain)
+
+
+def browse_questionnaires(session: Session, actor: Actor) -> list[QuestionnaireSummary]:
+    """The questionnaires the actor may read (a lead's domains only; scenario 33)."""
+    return list_questionnaires(session, _reader_scope(actor))
+
+
+def read_versions(session: Session, actor: Actor, form_id: str) -> list[QuestionnaireVersion]:
+    """The versions of a questionnaire the actor may read; another domain's is not found."""
+    return _versions(session, _questionnaire(session, form_id, _reader_scope(actor)).id)
+
+
+def read_version(
+    session: Session, actor: Actor, form_id: str, version: str
+) -> QuestionnaireVersion:
+    """One version of a questionnaire the actor may read; another domain's is not found."""
+    return get_version(session, form_id, version, scope=_reader_scope(actor))
+
+
+def read_diff(
+    session: Session, actor: Actor, form_id: str, before: str, after: str
+) -> DefinitionDiff:
+    """The diff of two versions of a questionnaire the actor may read."""
+    scope = _reader_scope(actor)
+    old = get_version(session, form_id, before, scope=scope)
+    new = get_version(session, form_id, after, scope=scope)
+    return diff_definitions(old.definition, new.definition)
 
 
 def catalogue_tables() -> list[FormTables]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from surveys.audit.channel import channel
 from surveys.audit.service import record
 from surveys.errors import Conflict, FieldError, InvalidInput, NotFound
-from surveys.policy import Actor, Permission, authorize
+from surveys.policy import Actor, Permission, authorize, country_clause
 from surveys.registry.codes import UnknownCode, country_code
 from surveys.registry.countries import countries_by_code
 from surveys.registry.models import Centre, Country
@@ -104,6 +104,42 @@ def list_centres(
     )
     items = [to_read(c) for c in session.scalars(query).unique()]
     return CentrePage(items=items, total=total, page=page, per_page=per_page)
+
+
+def _in_scope(query: _Query, actor: Actor) -> _Query:
+    """Centres of the countries a country-scoped domain lead is limited to (scenario 33)."""
+    countries = select(Country.id).where(country_clause(actor, Country.iso2))
+    return query.where(Centre.country_id.in_(countries))
+
+
+def browse_centres(
+    session: Session, actor: Actor, filters: CentreFilter, *, page: int = 1, per_page: int = 50
+) -> CentrePage:
+    """One page of the registry as the actor may see it (registry:read; a lead's countries)."""
+    authorize(actor, Permission.REGISTRY_READ)
+    page = max(page, 1)
+    per_page = min(max(per_page, 1), MAX_PER_PAGE)
+    count = _in_scope(_filtered(select(func.count(Centre.id)), filters), actor)
+    total = session.scalar(count) or 0
+    query = (
+        _with_relations(_in_scope(_filtered(select(Centre), filters), actor))
+        .join(Country, Country.id == Centre.country_id)
+        .order_by(Country.name, Centre.name, Centre.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    items = [to_read(c) for c in session.scalars(query).unique()]
+    return CentrePage(items=items, total=total, page=page, per_page=per_page)
+
+
+def read_centre(session: Session, actor: Actor, public_id: str) -> CentreRead:
+    """One centre the actor may see; outside a lead's countries it is not found (404)."""
+    authorize(actor, Permission.REGISTRY_READ)
+    query = _in_scope(_with_relations(select(Centre)), actor).where(Centre.public_id == public_id)
+    centre = session.scalar(query)
+    if centre is None:
+        raise CentreNotFound(f"No centre has the id {public_id!r}.")
+    return to_read(centre)
 
 
 def get_centre(session: Session, public_id: str) -> Centre:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
+from api.settings import Settings
 from surveys import migrate
 from surveys.accounts import tokens
 from surveys.audit.models import AuditEvent
@@ -22,9 +23,18 @@ from surveys.db import make_engine, make_session_factory, transaction
 from surveys.policy import Permission, staff_actor
 from surveys.registry.countries import seed_countries
 from tests.accounts_fixtures import grant_every_campaign, issue_token, make_user, sign_in
+from tests.conftest import settings_for
 from tests.surveys.exports.data import make_world
 
 EXPORTS = "/api/v1/exports"
+NO_DISCLOSURE = {"disclosure_min_centres": 1}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """The app with disclosure control off (k = 1): these tests are about tokens, streaming and
+    audit on a world of three centres, which k = 5 would suppress (see test_disclosure.py)."""
+    return Settings(**{**settings_for(database_url, tmp_path).model_dump(), **NO_DISCLOSURE})
 
 
 @pytest.fixture
@@ -86,7 +96,9 @@ class TestResearcherToken:
         self, client: TestClient, session_factory: sessionmaker[Session], slug: str
     ) -> None:
         assert client.get(f"{EXPORTS}/csv").status_code == 401
-        _, narrow = researcher_token(session_factory, [Permission.REGISTRY_READ])
+        with session_factory() as session, session.begin():
+            coordinator = make_user(session, role="coordinator").id
+        narrow = issue_token(session_factory, coordinator, [Permission.REGISTRY_READ])
         assert client.get(f"{EXPORTS}/csv", headers=bearer(narrow)).status_code == 403
 
     def test_a_revoked_token_is_401(
@@ -211,6 +223,7 @@ def test_the_command_line_writes_an_export_folder(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("ACCESSGAP_DATABASE_URL", url)
+    monkeypatch.setenv("ACCESSGAP_DISCLOSURE_MIN_CENTRES", "1")  # three centres
     migrate.upgrade(url)
     engine = make_engine(url)
     with transaction(make_session_factory(engine)) as session:

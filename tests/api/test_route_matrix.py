@@ -305,3 +305,191 @@ def test_role_table_grants_what_section_3_says(role: str) -> None:
             Permission.REGISTRY_READ,
             Permission.EXPORT_PSEUDONYMISED,
         }
+
+
+# --- the data-scope matrix (issue 14, point 2; scenario 33) -------------------------------------
+#
+# Status codes are not enough: a route may answer 200 to a lead of domain A with domain B's data
+# in the body. Every GET route a domain lead may call is requested with domain B's objects in its
+# path (and B's names in the usual filters), and the body must hold nothing of B: no form id,
+# title, campaign, answer or indicator of B. A lead limited to one country gets nothing of the
+# other country's centres either. The same requests with domain A's objects must show A's data
+# on some routes, so a route that shows nothing at all cannot pass for a scoped one.
+
+
+def scope_form(form_id: str, title: str, domain: str, indicator: str) -> str:
+    return f"""
+| survey |
+|        | type              | name  | label::en  |
+|        | select_one yes_no | has   | Offered?   |
+|        | integer           | units | Units      |
+|        | text              | notes | Notes      |
+| choices |
+|         | list_name | name | label::en |
+|         | yes_no    | yes  | Yes       |
+|         | yes_no    | no   | No        |
+| indicators |
+|            | id          | numerator | aggregation | denominator | label::en  | unit::en |
+|            | {indicator} | ${{units}} | sum         | none        | {title} KPI | units   |
+| settings |
+|          | form_id   | version | form_title | domain   |
+|          | {form_id} | 1       | {title}    | {domain} |
+"""
+
+
+# What must never reach the lead of domain A (nuclear medicine), and what shows A's data. A
+# marker the request itself carries (an id in the path, a filter) is not looked for in that
+# answer: "no campaign is called 'scope-bravo'" only repeats what was asked.
+FOREIGN_MARKERS = ("scope_bravo", "Scope Bravo", "scope-bravo", "Scope-Bravo", "BRAVO-ANSWER")
+OWN_MARKERS = ("Scope Alpha", "ALPHA-ANSWER")
+# What must never reach a lead limited to France.
+FOREIGN_COUNTRY_MARKERS = ("Delta Hospital DE", "DELTA-ANSWER")
+# The filters list routes take, set to the other domain's (or country's) data.
+DOMAIN_QUERY = {"campaign": "scope-both", "questionnaire": "scope_bravo", "domain": "radiotherapy"}
+COUNTRY_QUERY = {"campaign": "scope-both", "country": "DE"}
+
+
+@dataclass
+class ScopeWorld:
+    own: dict[str, str] = field(default_factory=dict)
+    foreign: dict[str, str] = field(default_factory=dict)
+    foreign_country: dict[str, str] = field(default_factory=dict)
+
+
+def build_scope_world(session_factory: sessionmaker[Session]) -> ScopeWorld:
+    """Forms of two domains, a campaign of each and one of both, answered in France and
+    Germany; the ids to put in paths for each kind of check."""
+    from surveys.responses import review
+    from tests.builders import make_campaign, make_published_form
+    from tests.surveys.exports.data import submit_answers
+
+    with session_factory() as session, session.begin():
+        alpha = make_published_form(
+            session, scope_form("scope_alpha", "Scope Alpha", "nuclear_medicine", "alpha_kpi")
+        )
+        bravo = make_published_form(
+            session, scope_form("scope_bravo", "Scope Bravo", "radiotherapy", "bravo_kpi")
+        )
+        french = make_centre(session, name="Charlie Hospital FR", country="FR")
+        german = make_centre(session, name="Delta Hospital DE", country="DE")
+        centres = [french, german]
+        make_campaign(session, slug="scope-alpha", centres=centres, versions=[alpha])
+        make_campaign(session, slug="scope-bravo", centres=centres, versions=[bravo])
+        both = make_campaign(session, slug="scope-both", centres=centres, versions=[alpha, bravo])
+        ids: dict[tuple[str, str], str] = {}
+        for centre, country_marker in ((french, "CHARLIE"), (german, "DELTA-ANSWER")):
+            for version, marker in ((alpha, "ALPHA-ANSWER"), (bravo, "BRAVO-ANSWER")):
+                response = submit_answers(
+                    session,
+                    campaign=both,
+                    centre=centre,
+                    version=version,
+                    values={"has": "yes", "units": 3, "notes": f"{marker} {country_marker}"},
+                )
+                review.review(session, response, "approved")
+                ids[(centre.public_id, marker)] = str(response.id)
+        own = {
+            "form_id": "scope_alpha",
+            "slug": "scope-both",
+            "indicator": "alpha_kpi",
+            "response_id": ids[(french.public_id, "ALPHA-ANSWER")],
+            "centre_id": french.public_id,
+        }
+        return ScopeWorld(
+            own=own,
+            foreign={
+                **own,
+                "form_id": "scope_bravo",
+                "slug": "scope-bravo",
+                "indicator": "bravo_kpi",
+                "response_id": ids[(french.public_id, "BRAVO-ANSWER")],
+            },
+            foreign_country={
+                **own,
+                "response_id": ids[(german.public_id, "ALPHA-ANSWER")],
+                "centre_id": german.public_id,
+            },
+        )
+
+
+def lead_routes(app: FastAPI) -> list[RouteCase]:
+    """The GET routes a domain lead may call (their own data, not respondents' or probes')."""
+    granted = ROLE_PERMISSIONS[Role.DOMAIN_LEAD]
+    cases, _ = route_cases(app)
+    return [
+        c
+        for c in cases
+        if c.method == "GET"
+        and isinstance(c.rule, Require)
+        and (c.rule.permission is None or c.rule.permission in granted)
+    ]
+
+
+def scope_leaks(
+    client: TestClient,
+    cases: list[RouteCase],
+    values: dict[str, str],
+    markers: tuple[str, ...],
+    query: dict[str, str],
+) -> tuple[list[str], int]:
+    """The routes whose body holds a marker (list routes: also with the foreign filters); and
+    how many answers were read."""
+    leaks = []
+    read = 0
+    for case in cases:
+        if "fmt" in case.params and values["slug"] == "scope-both":
+            continue  # a figure of the lead's own domain: areas only, no centre (and slow)
+        filled = {p: values.get(p) or SAMPLES[p](World(), "domain_lead") for p in case.params}
+        filled |= {"fmt": "svg"} if "fmt" in case.params else {}  # text, searchable
+        url = url_for(case, filled)
+        for params in ({}, query) if not case.params else ({},):
+            answer = client.get(url, params=params, follow_redirects=False)
+            read += 1
+            assert answer.status_code < 500, f"{url}: {answer.status_code}"
+            asked = url + repr(params)
+            found = [m for m in markers if m not in asked and m in answer.text]
+            if found:
+                leaks.append(f"{url} {params or ''} -> {answer.status_code}: {found}")
+    return leaks, read
+
+
+def test_a_lead_receives_nothing_of_another_domain_or_country(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    from tests.accounts_fixtures import sign_in
+
+    world = build_scope_world(session_factory)
+    cases = lead_routes(client.app)  # type: ignore[arg-type]
+    sign_in(client, session_factory, role="domain_lead", domains=["nuclear_medicine"])
+    leaks, read = scope_leaks(client, cases, world.foreign, FOREIGN_MARKERS, DOMAIN_QUERY)
+    assert not leaks, "domain B's data reached the lead of domain A:\n" + "\n".join(leaks)
+    # The lead's own domain is there: forms, versions, campaigns, responses, indicators, maps.
+    for path in (
+        "/api/v1/forms",
+        "/api/v1/forms/{form_id}/versions/{version}",
+        "/api/v1/campaigns/{slug}",
+        "/api/v1/responses/{response_id}",
+        "/api/v1/campaigns/{slug}/indicators",
+        "/coordinator/campaigns/{slug}",
+        "/coordinator/responses/{response_id}",
+        "/maps/{slug}/{indicator}",
+    ):
+        (case,) = [c for c in cases if c.path == path]
+        body = client.get(url_for(case, {p: world.own.get(p, "1") for p in case.params})).text
+        assert any(m in body for m in OWN_MARKERS), f"{path} shows nothing of the lead's domain"
+
+    # A lead of the same domain limited to France: nothing of the German centre.
+    client.cookies.clear()
+    sign_in(
+        client,
+        session_factory,
+        role="domain_lead",
+        domains=["nuclear_medicine"],
+        countries=["FR"],
+    )
+    leaks, more = scope_leaks(
+        client, cases, world.foreign_country, FOREIGN_COUNTRY_MARKERS, COUNTRY_QUERY
+    )
+    assert not leaks, "another country's data reached a country-scoped lead:\n" + "\n".join(leaks)
+    assert "Charlie Hospital FR" in client.get("/api/v1/centres").text
+    print(f"data-scope matrix: {len(cases)} routes, {read + more} requests as scoped leads")

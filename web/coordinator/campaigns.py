@@ -55,7 +55,7 @@ def campaign_list(request: Request, session: DbSession, actor: ResponseReader) -
         request,
         "coordinator/campaigns.html",
         {
-            "campaigns": lifecycle.list_campaigns(session),
+            "campaigns": lifecycle.visible_campaigns(session, actor),
             "now": now,
             "is_open": lambda c: c.accepts_answers(now),
             "can_manage": Permission.CAMPAIGNS_MANAGE in actor.permissions,
@@ -217,8 +217,8 @@ def _campaign_page(
         {
             "campaign": campaign,
             "accepting": campaign.accepts_answers(now),
-            "versions": lifecycle.campaign_versions(session, campaign),
-            "centres": lifecycle.count_expected_centres(session, campaign),
+            "versions": lifecycle.visible_versions(session, actor, campaign),
+            "centres": lifecycle.count_visible_centres(session, actor, campaign),
             "completion": completion,
             "domain_names": {
                 row.key: DOMAIN_LABELS.get(row.key) or row.key.replace("_", " ").capitalize()
@@ -241,7 +241,7 @@ def campaign_detail(
     request: Request, session: DbSession, actor: ResponseReader, slug: str
 ) -> HTMLResponse:
     """A campaign: what it sends, to how many centres, and completion by country and domain."""
-    return _campaign_page(request, session, actor, lifecycle.get_campaign(session, slug))
+    return _campaign_page(request, session, actor, lifecycle.visible_campaign(session, actor, slug))
 
 
 def _state_change(

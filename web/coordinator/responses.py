@@ -79,7 +79,7 @@ def response_list(
             "result": result,
             "form": form,
             "pages": max(1, -(-result.total // PER_PAGE)),
-            "campaigns": lifecycle.list_campaigns(session),
+            "campaigns": lifecycle.visible_campaigns(session, actor),
             "review_states": REVIEW_STATES,
             "statuses": queries.VISIBLE_STATUSES,
         },

@@ -22,11 +22,14 @@ from surveys.demo.campaign import DEMO_SLUG, load_demo_campaign
 from surveys.demo.capacity import MV_CAP, RT_SHARE
 from surveys.demo.centres import load_demo_centres
 from surveys.demo.reference import country_populations, dirac_resources
+from surveys.exports.disclosure import DEFAULT_MIN_CENTRES
 from surveys.policy import system_actor
 from surveys.questionnaires.models import Questionnaire
 from surveys.registry.countries import seed_countries
 from surveys.registry.models import Centre, Country, Population, Region
 from surveys.responses.models import Response
+from tests.conftest import app_client, settings_for
+from tests.surveys.exports.attacker import attack, sign_in_researcher
 
 DEMO_SIZE = 450  # centres: enough for a dozen countries to hold their radiotherapy
 NOW = dt.datetime(2026, 11, 15, tzinfo=dt.UTC)
@@ -230,3 +233,28 @@ def test_demo_figures_name_their_source_outside_the_campaign_name(demo_url: str)
     engine.dispose()
     assert campaign.is_synthetic
     assert "synthetic" in campaign.name
+
+
+def test_a_researcher_singles_out_no_demo_centre(demo_url: str, tmp_path: Path) -> None:
+    """Issue 14's attacker on the demo: everything a researcher can read (every route, the
+    pseudonymised CSV and GeoJSON), and no combination of country, region, centre type and
+    location held by fewer than k = 5 centres, no centre name or id anywhere.
+    ``tests/surveys/exports/test_disclosure.py`` runs it on both databases and shows it can
+    fail."""
+    engine = make_engine(demo_url)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        centres = list(session.scalars(select(Centre)))
+    with app_client(settings_for(demo_url, tmp_path), factory) as client:
+        sign_in_researcher(client, factory)
+        found = attack(
+            client,
+            min_centres=DEFAULT_MIN_CENTRES,
+            secrets=[c.name for c in centres] + [c.public_id for c in centres],
+            campaign=DEMO_SLUG,
+            formats=("csv", "geojson"),
+        )
+    engine.dispose()
+    assert found.small_groups == []
+    assert found.leaks == []
+    assert found.centres > 100

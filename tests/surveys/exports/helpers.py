@@ -14,6 +14,7 @@ from surveys.exports.schemas import ExportFilter, ExportFormat, ExportOptions
 from surveys.policy import Actor, system_actor
 
 SECRET = "test-pseudonym-" + "y" * 32
+NO_DISCLOSURE_CONTROL = 1  # k = 1: every centre is its own group
 
 
 def run_export(
@@ -26,7 +27,11 @@ def run_export(
     pseudonymised: bool = True,
     secret: str = SECRET,
     actor: Actor | None = None,
+    min_centres: int = NO_DISCLOSURE_CONTROL,
 ) -> tuple[ExportJob, bytes]:
+    """Prepare and stream an export. The format tests run on worlds of three centres, which
+    k-anonymity would suppress, so they ask for k = 1 unless they pass ``min_centres``
+    (disclosure control is tested in ``test_disclosure.py``)."""
     session.flush()
     job = service.prepare_export(
         session,
@@ -36,6 +41,7 @@ def run_export(
         options=ExportOptions.model_validate(options or {}),
         pseudonymised=pseudonymised,
         pseudonym_secret=secret,
+        min_centres=min_centres,
     )
     return job, b"".join(service.stream_export(factory, job))
 

@@ -23,7 +23,7 @@ from surveys.responses.review import review
 from tests.accounts_fixtures import granted_researcher
 from tests.audit_events import events, last_event
 from tests.surveys.exports.data import ExportWorld, make_world
-from tests.surveys.exports.helpers import SECRET, unzip
+from tests.surveys.exports.helpers import NO_DISCLOSURE_CONTROL, SECRET, unzip
 
 RESEARCHER = staff_actor(user_id=1, role="researcher")
 
@@ -39,6 +39,7 @@ def freeze(session: Session, world: ExportWorld) -> DatasetRelease:
         ReleaseCreate(campaign=world.campaign.slug),
         created_by="user:9",
         pseudonym_secret=SECRET,
+        min_centres=NO_DISCLOSURE_CONTROL,  # three centres; disclosure: test_disclosure.py
     )
 
 
@@ -197,6 +198,7 @@ class TestFreezeUseCase:
             ReleaseCreate(campaign=world.campaign.slug),
             pseudonym_secret=SECRET,
             request_id="r-1",
+            min_centres=NO_DISCLOSURE_CONTROL,
         )
         assert release.created_by == "user:3"
         event = last_event(session, "release.create")
@@ -210,7 +212,10 @@ class TestFreezeUseCase:
             "number": 1,
             "records": 2,
             "sha256": release.content_sha256,
+            "disclosure": release.disclosure,
         }
+        assert release.disclosure is not None
+        assert release.disclosure["k"] == NO_DISCLOSURE_CONTROL
 
     def test_an_actor_without_campaigns_manage_is_refused(
         self, session: Session, world: ExportWorld

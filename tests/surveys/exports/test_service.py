@@ -44,7 +44,7 @@ from tests.surveys.exports.data import (
     make_world,
     submit_answers,
 )
-from tests.surveys.exports.helpers import SECRET, run_export, unzip
+from tests.surveys.exports.helpers import NO_DISCLOSURE_CONTROL, SECRET, run_export, unzip
 
 RESEARCHER = staff_actor(user_id=1, role="researcher")
 
@@ -181,9 +181,10 @@ class TestPseudonymisation:
     ) -> None:
         catalogue = {f.name for f in identifier_catalogue() if f.source == "question"}
         catalogue |= {"contact_name", "centre_name", "name", "email", "phone"}
-        expected = {Pseudonymiser(SECRET).centre(c.public_id) for c in world.centres}
         for fmt in ExportFormat:
-            files = unzip(run_export(session, session_factory, fmt)[1])
+            job, data = run_export(session, session_factory, fmt)
+            files = unzip(data)
+            expected = {job.pseudonymiser().centre(c.public_id) for c in world.centres}
             for name, content in files.items():
                 assert b"Secret Hospital" not in content, (fmt, name)
                 assert b"Dr Secret" not in content, (fmt, name)
@@ -195,16 +196,25 @@ class TestPseudonymisation:
                 main = read_csv(files["nm_export.csv"])
                 assert {r["centre"] for r in main} == expected
 
-    def test_pseudonyms_are_stable_and_depend_on_the_secret(
+    def test_pseudonyms_differ_per_export_and_depend_on_the_secret(
         self, session: Session, session_factory: sessionmaker[Session], world: ExportWorld
     ) -> None:
         def centres(secret: str) -> list[str]:
-            data = unzip(run_export(session, session_factory, "csv", secret=secret)[1])
-            return [r["centre"] for r in read_csv(data["nm_export.csv"])]
+            job, data = run_export(session, session_factory, "csv", secret=secret)
+            rows = read_csv(unzip(data)["nm_export.csv"])
+            assert [r["centre"] for r in rows] == [
+                Pseudonymiser(secret, context="export:" + job.id).centre(c.public_id)
+                for c in world.centres
+            ]
+            return [r["centre"] for r in rows]
 
         first, second, other = centres(SECRET), centres(SECRET), centres("another-" + "z" * 30)
-        assert first == second
+        assert len(set(first)) == len(world.centres)
+        assert set(first).isdisjoint(second)  # a new export, new pseudonyms
         assert set(first).isdisjoint(other)
+        assert set(first).isdisjoint(
+            Pseudonymiser(SECRET).centre(c.public_id) for c in world.centres
+        )
 
     def test_identified_exports_keep_everything_for_coordinators(
         self, session: Session, session_factory: sessionmaker[Session], world: ExportWorld
@@ -520,6 +530,7 @@ def test_every_file_of_an_export_reads_one_snapshot(
             options=ExportOptions(),
             pseudonymised=True,
             pseudonym_secret=SECRET,
+            min_centres=NO_DISCLOSURE_CONTROL,
         )
     stream = service.stream_export(committed_factory, job)
     first = next(stream)  # the snapshot is taken; the main table is on its way
