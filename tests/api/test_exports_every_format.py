@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
+from api.settings import Settings
 from surveys import migrate
 from surveys.audit.models import AuditEvent
 from surveys.db import make_engine, make_session_factory, transaction
@@ -91,7 +92,11 @@ def downloads(
             "Authorization": "Bearer "
             + issue_token(factory, user_id, [Permission.EXPORT_PSEUDONYMISED])
         }
-        with app_client(settings_for(database_url, folder), factory) as client:
+        settings = settings_for(database_url, folder)
+        # Disclosure control off (k = 1): a 12-centre demo would be mostly suppressed at k = 5,
+        # and these tests read every variable back (tests/surveys/exports/test_disclosure.py).
+        settings = Settings(**{**settings.model_dump(), "disclosure_min_centres": 1})
+        with app_client(settings, factory) as client:
             files, bodies = {}, {}
             for fmt in ExportFormat:
                 response = client.get(
@@ -224,6 +229,7 @@ def test_the_command_line_writes_the_stata_file_that_broke_it(
             options=ExportOptions(),
             pseudonymised=True,
             pseudonym_secret="test-pseudonym-" + "y" * 32,
+            min_centres=1,  # every variable read back (see the downloads fixture)
         )
     service.write_export(downloads.factory, system_actor(), job, tmp_path, request_id=None)
     manifest = json.loads((tmp_path / "manifest.json").read_text())
@@ -342,6 +348,7 @@ def test_the_command_line_says_when_an_export_broke_off(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("ACCESSGAP_DATABASE_URL", url)
+    monkeypatch.setenv("ACCESSGAP_DISCLOSURE_MIN_CENTRES", "1")  # a handful of centres
     migrate.upgrade(url)
     engine = make_engine(url)
     with transaction(make_session_factory(engine)) as session:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,10 +21,20 @@ from api.settings import Settings
 from surveys.audit.models import AuditEvent
 from tests.accounts_fixtures import SignedIn, grant_every_campaign, sign_in
 from tests.builders import make_campaign
+from tests.conftest import settings_for
 from tests.surveys.exports.data import make_world
 
 EXPORTS = "/api/v1/exports"
 Login = Callable[..., tuple[TestClient, SignedIn]]
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Disclosure control off (k = 1): these tests are about grants on a world of a few
+    centres, which k = 5 would suppress (see tests/surveys/exports/test_disclosure.py)."""
+    return Settings(
+        **{**settings_for(database_url, tmp_path).model_dump(), "disclosure_min_centres": 1}
+    )
 
 
 def two_campaigns(session_factory: sessionmaker[Session]) -> tuple[str, str]:
