@@ -10,49 +10,47 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli_accounts import privacy_app, users_app
-from api.cli_export import export_command
-from api.cli_forms import forms_app
-from api.cli_geo import geo_app, maps_app, print_placement
+from api.cli_lazy import LazyGroup
 from api.settings import Settings
-from mapping.packaged import PACKAGED_ACTOR, install_reference_data
-from mapping.versions import place_centres
-from surveys import backup, migrate
 from surveys.db import make_engine, make_session_factory, transaction
-from surveys.demo.campaign import demo_invitation, load_demo_campaign
-from surveys.demo.centres import DEMO_CENTRE_COUNT, load_demo_centres
-from surveys.errors import ImportReport
-from surveys.policy import system_actor
-from surveys.registry.countries import seed_countries
-from surveys.registry.transfer import export_csv, import_centre_list
-from surveys.tabular import RowCounter
+from surveys.demo.centres import DEMO_CENTRE_COUNT
 
-app = typer.Typer(help="accessgap: surveys and equity maps of access to hi-tech cancer care.")
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from surveys.errors import ImportReport
+
+# The sub-commands' modules, and the heavy libraries some of them need (geopandas, pandas,
+# matplotlib), load when a command runs: ``accessgap --help`` starts in a fraction of a second.
+app = typer.Typer(
+    cls=LazyGroup, help="accessgap: surveys and equity maps of access to hi-tech cancer care."
+)
 db_app = typer.Typer(help="Database schema (Alembic).")
 demo_app = typer.Typer(help="Synthetic demo data.")
 centres_app = typer.Typer(help="The centre registry.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(centres_app, name="centres")
-app.add_typer(users_app, name="users")
-app.add_typer(privacy_app, name="privacy")
-app.add_typer(forms_app, name="forms")
-app.add_typer(geo_app, name="geo")
-app.add_typer(maps_app, name="maps")
-app.command("export")(export_command)
 
 console = Console()
 errors = Console(stderr=True)
 
 
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -66,6 +64,11 @@ def _progress() -> Progress:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Migrate the database to REVISION (default: the latest) and seed the country list."""
+    from mapping.packaged import PACKAGED_ACTOR, install_reference_data
+    from surveys import migrate
+    from surveys.policy import system_actor
+    from surveys.registry.countries import seed_countries
+
     settings = Settings()
     migrate.upgrade(settings.database_url, revision)
     engine = make_engine(settings.database_url)
@@ -95,6 +98,8 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: str) -> None:
     """Migrate the database down to REVISION (``base`` removes every table)."""
+    from surveys import migrate
+
     migrate.downgrade(Settings().database_url, revision)
     console.print(f"Database at revision {revision}.")
 
@@ -102,6 +107,8 @@ def db_downgrade(revision: str) -> None:
 @db_app.command("check")
 def db_check() -> None:
     """Fail when the models and the migrations differ."""
+    from surveys import migrate
+
     migrate.check(Settings().database_url)
     console.print("Models and migrations agree.")
 
@@ -136,6 +143,8 @@ def db_backup(
 ) -> None:
     """Take an encrypted online backup (a consistent snapshot, while the app keeps writing),
     with a manifest of every table's row count and SHA-256."""
+    from surveys import backup
+
     passphrase = _passphrase(passphrase_env)
     try:
         manifest = backup.create_backup(Settings().database_url, out, passphrase)
@@ -161,6 +170,8 @@ def db_restore(
     """Restore a backup into an empty database, then prove it holds the snapshot: same row
     count and SHA-256 in every table. Exit 100 for a wrong passphrase or a damaged file (the
     target is then untouched), 1 for any other failure."""
+    from surveys import backup
+
     passphrase = _passphrase(passphrase_env)
     try:
         manifest = backup.restore_backup(file, into, passphrase)
@@ -185,6 +196,12 @@ def demo_load(
 ) -> None:
     """Load the synthetic demo: about 1,500 centres over 32 countries, and a demo campaign in
     which several hundred of them have answered; print a working invitation link."""
+    from api.cli_geo import print_placement
+    from mapping.versions import place_centres
+    from surveys.demo.campaign import demo_invitation, load_demo_campaign
+    from surveys.demo.centres import load_demo_centres
+    from surveys.policy import system_actor
+
     settings = Settings()
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
@@ -236,6 +253,11 @@ def centres_import(
     dry_run: Annotated[bool, typer.Option(help="Check the file without writing.")] = False,
 ) -> None:
     """Import a centre list (CSV or XLSX). Nothing is written when any row has an error."""
+    from api.cli_geo import print_placement
+    from mapping.versions import place_centres
+    from surveys.policy import system_actor
+    from surveys.registry.transfer import import_centre_list
+
     settings = Settings()
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
@@ -264,6 +286,9 @@ def centres_export(
     bom: Annotated[bool, typer.Option(help="Start with a byte-order mark for Excel.")] = False,
 ) -> None:
     """Export the registry to a CSV file that ``centres import`` reads back."""
+    from surveys.registry.transfer import export_csv
+    from surveys.tabular import RowCounter
+
     settings = Settings()
     engine = make_engine(settings.database_url)
     counter = RowCounter()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeAlias
 
 import geopandas as gpd
 import pandas as pd
@@ -43,9 +43,11 @@ from mapping.official import BOUNDARY_ATTRIBUTION
 from mapping.populations import areas_frame
 from mapping.queries import Level
 from mapping.reference import load_cities
-from mapping.render.static import Format, static_map
 from surveys.campaigns.models import Campaign
 from surveys.policy import Actor, Permission, authorize
+
+if TYPE_CHECKING:
+    from mapping.render.static import Format
 
 Geometry: TypeAlias = Literal["none", "web", "print"]
 ACCESS_THRESHOLDS_KM = (50.0, 100.0, 200.0)
@@ -359,6 +361,9 @@ def draw_figure(
     survey (``source_note`` replaces this part, e.g. a series' shared line), then always this
     map's denominators with their years and the boundaries.
     """
+    # matplotlib is imported by the figure alone, not by every process that serves maps.
+    from mapping.render.static import static_map
+
     survey = result.survey_note if source_note is None else source_note
     note = sentences(survey, result.denominator_note, BOUNDARIES_NOTE[result.level])
     static_map(
