@@ -41,6 +41,7 @@ import pandas as pd
 
 from surveys.questionnaires.answers import expression_context
 from surveys.questionnaires.expressions import Node, as_number, evaluate, parse, references, truthy
+from surveys.questionnaires.expressions.closures import compiled
 
 AREA_COLUMNS = ["area_code", "area_name", "population", "population_source", "population_year"]
 """The columns ``areas`` needs; ``population_standin`` and the ``new_cases`` trio are optional."""
@@ -188,6 +189,7 @@ def numerator_values(responses: pd.DataFrame, spec: IndicatorSpec) -> pd.Series:
         else {}
     )
     values = []
+    numerator = compiled(node)  # compiled once, run once per response
     for answers in responses["answers"]:
         context = expression_context(answers)
         if conditions:
@@ -197,7 +199,7 @@ def numerator_values(responses: pd.DataFrame, spec: IndicatorSpec) -> pd.Series:
                 if not _answered(context.get(name)) and _not_asked(name, context, conditions)
             }
             context = {**context, **skipped}
-        values.append(evaluate(node, context))
+        values.append(numerator(context))
     return pd.Series(values, index=responses.index, dtype=object)
 
 

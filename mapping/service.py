@@ -16,10 +16,11 @@ behind every view are read together; the pure steps it calls live in their own m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeAlias, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from mapping import denominators, indicators, layers, queries
 from mapping.access import access_by_area
+from mapping.cache import VIEWS, with_nonce
 from mapping.classify import Classification, Scheme, classify, shared_classification
 from mapping.denominators import DenominatorSummary
 from mapping.equity_summary import BenchmarkAreas, EquitySummary, equity_summary
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from mapping.render.static import Format
 
 Geometry: TypeAlias = Literal["none", "web", "print"]
+_T = TypeVar("_T")
 ACCESS_THRESHOLDS_KM = (50.0, 100.0, 200.0)
 ACCESS_CATCHMENT_KM = 100.0
 ACCESS_COLUMNS = [
@@ -126,6 +129,7 @@ class IndicatorMap:
     areas: gpd.GeoDataFrame | None = None
     access: pd.DataFrame | None = None
     access_note: str | None = None
+    cache_key: Hashable | None = None
 
     @property
     def label(self) -> str:
@@ -194,8 +198,29 @@ class IndicatorMap:
             raise ValueError("the map was computed without geometry; ask for 'web' or 'print'")
         return self.areas
 
+    def kept(self, part: str, build: Callable[[], _T]) -> _T:
+        """A part derived from this map (the page's rows, a figure), built once per map and
+        data version (every time for a map computed outside the cache)."""
+        if self.cache_key is None:
+            return build()
+        return VIEWS.get_or_build((part, self.cache_key), build)
+
+    def fragment(self, part: str, nonce: str, render: Callable[[str], str]) -> str:
+        """An HTML fragment of this map, rendered once per map and data version with a
+        placeholder nonce and served with ``nonce`` (``render`` takes the nonce)."""
+        if self.cache_key is None:
+            return render(nonce)
+        return with_nonce((part, self.cache_key), nonce, render)
+
+    def table_records(self) -> list[dict[Hashable, Any]]:
+        """The rows of the page's table, by area name."""
+        return self.kept("records", lambda: self.frame.sort_values("area_name").to_dict("records"))
+
     def access_by_area(self) -> dict[str, dict[str, Any]]:
         """The access figures keyed by area code (empty when the request did not ask)."""
+        return self.kept("access", self._access_by_area)
+
+    def _access_by_area(self) -> dict[str, dict[str, Any]]:
         if self.access is None:
             return {}
         table: dict[str, dict[str, Any]] = {}
@@ -248,6 +273,23 @@ def indicator_map(session: Session, actor: Actor, request: MapRequest) -> Indica
     """
     authorize(actor, Permission.MAPS_READ)
     campaign = queries.campaign(session, request.campaign)
+    # The same view of the same data is computed once (mapping.cache): the key names the
+    # database, the data version, the request and what bounds which indicators the actor sees.
+    key = (
+        str(session.get_bind().engine.url),
+        queries.data_version(session, campaign),
+        request,
+        (actor.kind, actor.role, actor.domains),
+    )
+    computed = VIEWS.get_or_build(
+        ("map", key), lambda: _checked_compute(session, actor, campaign, request)
+    )
+    return replace(computed, campaign=campaign, cache_key=key)
+
+
+def _checked_compute(
+    session: Session, actor: Actor, campaign: Campaign, request: MapRequest
+) -> IndicatorMap:
     specs = tuple(d.spec for d in queries.declared_indicators(session, actor, campaign))
     spec = next((s for s in specs if s.id == request.indicator), None)
     if spec is None:
@@ -376,6 +418,18 @@ def draw_figure(
         out=out,
         value_label=result.figure_legend_title,
     )
+
+
+def figure_bytes(result: IndicatorMap, fmt: Format) -> bytes:
+    """The map's publication figure (:func:`draw_figure`) as bytes, drawn once per map and
+    data version."""
+
+    def draw() -> bytes:
+        buffer = io.BytesIO()
+        draw_figure(result, fmt, buffer)
+        return buffer.getvalue()
+
+    return result.kept(f"figure.{fmt}", draw)
 
 
 def _compute(

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from surveys.questionnaires.definitions.compiled import CompiledForm, Question
-from surveys.questionnaires.expressions import Node, evaluate, truthy
+from surveys.questionnaires.expressions import Node, truthy
+from surveys.questionnaires.expressions.closures import compiled
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 DEFAULT_TEXT_LIMIT = 10_000
@@ -217,7 +218,8 @@ class _Validator:
         )
 
     def eval(self, node: Node, context: Mapping[str, object], current: object = None) -> object:
-        return evaluate(node, context, current=current, today=self.today)
+        # Compiled once per tree (the form's trees are kept per version): no tree walk.
+        return compiled(node)(context, current, self.today)
 
     def coerce_level(
         self, questions: list[Question], submitted: Mapping[str, Any], prefix: Loc
