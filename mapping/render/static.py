@@ -107,6 +107,19 @@ _EDGE_WIDTH = 0.25  # points
 _TITLE_PT, _SUBTITLE_PT, _LEGEND_PT, _NOTE_PT, _INSET_PT = 11.0, 8.5, 7.0, 6.5, 6.0
 
 
+class _CanvasDrawnOnce(FigureCanvasAgg):
+    """The Agg canvas, drawn only when the figure is saved.
+
+    geopandas asks the canvas to redraw after each layer it plots (``draw_idle``), which a
+    canvas without an event loop does at once: a figure of a dozen layers and insets was drawn a
+    dozen times over, most of its rendering time. Nothing is shown before the figure is saved,
+    so those intermediate drawings are skipped; ``savefig`` draws the figure once.
+    """
+
+    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing to show until the figure is saved."""
+
+
 def static_map(
     areas: gpd.GeoDataFrame,
     classification: Classification,
@@ -228,7 +241,7 @@ def static_map(
         }
     ):
         figure = Figure(figsize=(_WIDTH_IN, layout.height), dpi=dpi)
-        FigureCanvasAgg(figure)
+        _CanvasDrawnOnce(figure)
         top = layout.height - 0.08
         figure.text(
             _MARGIN_IN / _WIDTH_IN,
