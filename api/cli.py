@@ -17,13 +17,12 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli_lazy import LazyGroup
-from api.settings import Settings
-from surveys.db import make_engine, make_session_factory, transaction
-from surveys.demo.centres import DEMO_CENTRE_COUNT
+from surveys.demo import DEMO_CENTRE_COUNT
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from api.settings import Settings
     from surveys.errors import ImportReport
 
 # The sub-commands' modules, and the heavy libraries some of them need (geopandas, pandas,
@@ -40,6 +39,13 @@ app.add_typer(centres_app, name="centres")
 
 console = Console()
 errors = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    """The settings from the environment (pydantic and SQLAlchemy load with the first use)."""
+    from api.settings import Settings
+
+    return Settings()
 
 
 def _progress() -> Progress:
@@ -66,10 +72,11 @@ def db_upgrade(revision: str = "head") -> None:
     """Migrate the database to REVISION (default: the latest) and seed the country list."""
     from mapping.packaged import PACKAGED_ACTOR, install_reference_data
     from surveys import migrate
+    from surveys.db import make_engine, make_session_factory, transaction
     from surveys.policy import system_actor
     from surveys.registry.countries import seed_countries
 
-    settings = Settings()
+    settings = _settings()
     migrate.upgrade(settings.database_url, revision)
     engine = make_engine(settings.database_url)
     with transaction(make_session_factory(engine)) as session:
@@ -100,7 +107,7 @@ def db_downgrade(revision: str) -> None:
     """Migrate the database down to REVISION (``base`` removes every table)."""
     from surveys import migrate
 
-    migrate.downgrade(Settings().database_url, revision)
+    migrate.downgrade(_settings().database_url, revision)
     console.print(f"Database at revision {revision}.")
 
 
@@ -109,7 +116,7 @@ def db_check() -> None:
     """Fail when the models and the migrations differ."""
     from surveys import migrate
 
-    migrate.check(Settings().database_url)
+    migrate.check(_settings().database_url)
     console.print("Models and migrations agree.")
 
 
@@ -147,7 +154,7 @@ def db_backup(
 
     passphrase = _passphrase(passphrase_env)
     try:
-        manifest = backup.create_backup(Settings().database_url, out, passphrase)
+        manifest = backup.create_backup(_settings().database_url, out, passphrase)
     except backup.BackupError as exc:
         errors.print(f"[red]{exc.detail}[/red]", markup=True, highlight=False)
         raise typer.Exit(1) from exc
@@ -198,11 +205,12 @@ def demo_load(
     which several hundred of them have answered; print a working invitation link."""
     from api.cli_geo import print_placement
     from mapping.versions import place_centres
+    from surveys.db import make_engine, make_session_factory, transaction
     from surveys.demo.campaign import demo_invitation, load_demo_campaign
     from surveys.demo.centres import load_demo_centres
     from surveys.policy import system_actor
 
-    settings = Settings()
+    settings = _settings()
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     with _progress() as progress, transaction(factory) as session:
@@ -255,10 +263,11 @@ def centres_import(
     """Import a centre list (CSV or XLSX). Nothing is written when any row has an error."""
     from api.cli_geo import print_placement
     from mapping.versions import place_centres
+    from surveys.db import make_engine, make_session_factory, transaction
     from surveys.policy import system_actor
     from surveys.registry.transfer import import_centre_list
 
-    settings = Settings()
+    settings = _settings()
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     with transaction(factory) as session:
@@ -286,10 +295,11 @@ def centres_export(
     bom: Annotated[bool, typer.Option(help="Start with a byte-order mark for Excel.")] = False,
 ) -> None:
     """Export the registry to a CSV file that ``centres import`` reads back."""
+    from surveys.db import make_engine, make_session_factory, transaction
     from surveys.registry.transfer import export_csv
     from surveys.tabular import RowCounter
 
-    settings = Settings()
+    settings = _settings()
     engine = make_engine(settings.database_url)
     counter = RowCounter()
     with transaction(make_session_factory(engine)) as session, file.open("wb") as out:
