@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
-
-import pytest
 
 from surveys.questionnaires.expressions import Call, Literal, Ref, evaluate, parse
 from surveys.questionnaires.expressions.closures import compiled
@@ -18,15 +15,19 @@ from tests.surveys.questionnaires.expressions.test_vectors import (
 EVALUATED = [v for v in VECTORS if not expects_parse_error(v)]
 
 
-@pytest.mark.parametrize("vector", EVALUATED, ids=[v["id"] for v in EVALUATED])
-def test_compiled_expression_matches_the_vector_and_the_tree_walk(vector: dict[str, Any]) -> None:
-    today = datetime.date.fromisoformat(vector["today"]) if "today" in vector else None
-    node = parse(vector["expr"], question=vector["id"])
-    current = vector.get("current")
-    result = compiled(node)(vector["answers"], current, today)
-    assert matches(result, vector["expect"]), (vector["expr"], result)
-    walked = evaluate(node, vector["answers"], current=current, today=today)
-    assert matches(result, walked) or (result != result and walked != walked)
+def test_compiled_expressions_match_every_vector_and_the_tree_walk() -> None:
+    wrong = []
+    for vector in EVALUATED:  # one test for all: ~300 vectors, a few milliseconds in all
+        today = datetime.date.fromisoformat(vector["today"]) if "today" in vector else None
+        node = parse(vector["expr"], question=vector["id"])
+        current = vector.get("current")
+        result = compiled(node)(vector["answers"], current, today)
+        walked = evaluate(node, vector["answers"], current=current, today=today)
+        same = matches(result, walked) or (result != result and walked != walked)
+        if not (matches(result, vector["expect"]) and same):
+            wrong.append((vector["id"], vector["expr"], result, walked))
+    assert len(EVALUATED) > 200
+    assert wrong == []
 
 
 def test_a_tree_is_compiled_once_and_kept_while_it_lives() -> None:
