@@ -41,10 +41,25 @@ class ViewCache:
         self.hits = 0
         self.misses = 0
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._versions: dict[Hashable, Hashable] = {}
+        self._members: dict[Hashable, set[Hashable]] = {}
         self._lock = threading.Lock()
 
-    def get_or_build(self, key: Hashable, build: Callable[[], _T]) -> _T:
-        """The value kept under ``key``, or ``build()`` kept under it."""
+    def get_or_build(
+        self,
+        key: Hashable,
+        build: Callable[[], _T],
+        *,
+        family: Hashable = None,
+        version: Hashable = None,
+    ) -> _T:
+        """The value kept under ``key``, or ``build()`` kept under it.
+
+        A ``family`` groups the entries of one view (the map and the parts derived from it)
+        across data versions: when an entry of a new ``version`` is kept, those of the
+        family's older version are dropped at once, so a page viewed while the data keeps
+        changing holds one version in memory, not as many as the bound allows.
+        """
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
@@ -54,16 +69,32 @@ class ViewCache:
             self.misses += 1
         value = build()
         with self._lock:
+            if family is not None:
+                if self._versions.get(family, version) != version:
+                    for old in self._members.pop(family, set()):
+                        self._entries.pop(old, None)
+                self._versions[family] = version
+                self._members.setdefault(family, set()).add(key)
             self._entries[key] = value
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
+            if len(self._versions) > 4 * self.max_entries:  # families of long-gone views
+                live = set(self._entries)
+                self._members = {f: m & live for f, m in self._members.items() if m & live}
+                self._versions = {f: v for f, v in self._versions.items() if f in self._members}
         return value
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
 
     def clear(self) -> None:
         """Forget every view (the counters too)."""
         with self._lock:
             self._entries.clear()
+            self._versions.clear()
+            self._members.clear()
             self.hits = self.misses = 0
 
 
@@ -71,8 +102,17 @@ VIEWS = ViewCache()
 """The process's map views."""
 
 
-def with_nonce(key: Hashable, nonce: str, render: Callable[[str], str]) -> str:
+def with_nonce(
+    key: Hashable,
+    nonce: str,
+    render: Callable[[str], str],
+    *,
+    family: Hashable = None,
+    version: Hashable = None,
+) -> str:
     """An HTML fragment rendered once per key with :data:`NONCE_PLACEHOLDER`, served with the
-    response's own CSP nonce."""
-    fragment = VIEWS.get_or_build(("fragment", key), lambda: render(NONCE_PLACEHOLDER))
+    response's own CSP nonce (``family`` and ``version`` as in :meth:`ViewCache.get_or_build`)."""
+    fragment = VIEWS.get_or_build(
+        ("fragment", key), lambda: render(NONCE_PLACEHOLDER), family=family, version=version
+    )
     return fragment.replace(NONCE_PLACEHOLDER, nonce)

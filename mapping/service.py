@@ -102,6 +102,15 @@ class MapRequest:
     with_access: bool = False
 
 
+@dataclass(frozen=True)
+class MapKey:
+    """What a computed map is kept under: the view (database, request, the actor's scope) and
+    the data version it was computed from (:func:`mapping.queries.data_version`)."""
+
+    view: Hashable
+    version: Hashable
+
+
 @dataclass(frozen=True, eq=False)
 class IndicatorMap:
     """Everything one view of an indicator map shows, computed once.
@@ -129,7 +138,7 @@ class IndicatorMap:
     areas: gpd.GeoDataFrame | None = None
     access: pd.DataFrame | None = None
     access_note: str | None = None
-    cache_key: Hashable | None = None
+    cache_key: MapKey | None = None
 
     @property
     def label(self) -> str:
@@ -201,16 +210,18 @@ class IndicatorMap:
     def kept(self, part: str, build: Callable[[], _T]) -> _T:
         """A part derived from this map (the page's rows, a figure), built once per map and
         data version (every time for a map computed outside the cache)."""
-        if self.cache_key is None:
+        key = self.cache_key
+        if key is None:
             return build()
-        return VIEWS.get_or_build((part, self.cache_key), build)
+        return VIEWS.get_or_build((part, key), build, family=key.view, version=key.version)
 
     def fragment(self, part: str, nonce: str, render: Callable[[str], str]) -> str:
         """An HTML fragment of this map, rendered once per map and data version with a
         placeholder nonce and served with ``nonce`` (``render`` takes the nonce)."""
-        if self.cache_key is None:
+        key = self.cache_key
+        if key is None:
             return render(nonce)
-        return with_nonce((part, self.cache_key), nonce, render)
+        return with_nonce((part, key), nonce, render, family=key.view, version=key.version)
 
     def table_records(self) -> list[dict[Hashable, Any]]:
         """The rows of the page's table, by area name."""
@@ -275,14 +286,14 @@ def indicator_map(session: Session, actor: Actor, request: MapRequest) -> Indica
     campaign = queries.campaign(session, request.campaign)
     # The same view of the same data is computed once (mapping.cache): the key names the
     # database, the data version, the request and what bounds which indicators the actor sees.
-    key = (
-        str(session.get_bind().engine.url),
-        queries.data_version(session, campaign),
-        request,
-        (actor.kind, actor.role, actor.domains),
-    )
+    view = (str(session.get_bind().engine.url), request, (actor.kind, actor.role, actor.domains))
+    version = queries.data_version(session, campaign)
+    key = MapKey(view, version)
     computed = VIEWS.get_or_build(
-        ("map", key), lambda: _checked_compute(session, actor, campaign, request)
+        ("map", key),
+        lambda: _checked_compute(session, actor, campaign, request),
+        family=view,
+        version=version,
     )
     return replace(computed, campaign=campaign, cache_key=key)
 

@@ -101,6 +101,17 @@ def test_a_new_submission_computes_the_view_afresh(session: Session) -> None:
     answer(session, campaign, centres[1], version, 5)
     assert numerator(session, campaign) == 7
     assert (VIEWS.misses, VIEWS.hits) == (2, 1)
+    assert len(VIEWS) == 1  # the view of the older data is dropped, not kept until evicted
+
+
+def test_parts_of_an_older_version_go_with_it() -> None:
+    views = ViewCache()
+    views.get_or_build("map-1", lambda: "map", family="page", version=1)
+    views.get_or_build("table-1", lambda: "table", family="page", version=1)
+    views.get_or_build("other", lambda: "other", family="another page", version=1)
+    views.get_or_build("map-2", lambda: "map", family="page", version=2)
+    assert len(views) == 2  # map-2 and the other page's entry
+    assert views.get_or_build("other", lambda: "rebuilt") == "other"
 
 
 def test_a_draft_leaves_the_view_kept(session: Session) -> None:
