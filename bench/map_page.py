@@ -149,6 +149,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="accessgap-maps-") as tmp:
         folder = Path(tmp)
         env = server_env(f"sqlite:///{folder / 'maps.sqlite3'}", folder)
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # byte-code kept, as when installed
         setup({**os.environ, **env}, args.centres)
         os.environ.update(env)
         found = measure(args.repeat)
