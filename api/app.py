@@ -15,7 +15,8 @@ from starlette.staticfiles import StaticFiles
 
 from api import auth, health, problems
 from api.compression import CompressionMiddleware
-from api.deps import SessionGate
+from api.deps import SessionGate, throttle_guard
+from api.jobs_wiring import start_jobs
 from api.middleware import (
     BodySizeLimitMiddleware,
     RequestContextMiddleware,
@@ -27,12 +28,20 @@ from api.v1 import admin as api_v1_admin
 from api.v1 import auth as api_v1_auth
 from api.v1 import router as api_v1_router
 from surveys.db import make_engine, make_session_factory, pool_capacity
-from surveys.errors import DomainError
+from surveys.errors import DomainError, RateLimited
 from surveys.retry import DEFAULT_POLICY, TransactionRetriesExhausted, retryable_sqlstate
-from web import admin, auth_pages, coordinator, map_pages, pages
+from web import (
+    admin,
+    auth_pages,
+    coordinator,
+    job_pages,
+    map_pages,
+    official_pages,
+    pages,
+    wave_pages,
+)
 from web.errors import render_error_page
 from web.respondent import pages as respondent_pages
-from web.respondent.throttle import InvitationThrottle
 from web.respondent.unavailable import kept_answers_page
 from web.templating import STATIC_DIR
 
@@ -49,7 +58,10 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        jobs = start_jobs(settings, app.state.session_factory)
         yield
+        if jobs is not None:
+            jobs.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -65,7 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.session_gate = SessionGate(pool_capacity(settings.db_pool_size))
-    app.state.invitation_throttle = InvitationThrottle()
+    app.state.throttle_guard = throttle_guard(settings)
 
     app.include_router(health.router)
     app.include_router(api_v1_router)
@@ -77,6 +89,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(coordinator.router)
     app.include_router(respondent_pages.router)
     app.include_router(map_pages.router)
+    app.include_router(official_pages.router)
+    app.include_router(wave_pages.router)
+    app.include_router(job_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     pages.mount_vendor_assets(app)
 
@@ -102,6 +117,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             response = render_error_page(request, status, exc.title, exc.detail)
             if status == 503:
                 response.headers["Retry-After"] = problems.RETRY_AFTER_SECONDS
+            if isinstance(exc, RateLimited):
+                response.headers["Retry-After"] = str(exc.retry_after)
         sqlstate = retryable_sqlstate(exc)
         return response if sqlstate is None else mark_retryable(response, sqlstate)
 

@@ -132,7 +132,11 @@ def resolve_actor(request: Request, session: Session, settings: Settings) -> Act
             state.bad_credentials = True
         else:
             actor = _actor_for(
-                token.user, via="token", token_id=token.id, scopes=list(token.scopes)
+                token.user,
+                via="token",
+                token_id=token.id,
+                scopes=list(token.scopes),
+                campaigns=token.campaigns,
             )
     else:
         raw = request.cookies.get(session_cookie_name(settings))

@@ -204,9 +204,10 @@ def demo_load(
     """Load the synthetic demo: about 1,500 centres over 32 countries, and a demo campaign in
     which several hundred of them have answered; print a working invitation link."""
     from api.cli_geo import print_placement
+    from mapping.demo_reference import load_demo_reference
     from mapping.versions import place_centres
     from surveys.db import make_engine, make_session_factory, transaction
-    from surveys.demo.campaign import demo_invitation, load_demo_campaign
+    from surveys.demo.campaign import demo_invitation, load_demo_campaign, load_earlier_wave
     from surveys.demo.centres import load_demo_centres
     from surveys.policy import system_actor
 
@@ -236,6 +237,25 @@ def demo_load(
             link = demo_invitation(session)
         if demo is not None:
             console.print(f"Demo campaign: {demo.submitted} synthetic questionnaires submitted.")
+            with _progress() as progress, transaction(factory) as session:
+                task = progress.add_task(
+                    "Earlier wave (2024): synthetic centres answer", total=None
+                )
+                earlier = load_earlier_wave(
+                    session,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+            if earlier is not None:
+                console.print(
+                    f"Earlier wave: {earlier.submitted} synthetic questionnaires submitted "
+                    "(closed; compare on any map page: Change since an earlier wave)."
+                )
+            with transaction(factory) as session:
+                series = load_demo_reference(session, request_id=str(uuid.uuid4()))
+            console.print(
+                f"Official comparison series (IAEA DIRAC, demo material): {series.created} "
+                "figures of megavoltage units per country."
+            )
         if link is not None:
             token, centre = link
             console.print(

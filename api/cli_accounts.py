@@ -19,10 +19,12 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from api.deps import throttle_guard
 from api.settings import Settings
 from surveys import privacy
 from surveys.accounts import service as accounts
-from surveys.accounts import totp
+from surveys.accounts import signin, totp
+from surveys.accounts.errors import UserNotFound
 from surveys.accounts.schemas import UserCreate
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.errors import DomainError
@@ -84,6 +86,50 @@ def users_create(
         console.print("Add this account to an authenticator app (the link or the key):")
         console.print(totp.provisioning_uri(secret, account=address), highlight=False)
         console.print(f"key: {secret}", highlight=False)
+
+
+@users_app.command("unlock")
+def users_unlock(
+    email: Annotated[str, typer.Argument(help="The e-mail address of the locked account.")],
+) -> None:
+    """Lift every sign-in block of an account, from every address (audited as user.unlock)."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            user = accounts.find_user_by_email(session, email)
+            if user is None:
+                raise UserNotFound(f"No account signs in as {email!r}; check the address.")
+            signin.unlock_user(
+                session, system_actor(), user.id, guard=throttle_guard(settings), request_id=None
+            )
+            user_id = user.id
+    except DomainError as exc:
+        errors.print(f"[red]{exc.detail}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    console.print(f"User {user_id} unlocked: every address may try again.")
+
+
+@users_app.command("unblock-address")
+def users_unblock_address(
+    address: Annotated[str, typer.Argument(help="The IP address blocked from signing in.")],
+) -> None:
+    """Lift the sign-in block of a source address over every account (audited)."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            source = signin.unblock_address(
+                session, system_actor(), address, guard=throttle_guard(settings), request_id=None
+            )
+    except DomainError as exc:
+        errors.print(f"[red]{exc.detail}[/red]", highlight=False)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    console.print(f"Address {source} may sign in again.")
 
 
 @privacy_app.command("erase-contact")

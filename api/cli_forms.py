@@ -27,6 +27,16 @@ forms_app = typer.Typer(help="Questionnaires: XLSForm definitions and their vers
 console = Console()
 errors = Console(stderr=True)
 FileArgument = Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]
+AttachOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--attach",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="A CSV file the form names (select_one_from_file, itemsets.csv); repeatable.",
+    ),
+]
 
 
 def _split(reference: str) -> tuple[str, str | None]:
@@ -55,12 +65,12 @@ def _fail(exc: DomainError) -> typer.Exit:
 
 
 @forms_app.command("validate")
-def validate_command(file: FileArgument) -> None:
+def validate_command(file: FileArgument, attach: AttachOption = None) -> None:
     """Check a form file; exit status 1 when it has errors."""
     try:
-        result = validate(read_form_file(file))
+        result = validate(read_form_file(file, attachments=tuple(attach or ())))
     except FormFileError as exc:
-        errors.print(f"[red]{exc}[/red]")
+        errors.print(f"[red]{exc.code}: {exc}[/red]")
         raise typer.Exit(1) from exc
     if result.problems:
         _print_problems(result.problems)
@@ -70,22 +80,22 @@ def validate_command(file: FileArgument) -> None:
 
 
 @forms_app.command("import")
-def import_command(file: FileArgument) -> None:
+def import_command(file: FileArgument, attach: AttachOption = None) -> None:
     """Store a form file as a draft version."""
     try:
-        tables = read_form_file(file)
+        tables = read_form_file(file, attachments=tuple(attach or ()))
         with transaction(_session_factory()) as session:
             outcome = service.import_form(session, system_actor(), tables, request_id=None)
             version, created = outcome.version.version, outcome.created
+            form_id = outcome.version.definition["settings"]["form_id"]
     except FormFileError as exc:
-        errors.print(f"[red]{exc}[/red]")
+        errors.print(f"[red]{exc.code}: {exc}[/red]")
         raise typer.Exit(1) from exc
     except service.DefinitionInvalid as exc:
         _print_problems(exc.result.problems)
         raise _fail(exc) from exc
     except DomainError as exc:
         raise _fail(exc) from exc
-    form_id = tables.settings.get("form_id")
     state = "stored as a draft" if created else "already stored (same content)"
     console.print(f"{form_id}@{version} {state}.")
 

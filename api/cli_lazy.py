@@ -44,6 +44,17 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
     "privacy": LazyCommand(
         "api.cli_accounts:privacy_app", "Personal data: erasure and access requests (GDPR)."
     ),
+    "grants": LazyCommand(
+        "api.cli_grants:grants_app", "Researcher grants: the campaigns a researcher may export."
+    ),
+    "reference": LazyCommand(
+        "api.cli_reference:reference_app",
+        "Official statistics beside the survey (e.g. IAEA DIRAC).",
+    ),
+    "worker": LazyCommand(
+        "api.cli_jobs:worker_command",
+        "Run background jobs: figure series, big exports (and later evidence packs).",
+    ),
     "forms": LazyCommand(
         "api.cli_forms:forms_app", "Questionnaires: XLSForm definitions and their versions."
     ),

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.settings import Settings
 from surveys.campaigns import mail
+from surveys.throttles.store import DatabaseStore, Guard, ThrottleStore, redis_store
 
 
 async def get_settings(request: Request) -> Settings:
@@ -79,8 +80,31 @@ async def _session(request: Request) -> AsyncIterator[Session]:
         await run_in_threadpool(_finish, session, commit=True)
 
 
+def throttle_guard(settings: Settings) -> Guard:
+    """Where the sign-in and invitation throttles count: Redis when configured, else the
+    database (docs/security.md, "Throttles"); keyed with the deployment's secret."""
+    store: ThrottleStore = (
+        redis_store(settings.redis_url) if settings.redis_url else DatabaseStore()
+    )
+    return Guard(store, settings.secret_key)
+
+
+async def get_throttle_guard(request: Request) -> Guard:
+    """The shared failure store of the sign-in and invitation throttles (built in the app
+    factory). Async for the same reason as :func:`get_settings`."""
+    guard: Guard = request.app.state.throttle_guard
+    return guard
+
+
+def source_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: what the proxy reports,
+    when uvicorn or gunicorn is told to trust it; see docs/deploy.md)."""
+    return request.client.host if request.client else "unknown"
+
+
 DbSession = Annotated[Session, Depends(_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+ThrottleGuard = Annotated[Guard, Depends(get_throttle_guard)]
 
 
 async def get_outbox(request: Request) -> mail.Outbox:

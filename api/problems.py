@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from surveys.errors import DomainError, ErrorKind
+from surveys.errors import DomainError, ErrorKind, RateLimited
 
 logger = logging.getLogger("accessgap.errors")
 
@@ -25,6 +25,7 @@ STATUS_BY_KIND = {
     ErrorKind.FORBIDDEN: 403,
     ErrorKind.GONE: 410,
     ErrorKind.UNAVAILABLE: 503,
+    ErrorKind.TOO_MANY: 429,
 }
 
 RETRY_AFTER_SECONDS = "5"
@@ -51,6 +52,18 @@ class Problem(BaseModel):
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}}
     for status in (400, 401, 403, 404, 409, 413, 422, 503)
+}
+
+
+# Routes that may answer 429 (a rate limit) declare it on top of PROBLEM_RESPONSES.
+RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": Problem,
+        "content": {PROBLEM_MEDIA_TYPE: {}},
+        "description": "Rate limited (`code: rate_limited`); `Retry-After` says how many "
+        "seconds to wait.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    }
 }
 
 
@@ -86,6 +99,8 @@ def problem_response(
 def from_domain_error(request: Request, exc: DomainError) -> JSONResponse:
     status = STATUS_BY_KIND[exc.kind]
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return problem_response(
         request,
         status=status,

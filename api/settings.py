@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     db_pool_size: int = Field(default=5, ge=1)
     low_coverage_threshold: float = Field(default=0.5, ge=0, le=1)
+    # Who runs background jobs: "auto" (a thread of the app on SQLite, `accessgap worker`
+    # processes on PostgreSQL), "embedded" (always a thread of the app) or "external".
+    jobs_worker: Literal["auto", "embedded", "external"] = "auto"
     log_level: str = "INFO"
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 7)
@@ -50,6 +53,11 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "accessgap@localhost"
     smtp_starttls: bool = False
+    # Sign-in and invitation throttles count in Redis when set (redis://host:6379/0), else in
+    # the database; either way every worker shares them.
+    redis_url: str | None = Field(default=None, pattern=r"^rediss?://")
+    # Pseudonymised exports a researcher may start per hour (RELIABILITY 3.4); 0 = no limit.
+    researcher_exports_per_hour: int = Field(default=20, ge=0)
 
     @field_validator("database_isolation", mode="before")
     @classmethod

@@ -137,7 +137,7 @@ def _check_row(
     if named is not None and named.level == 0 and named.code not in known.countries:
         problem("area_code", f"{named.code} is not a country of the registry")
     elif named is not None and named.level > 0:
-        version = _nuts_version(named.code, named.level, raw.get("nuts_version", ""), known)
+        version = nuts_version_of(named.code, named.level, raw.get("nuts_version", ""), known)
         if version is None:
             problem(
                 "area_code",
@@ -186,7 +186,7 @@ def _whole(text: str, column: str, problem: Callable[[str, str], None]) -> int |
     return int(number)
 
 
-def _nuts_version(code: str, level: int, given: str, known: KnownAreas) -> str | None:
+def nuts_version_of(code: str, level: int, given: str, known: KnownAreas) -> str | None:
     """The NUTS version a code belongs to: the one given (if the code is of it), else the
     level's active version when it has the code, else the newest version that has it."""
     versions = known.nuts.get(code, frozenset())

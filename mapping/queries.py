@@ -32,7 +32,14 @@ from surveys.campaigns.lifecycle import get_campaign, list_campaigns
 from surveys.campaigns.models import Campaign, CampaignCentre, CampaignQuestionnaire
 from surveys.policy import Actor, scope_by_domain
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
-from surveys.registry.models import BoundaryVersion, Centre, Country, Population, Region
+from surveys.registry.models import (
+    BoundaryVersion,
+    Centre,
+    Country,
+    Population,
+    ReferenceFigure,
+    Region,
+)
 from surveys.responses.models import FINAL_STATUSES, Response
 
 Level: TypeAlias = Literal["country", "nuts2"]
@@ -350,3 +357,64 @@ def data_version(session: Session, campaign: Campaign) -> tuple[object, ...]:
     summary = summary.select_from(joined)
     row = session.execute(summary).one()
     return (campaign.id, campaign.name, campaign.status, campaign.opens_at, *map(str, row))
+
+
+def declared_indicator_ids(session: Session) -> set[str]:
+    """The id of every indicator any stored questionnaire version declares."""
+    return {
+        str(item["id"])
+        for definition in session.scalars(select(QuestionnaireVersion.definition))
+        for item in definition.get("indicators", [])
+    }
+
+
+def reference_figures(session: Session, indicator: str, area_level: str) -> pd.DataFrame:
+    """The official figures of one indicator at one level: ``area_code``, ``year``, ``value``,
+    ``source``, ``flag``."""
+    query = (
+        select(
+            ReferenceFigure.area_code,
+            ReferenceFigure.year,
+            ReferenceFigure.value,
+            ReferenceFigure.source,
+            ReferenceFigure.flag,
+        )
+        .where(ReferenceFigure.indicator == indicator, ReferenceFigure.area_level == area_level)
+        .order_by(ReferenceFigure.area_code, ReferenceFigure.year, ReferenceFigure.source)
+    )
+    return pd.DataFrame(
+        session.execute(query).all(), columns=["area_code", "year", "value", "source", "flag"]
+    )
+
+
+def campaign_definition(
+    session: Session, campaign: Campaign, form_id: str
+) -> dict[str, Any] | None:
+    """The definition of the campaign's version of one questionnaire (None if it has none)."""
+    query = (
+        select(QuestionnaireVersion.definition)
+        .join(
+            CampaignQuestionnaire,
+            CampaignQuestionnaire.questionnaire_version_id == QuestionnaireVersion.id,
+        )
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+        .where(CampaignQuestionnaire.campaign_id == campaign.id, Questionnaire.form_id == form_id)
+    )
+    definition = session.scalar(query)
+    return dict(definition) if definition is not None else None
+
+
+def waves_of_form(session: Session, form_id: str) -> list[Campaign]:
+    """The campaigns (drafts aside) that ask one questionnaire: its waves, oldest first."""
+    query = (
+        select(Campaign)
+        .join(CampaignQuestionnaire, CampaignQuestionnaire.campaign_id == Campaign.id)
+        .join(
+            QuestionnaireVersion,
+            QuestionnaireVersion.id == CampaignQuestionnaire.questionnaire_version_id,
+        )
+        .join(Questionnaire, Questionnaire.id == QuestionnaireVersion.questionnaire_id)
+        .where(Questionnaire.form_id == form_id, Campaign.status != "draft")
+    )
+    found = list(session.scalars(query).unique())
+    return sorted(found, key=lambda c: (c.opens_at or c.created_at, c.id))

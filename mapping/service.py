@@ -46,6 +46,7 @@ from mapping.populations import areas_frame
 from mapping.queries import Level
 from mapping.reference import load_cities
 from surveys.campaigns.models import Campaign
+from surveys.demo.reference import SYNTHETIC_SOURCE
 from surveys.policy import Actor, Permission, authorize
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ class IndicatorMap:
     @property
     def survey_note(self) -> str:
         """The survey wave a map shows and the year its figures refer to, as its note says it."""
-        return f"Survey: {self.campaign.name}, reference year {self.reference_year}."
+        return survey_line(self.campaign, str(self.reference_year))
 
     @property
     def source_note(self) -> str:
@@ -338,7 +339,14 @@ class FigureSeries:
         """The survey line of each figure of the series (each figure adds its denominators and
         the boundaries)."""
         years = ", ".join(str(year) for year in sorted({m.reference_year for m in self.maps}))
-        return f"Survey: {self.campaign.name}" + (f", reference year {years}." if years else ".")
+        return survey_line(self.campaign, years)
+
+
+def survey_line(campaign: Campaign, years: str) -> str:
+    """The survey a map or figure shows and its reference year(s); a synthetic (demo) campaign
+    says so and names what its answers are sized on."""
+    synthetic = f" (answers {SYNTHETIC_SOURCE})" if campaign.is_synthetic else ""
+    return f"Survey: {campaign.name}{synthetic}" + (f", reference year {years}." if years else ".")
 
 
 def figure_series(
@@ -366,7 +374,7 @@ def figure_series(
     if chosen is None:
         raise NoMapCampaign("No campaign has data yet; name one with --campaign.")
     declared = {d.spec.id: d.spec for d in queries.declared_indicators(session, actor, chosen)}
-    _check_units([declared[i] for i in dict.fromkeys(indicator_ids) if i in declared])
+    check_units([declared[i] for i in dict.fromkeys(indicator_ids) if i in declared])
     maps = [
         indicator_map(
             session,
@@ -395,7 +403,8 @@ def figure_series(
     )
 
 
-def _check_units(specs: Sequence[IndicatorSpec]) -> None:
+def check_units(specs: Sequence[IndicatorSpec]) -> None:
+    """Raise :class:`~mapping.errors.IncomparableUnits` unless the indicators share one unit."""
     units = {spec.id: spec.unit.get("en", "") for spec in specs}
     if len(set(units.values())) > 1:
         listed = "; ".join(f"{ident}: {unit or 'no unit'}" for ident, unit in units.items())

@@ -19,12 +19,23 @@ config = context.config
 target_metadata = Base.metadata
 
 
+QUEUE_PREFIX = "procrastinate_"
+"""The job queue's own tables on PostgreSQL (revision 0012): not in our models, not drift."""
+
+
+def _ours(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    table = getattr(obj, "table", None)
+    owner = table.name if table is not None and type_ != "table" else name
+    return not (reflected and compare_to is None and str(owner).startswith(QUEUE_PREFIX))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -17,6 +17,7 @@ class ErrorKind(StrEnum):
     FORBIDDEN = "forbidden"
     GONE = "gone"
     UNAVAILABLE = "unavailable"
+    TOO_MANY = "too_many_requests"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,18 @@ class InvalidInput(DomainError):
     code = "invalid_input"
     kind = ErrorKind.INVALID
     title = "Invalid input"
+
+
+class RateLimited(DomainError):
+    """Too many requests of one kind: try again after ``retry_after`` seconds (429)."""
+
+    code = "rate_limited"
+    kind = ErrorKind.TOO_MANY
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
 
 
 @dataclass

@@ -1,16 +1,18 @@
 """Every ORM model, registered in one place so Alembic and the tests see the whole schema."""
 
-from surveys.accounts.models import ApiToken, LoginThrottle, StaffSession, User
+from surveys.accounts.models import ApiToken, StaffSession, User
 from surveys.audit.models import AuditEvent
 from surveys.campaigns.models import (
     Campaign,
     CampaignCentre,
+    CampaignGrant,
     CampaignQuestionnaire,
     Invitation,
     RespondentSession,
 )
 from surveys.db import Base
 from surveys.exports.models import DatasetRelease, DatasetReleaseRecord
+from surveys.jobs.models import Job, JobResult
 from surveys.questionnaires.models import Questionnaire, QuestionnaireVersion
 from surveys.registry.models import (
     BoundaryVersion,
@@ -18,9 +20,11 @@ from surveys.registry.models import (
     Contact,
     Country,
     Population,
+    ReferenceFigure,
     Region,
 )
 from surveys.responses.models import Response, ResponseComment, ResponseVersion
+from surveys.throttles.models import ThrottleCounter
 
 __all__ = [
     "ApiToken",
@@ -29,6 +33,7 @@ __all__ = [
     "BoundaryVersion",
     "Campaign",
     "CampaignCentre",
+    "CampaignGrant",
     "CampaignQuestionnaire",
     "Centre",
     "Contact",
@@ -36,15 +41,18 @@ __all__ = [
     "DatasetRelease",
     "DatasetReleaseRecord",
     "Invitation",
-    "LoginThrottle",
+    "Job",
+    "JobResult",
     "Population",
     "Questionnaire",
     "QuestionnaireVersion",
+    "ReferenceFigure",
     "Region",
     "RespondentSession",
     "Response",
     "ResponseComment",
     "ResponseVersion",
     "StaffSession",
+    "ThrottleCounter",
     "User",
 ]

@@ -112,6 +112,8 @@ class Actor:
     countries: tuple[str, ...] = ()
     token_id: int | None = None
     scopes: frozenset[Permission] | None = None
+    # A token issued for some campaigns reads only those (slugs); None: no such narrowing.
+    campaigns: frozenset[str] | None = None
     via: str = "none"  # none | session | token | cli
     label_override: str | None = field(default=None, compare=False)
 
@@ -161,8 +163,9 @@ def staff_actor(
     via: str = "session",
     token_id: int | None = None,
     scopes: list[str] | tuple[str, ...] | None = None,
+    campaigns: list[str] | tuple[str, ...] | None = None,
 ) -> Actor:
-    """The actor for a user row (and, through a token, its scopes)."""
+    """The actor for a user row (and, through a token, its scopes and campaigns)."""
     return Actor(
         kind="staff",
         user_id=user_id,
@@ -172,6 +175,7 @@ def staff_actor(
         via=via,
         token_id=token_id,
         scopes=None if scopes is None else frozenset(Permission(s) for s in scopes),
+        campaigns=None if campaigns is None else frozenset(campaigns),
     )
 
 

@@ -22,6 +22,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import AccessRule, rules_of
@@ -29,8 +30,9 @@ from surveys.accounts import sessions, tokens
 from surveys.accounts.models import User
 from surveys.accounts.passwords import hash_password
 from surveys.accounts.schemas import TokenCreate
+from surveys.campaigns.models import Campaign, CampaignGrant
 from surveys.db import utcnow
-from surveys.policy import Permission
+from surveys.policy import Actor, Permission, staff_actor
 
 STAFF_PASSWORD = "violet harbour lantern 93"
 ROLES = ("admin", "coordinator", "domain_lead", "researcher")
@@ -74,6 +76,24 @@ def make_user(
     session.add(user)
     session.flush()
     return user
+
+
+def grant_every_campaign(session: Session, user_id: int) -> None:
+    """Grant a researcher every campaign there is (researchers read only granted campaigns)."""
+    for campaign_id in session.scalars(select(Campaign.id)):
+        session.add(
+            CampaignGrant(
+                user_id=user_id, campaign_id=campaign_id, granted_at=utcnow(), granted_by="test"
+            )
+        )
+    session.flush()
+
+
+def granted_researcher(session: Session) -> Actor:
+    """The actor of a new researcher granted every campaign there is."""
+    user = make_user(session, role="researcher")
+    grant_every_campaign(session, user.id)
+    return staff_actor(user_id=user.id, role="researcher")
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Sign-in, second factor, sign-out and the signed-in user's own account page.
 
 Sign-in answers the same way whether the account exists or not (scenario 40): "Invalid e-mail
-or password", 422 with the form again; after 10 failures within 15 minutes, 429 for 15 minutes.
+or password", 422 with the form again; too many failures answer 429 (surveys/accounts/signin.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from api.auth import (
     end_request_session,
     safe_next,
 )
-from api.deps import AppSettings, DbSession
+from api.deps import AppSettings, DbSession, ThrottleGuard, source_address
 from surveys.accounts import service as accounts
 from surveys.accounts import signin, tokens, totp
 from surveys.accounts.errors import WrongPassword
@@ -46,7 +46,7 @@ from web.forms import (
 router = APIRouter(include_in_schema=False)
 
 INVALID_LOGIN = "Invalid e-mail or password."
-LOCKED_LOGIN = "Too many failed attempts: wait 15 minutes before you try again."
+LOCKED_LOGIN = "Too many failed attempts: wait up to 15 minutes before you try again."
 
 
 def _login_page(
@@ -74,6 +74,7 @@ def login_submit(
     request: Request,
     session: DbSession,
     settings: AppSettings,
+    guard: ThrottleGuard,
     actor: PublicActor,
     email: FormText = "",
     password: FormText = "",
@@ -87,12 +88,13 @@ def login_submit(
         actor,
         email=email,
         password=password[:1024],
-        throttle_secret=settings.secret_key,
+        guard=guard,
+        source=source_address(request),
         totp_required=settings.totp_required,
         request_id=request_id(request),
     )
     if result.locked:
-        return _login_page_locked(request, email, next_path)
+        return _login_page_locked(request, email, next_path, result.retry_after)
     if result.user is None or result.outcome is not signin.LoginOutcome.SUCCESS:
         return _login_page(
             request, email=email, next_path=next_path, error=INVALID_LOGIN, status=422
@@ -110,7 +112,9 @@ def login_submit(
     return RedirectResponse(next_path, 303)
 
 
-def _login_page_locked(request: Request, email: str, next_path: str) -> HTMLResponse:
+def _login_page_locked(
+    request: Request, email: str, next_path: str, retry_after: int
+) -> HTMLResponse:
     page = render(
         request,
         "auth/login.html",
@@ -121,7 +125,7 @@ def _login_page_locked(request: Request, email: str, next_path: str) -> HTMLResp
         },
         status=429,
     )
-    page.headers["Retry-After"] = str(int(signin.LOCKOUT.total_seconds()))
+    page.headers["Retry-After"] = str(retry_after)
     return page
 
 
@@ -173,6 +177,7 @@ def totp_submit(
     request: Request,
     session: DbSession,
     settings: AppSettings,
+    guard: ThrottleGuard,
     actor: PublicActor,
     code: FormText = "",
     next: FormText = "/",
@@ -187,12 +192,13 @@ def totp_submit(
         actor,
         row,
         clean_text(code, 20),
-        throttle_secret=settings.secret_key,
+        guard=guard,
+        source=source_address(request),
         request_id=request_id(request),
     )
     if result.locked:
         end_request_session(request, session, settings)
-        return _login_page_locked(request, "", next_path)
+        return _login_page_locked(request, "", next_path, result.retry_after)
     if result.user is None or result.outcome is not signin.LoginOutcome.SUCCESS:
         errors = {"code": ["The code is not valid; enter the current 6-digit code."]}
         return _totp_page(request, row, next_path=next_path, errors=errors, status=422)
@@ -240,7 +246,7 @@ def _account_page(
             "revoke_base": "/account/tokens",
             "can_tokens": Permission.TOKENS_OWN in actor.permissions,
             "scopes": role_scopes,
-            "token_form": token_form or {"name": "", "scopes": [], "days": 30},
+            "token_form": token_form or {"name": "", "scopes": [], "days": 30, "campaigns": ""},
             "token_errors": token_errors or {},
             "password_errors": password_errors or {},
             "message": message,
@@ -293,9 +299,10 @@ def issue_own_token(
     name: FormText = "",
     scopes: Annotated[list[str] | None, Form()] = None,
     days: FormText = "30",
+    campaigns: FormText = "",
 ) -> HTMLResponse:
     """Issue yourself an API token; it is shown once, on the next page."""
-    form = token_form_data(name, scopes, days)
+    form = token_form_data(name, scopes, days, campaigns)
     try:
         data = parse_token_form(form)
         issued = tokens.issue(session, actor, data, request_id=request_id(request))

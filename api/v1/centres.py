@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from api.auth import Public, RegistryReader, RegistryWriter
 from api.deps import DbSession
 from api.problems import PROBLEM_RESPONSES
+from mapping.versions import place_centres
 from surveys.policy import Actor
 from surveys.registry import service
 from surveys.registry.countries import list_countries
+from surveys.registry.models import Centre
 from surveys.registry.schemas import (
     CentreCreate,
     CentreFilter,
@@ -58,6 +61,8 @@ def create_centre(
 ) -> CentreRead:
     """Register a centre; the answer's ``Location`` names its stable id."""
     centre = service.register_centre(session, actor, data, request_id=request.state.request_id)
+    if centre.latitude is not None:  # its NUTS-2 region, as the import and the CLI give it
+        centre = _placed(session, actor, centre, request.state.request_id)
     response.headers["Location"] = f"/api/v1/centres/{centre.public_id}"
     return service.to_read(centre)
 
@@ -70,4 +75,14 @@ def update_centre(
     centre = service.update_centre(
         session, actor, centre_id, data, request_id=request.state.request_id
     )
+    if {"latitude", "longitude", "country"} & data.model_fields_set:
+        centre = _placed(session, actor, centre, request.state.request_id)
     return service.to_read(centre)
+
+
+def _placed(session: Session, actor: Actor, centre: Centre, request_id: str) -> Centre:
+    """The centre again after every centre's region was set (the use case the CLI and the
+    centre import call after a change)."""
+    place_centres(session, actor, request_id=request_id)
+    session.expire(centre)
+    return service.get_centre(session, centre.public_id)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import CampaignManager, Exporter, IdentifiedExporter
 from api.deps import AppSettings, DbSession
-from api.problems import PROBLEM_RESPONSES
+from api.problems import PROBLEM_RESPONSES, RATE_LIMITED_RESPONSES
 from surveys.exports import releases, service
 from surveys.exports.jobs import ExportJob
 from surveys.exports.schemas import (
@@ -78,7 +78,11 @@ def _stream(request: Request, actor: Actor, job: ExportJob) -> StreamingResponse
     )
 
 
-@router.get("/exports/{format}", response_class=StreamingResponse, responses=FILE_RESPONSES)
+@router.get(
+    "/exports/{format}",
+    response_class=StreamingResponse,
+    responses={**FILE_RESPONSES, **RATE_LIMITED_RESPONSES},
+)
 def export_pseudonymised(
     request: Request,
     session: DbSession,
@@ -101,6 +105,7 @@ def export_pseudonymised(
         pseudonymised=True,
         pseudonym_secret=settings.pseudonym_secret,
         request_id=getattr(request.state, "request_id", None),
+        exports_per_hour=settings.researcher_exports_per_hour,
     )
     return _stream(request, actor, job)
 
@@ -147,7 +152,8 @@ def list_releases(
     campaign: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00]*$")] = None,
 ) -> list[ReleaseRead]:
     """Sealed dataset releases, newest first, with their citations and checksums."""
-    return [releases.to_read(r) for r in releases.list_releases(session, campaign=campaign)]
+    found = releases.list_releases(session, campaign=campaign, actor=actor)
+    return [releases.to_read(r) for r in found]
 
 
 @router.post("/releases", status_code=201)
@@ -177,15 +183,18 @@ ReleaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 @router.get("/releases/{release_id}")
 def read_release(session: DbSession, actor: Exporter, release_id: ReleaseId) -> ReleaseRead:
     """One release: title, citation, number of records, content checksum."""
-    return releases.to_read(releases.get_release(session, release_id))
+    return releases.to_read(releases.read_release(session, actor, release_id))
 
 
 @router.get(
-    "/releases/{release_id}/download", response_class=StreamingResponse, responses=FILE_RESPONSES
+    "/releases/{release_id}/download",
+    response_class=StreamingResponse,
+    responses={**FILE_RESPONSES, **RATE_LIMITED_RESPONSES},
 )
 def download_release(
     request: Request,
     session: DbSession,
+    settings: AppSettings,
     actor: Exporter,
     release_id: ReleaseId,
     format: Annotated[ExportFormat, Query()] = ExportFormat.DATAPACKAGE,
@@ -202,5 +211,6 @@ def download_release(
         format=format,
         options=_options(values, language, bom, plain),
         request_id=getattr(request.state, "request_id", None),
+        exports_per_hour=settings.researcher_exports_per_hour,
     )
     return _stream(request, actor, job)

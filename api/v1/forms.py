@@ -24,14 +24,21 @@ from surveys.questionnaires.schemas import (
 router = APIRouter(prefix="/forms", tags=["questionnaires"], responses=PROBLEM_RESPONSES)
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FormFile = Annotated[UploadFile, File(description="An XLSForm (.xlsx), .yaml or .md form")]
+FormFile = Annotated[
+    UploadFile, File(description="An XLSForm (.xlsx, .xls, .xlsm), .yaml or .md form")
+]
+Attachments = Annotated[
+    list[UploadFile] | None,
+    File(description="CSV files the form names (select_one_from_file, itemsets.csv)"),
+]
 
 
-def _tables(upload: UploadFile) -> FormTables:
+def _tables(upload: UploadFile, attachments: list[UploadFile] | None = None) -> FormTables:
     """The uploaded form as tables. Read synchronously from the spooled upload: the handlers are
-    plain functions, so parsing and the database work run in the threadpool, never on the event
-    loop."""
-    return service.read_upload(upload.file.read(), upload.filename or "")
+    plain functions, so parsing (bounded in size and time) and the database work run in the
+    threadpool, never on the event loop."""
+    attached = {a.filename or "": a.file.read() for a in attachments or []}
+    return service.read_upload(upload.file.read(), upload.filename or "", attached)
 
 
 @router.get("")
@@ -41,9 +48,11 @@ def list_forms(session: DbSession, _: QuestionnaireReader) -> list[Questionnaire
 
 
 @router.post("/validate")
-def validate_form(file: FormFile, _: QuestionnaireManager) -> ValidationReport:
+def validate_form(
+    file: FormFile, _: QuestionnaireManager, attachments: Attachments = None
+) -> ValidationReport:
     """Check a form without storing it: coded errors and warnings with sheet, row and column."""
-    return ValidationReport.of(validate(_tables(file)))
+    return ValidationReport.of(validate(_tables(file, attachments)))
 
 
 @router.post("", status_code=201)
@@ -53,10 +62,14 @@ def import_form(
     file: FormFile,
     response: Response,
     actor: QuestionnaireManager,
+    attachments: Attachments = None,
 ) -> VersionRead:
     """Store a form as a draft version (the identical content already stored answers 200)."""
     outcome = service.import_form(
-        session, actor, _tables(file), request_id=getattr(request.state, "request_id", None)
+        session,
+        actor,
+        _tables(file, attachments),
+        request_id=getattr(request.state, "request_id", None),
     )
     form_id = outcome.version.definition["settings"]["form_id"]
     if not outcome.created:

@@ -23,7 +23,7 @@ from surveys.audit.models import AuditEvent
 from surveys.campaigns import respondents
 from surveys.campaigns.invitations import issue_invitation
 from surveys.campaigns.lifecycle import campaign_versions, create_synthetic_campaign, open_campaign
-from surveys.campaigns.models import Campaign, CampaignCentre
+from surveys.campaigns.models import Campaign, CampaignCentre, CampaignGrant
 from surveys.db import make_engine, make_session_factory, transaction, utcnow
 from surveys.policy import Permission, system_actor
 from surveys.questionnaires.answers import validate_answers
@@ -149,6 +149,10 @@ def _staff_token(session: Any, role: str, scopes: list[Permission], domains: lis
     )
     session.add(user)
     session.flush()
+    if role == "researcher":  # researchers read only the campaigns granted to them
+        for campaign_id in session.scalars(select(Campaign.id)):
+            session.add(CampaignGrant(user_id=user.id, campaign_id=campaign_id, granted_by="load"))
+        session.flush()
     return issue_token(session, user, TokenCreate(name="load", scopes=scopes, days=7)).token
 
 

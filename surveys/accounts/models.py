@@ -49,6 +49,8 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The campaigns (slugs) the token may read; None: every campaign its user may read.
+    campaigns: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
@@ -81,14 +83,3 @@ class StaffSession(Base):
     expires_at: Mapped[dt.datetime]
 
     user: Mapped[User] = relationship(lazy="raise")
-
-
-class LoginThrottle(Base):
-    """Failed sign-ins per account key (a keyed hash of the e-mail, existing account or not)."""
-
-    __tablename__ = "login_throttle"
-
-    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_started_at: Mapped[dt.datetime]
-    locked_until: Mapped[dt.datetime | None]

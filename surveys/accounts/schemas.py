@@ -103,6 +103,10 @@ class UserRead(Schema):
     last_login_at: dt.datetime | None
 
 
+CampaignSlug = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=100, pattern=r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$"),
+]
 TokenScope = Annotated[Permission, AfterValidator(lambda p: _grantable(p))]
 
 
@@ -125,6 +129,14 @@ class TokenCreate(Schema):
     ]
     scopes: Annotated[list[TokenScope], Field(min_length=1, max_length=len(TOKEN_SCOPES))]
     days: Annotated[int, Field(ge=1, le=MAX_TOKEN_DAYS)] = 30
+    campaigns: Annotated[
+        list[CampaignSlug] | None,
+        Field(
+            max_length=100,
+            description="Campaigns (slugs) the token may read; omitted: every campaign its "
+            "user may read.",
+        ),
+    ] = None
 
 
 class TokenRead(Schema):
@@ -136,6 +148,7 @@ class TokenRead(Schema):
     expires_at: dt.datetime
     revoked_at: dt.datetime | None
     last_used_at: dt.datetime | None
+    campaigns: list[str] | None = None
 
 
 class IssuedToken(TokenRead):

@@ -1,8 +1,17 @@
-"""Use cases of signing in and out: the password, the second factor, lockouts and sign-out.
+"""Use cases of signing in and out: the password, the second factor, throttles and sign-out.
 
 Sign-in follows RELIABILITY.md scenario 40: the same answer and the same work (one argon2
-verification) whether the account exists or not; 10 failures within 15 minutes lock the account
-key (a keyed hash of the e-mail address) for 15 minutes, again whether the account exists or not.
+verification) whether the account exists or not. Failures are counted three ways, in a store
+every worker shares (:mod:`surveys.throttles.store`), so that a stranger cannot lock a real user
+out and spraying one password over many accounts is slowed (``docs/security.md``, "Signing in"):
+
+* per account **and source address**: 10 failures within 15 minutes block that address for that
+  account for 15 minutes; the user's own address is not affected by someone else's guessing;
+* per account, from every address: past 100 failures within 15 minutes the account is *under
+  attack*, which does not lock it but cuts every address to 3 failures per 15 minutes on it;
+* per source address, over every account: 50 failures within 15 minutes block the address from
+  signing in to any account for 15 minutes.
+
 Every outcome is audited here, in the request's transaction; the page only starts the session
 (its cookie) the use case asks for.
 """
@@ -12,24 +21,31 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from surveys.accounts import passwords, totp
-from surveys.accounts.models import LoginThrottle, StaffSession, User
+from surveys.accounts.models import StaffSession, User
 from surveys.accounts.service import actor_of, enable_totp, find_user_by_email, get_user
 from surveys.audit.channel import channel
 from surveys.audit.service import record
 from surveys.db import utcnow
+from surveys.errors import InvalidInput
 from surveys.policy import TOTP_REQUIRED_ROLES, Actor, Permission, Role, authorize
+from surveys.throttles.store import Guard, Limit
 
-MAX_FAILURES = 10
-FAILURE_WINDOW = dt.timedelta(minutes=15)
+WINDOW = dt.timedelta(minutes=15)
 LOCKOUT = dt.timedelta(minutes=15)
+PER_ACCOUNT_AND_SOURCE = Limit(max_failures=10, window=WINDOW, block=LOCKOUT)
+# Past this many failures on one account (all addresses together), the account is under attack
+# until the window ends: not locked, but each address gets UNDER_ATTACK_FAILURES on it.
+ACCOUNT_CEILING = Limit(max_failures=100, window=WINDOW, block=WINDOW)
+UNDER_ATTACK_FAILURES = 3
+PER_SOURCE = Limit(max_failures=50, window=WINDOW, block=LOCKOUT)
+MAX_FAILURES = PER_ACCOUNT_AND_SOURCE.max_failures
 
 
 class LoginOutcome(StrEnum):
@@ -51,6 +67,8 @@ class LoginResult:
     outcome: LoginOutcome
     user: User | None = None
     failures: int = 0
+    retry_after: int = 0  # seconds, when locked
+    reason: str = ""  # which throttle: account_source, account_under_attack, source
 
     @property
     def locked(self) -> bool:
@@ -73,16 +91,49 @@ class SignIn:
     user: User | None = None
     stage: Stage = Stage.FULL
     pending_totp_secret: str | None = None
+    retry_after: int = 0
 
     @property
     def locked(self) -> bool:
         return self.outcome in (LoginOutcome.LOCKED, LoginOutcome.LOCKED_NOW)
 
 
+def _keyed(secret: str, *parts: str) -> str:
+    message = "\n".join(parts).encode("utf-8", "surrogatepass")
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _normal_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def source_of(address: str | None) -> str:
+    """The source a failure is counted against: the IPv4 address, or the /64 of an IPv6 one
+    (one subscriber holds a whole /64); anything unparsable counts as one source."""
+    try:
+        parsed = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
 def throttle_key(email: str, secret: str) -> str:
-    """The keyed hash that names an e-mail address in the throttle table (no address stored)."""
-    normalised = email.strip().lower().encode("utf-8", "surrogatepass")
-    return hmac.new(secret.encode(), b"login:" + normalised, hashlib.sha256).hexdigest()
+    """The keyed hash that names an account in the throttle store (no address stored)."""
+    return _keyed(secret, "login", _normal_email(email))
+
+
+def pair_key(email: str, source: str, secret: str) -> str:
+    """The keyed hash of one account seen from one source."""
+    return _keyed(secret, "login-pair", _normal_email(email), source_of(source))
+
+
+def source_key(source: str, secret: str) -> str:
+    """The keyed hash of one source address, over every account."""
+    return _keyed(secret, "login-source", source_of(source))
 
 
 # --- the use cases ---------------------------------------------------------------------------
@@ -94,31 +145,41 @@ def sign_in(
     *,
     email: str,
     password: str,
-    throttle_secret: str,
+    guard: Guard,
+    source: str,
     totp_required: bool,
     request_id: str | None,
     now: dt.datetime | None = None,
 ) -> SignIn:
-    """Check an e-mail address and password and audit the outcome.
+    """Check an e-mail address and password from a source address and audit the outcome.
 
-    A failure is ``login.failure`` (``login.locked`` while locked, ``login.lockout`` when this
-    one locked the key). A success without a second factor is ``login.success``; with one, the
-    success is recorded when the code is confirmed (:func:`confirm_second_factor`).
+    A failure is ``login.failure`` (``login.locked`` while blocked, ``login.lockout`` when this
+    one blocked the address). A success without a second factor is ``login.success``; with one,
+    the success is recorded when the code is confirmed (:func:`confirm_second_factor`).
     """
-    key = throttle_key(email, throttle_secret)
-    result = authenticate(session, email=email, password=password, key=key, now=now)
+    result = authenticate(
+        session, email=email, password=password, guard=guard, source=source, now=now
+    )
     user = result.user
     if result.outcome is not LoginOutcome.SUCCESS or user is None:
+        details: dict[str, object] = {
+            "failures": result.failures,
+            "key": throttle_key(email, guard.secret)[:16],
+            "source": source_key(source, guard.secret)[:16],
+            "known": user is not None,
+        }
+        if result.reason:
+            details["throttle"] = result.reason
         record(
             session,
             actor=actor,
             action=FAILURE_ACTIONS.get(result.outcome, "login.failure"),
             object_type="user",
             object_id=user.id if user is not None else None,
-            details={"failures": result.failures, "key": key[:16], "known": user is not None},
+            details=details,
             request_id=request_id,
         )
-        return SignIn(result.outcome, user)
+        return SignIn(result.outcome, user, retry_after=result.retry_after)
     if user.totp_secret is not None:
         return SignIn(result.outcome, user, Stage.TOTP)
     if totp_required and Role(user.role) in TOTP_REQUIRED_ROLES:
@@ -133,18 +194,25 @@ def confirm_second_factor(
     pending: StaffSession,
     code: str,
     *,
-    throttle_secret: str,
+    guard: Guard,
+    source: str,
     request_id: str | None,
+    now: dt.datetime | None = None,
 ) -> LoginResult:
     """The second step of signing in: the authenticator code (or the first one, when enrolling).
 
-    A wrong code counts as a failed sign-in against the account's key (``login.totp_failure``);
-    a right one is ``login.success`` (after ``user.totp_enable`` when it set the factor up).
+    A wrong code counts as a failed sign-in of the account from this source
+    (``login.totp_failure``); a right one is ``login.success`` (after ``user.totp_enable`` when
+    it set the factor up).
     """
+    now = now or utcnow()
     user = get_user(session, pending.user_id)
+    blocked = _blocked(session, guard, user.email, source, now)
+    if blocked is not None:
+        return LoginResult(LoginOutcome.LOCKED, user, blocked[0], blocked[1], blocked[2])
     if pending.stage == Stage.ENROL and pending.pending_totp_secret:
         secret = pending.pending_totp_secret
-        step = totp.matching_step(secret, code, at=utcnow(), after=None)
+        step = totp.matching_step(secret, code, at=now, after=None)
         ok = step is not None
         if ok:
             enable_totp(session, user, secret, step=step)
@@ -157,10 +225,11 @@ def confirm_second_factor(
                 request_id=request_id,
             )
     else:
-        ok = verify_totp(user, code)
+        ok = verify_totp(user, code, now=now)
     if not ok:
-        key = throttle_key(user.email, throttle_secret)
-        result = register_failure(session, key=key, user=user)
+        result = register_failure(
+            session, guard=guard, email=user.email, source=source, user=user, now=now
+        )
         record(
             session,
             actor=actor,
@@ -192,14 +261,14 @@ def unlock_user(
     actor: Actor,
     user_id: int,
     *,
-    throttle_secret: str,
+    guard: Guard,
     request_id: str | None,
 ) -> User:
-    """Lift a sign-in lockout before its 15 minutes are over (users:manage)."""
+    """Lift every sign-in block of an account, from every address, before it ends
+    (users:manage)."""
     authorize(actor, Permission.USERS_MANAGE)
     user = get_user(session, user_id)
-    key = throttle_key(user.email, throttle_secret)
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key_hash == key))
+    cleared = guard.store.forget(session, group=throttle_key(user.email, guard.secret))
     user.failed_logins = 0
     user.locked_until = None
     session.flush()
@@ -209,10 +278,39 @@ def unlock_user(
         action="user.unlock",
         object_type="user",
         object_id=user.id,
-        details=channel(actor),
+        details={"counters": cleared, **channel(actor)},
         request_id=request_id,
     )
     return user
+
+
+class BadAddress(InvalidInput):
+    code = "bad_address"
+
+
+def unblock_address(
+    session: Session, actor: Actor, address: str, *, guard: Guard, request_id: str | None
+) -> str:
+    """Lift the block of a source address over every account (users:manage); the audit event
+    names the address by its keyed hash only. Returns the source as counted (IPv6: its /64)."""
+    authorize(actor, Permission.USERS_MANAGE)
+    source = source_of(address)
+    if source == "unknown":
+        raise BadAddress(
+            f"{address!r} is not an IP address: give an IPv4 or IPv6 address, e.g. 192.0.2.10."
+        )
+    key = source_key(source, guard.secret)
+    cleared = guard.store.forget(session, group=key)
+    record(
+        session,
+        actor=actor,
+        action="throttle.unblock_address",
+        object_type="address",
+        object_id=key[:16],
+        details={"counters": cleared, **channel(actor)},
+        request_id=request_id,
+    )
+    return source
 
 
 def _record_success(
@@ -229,41 +327,49 @@ def _record_success(
     )
 
 
-# --- the steps: password check, failure count, code check ------------------------------------
+# --- the steps: throttle check, password check, failure count, code check -------------------
 
 
-def _throttle(session: Session, key: str, now: dt.datetime) -> LoginThrottle:
-    row = session.get(LoginThrottle, key)
-    if row is not None:
-        return row
-    purge_stale_throttles(session, now=now)
-    row = LoginThrottle(key_hash=key, failures=0, window_started_at=now)
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        # Another request created it at the same moment: use theirs.
-        existing = session.get(LoginThrottle, key)
-        if existing is None:  # pragma: no cover - the row cannot vanish in between
-            raise
-        return existing
-    return row
+def _blocked(
+    session: Session, guard: Guard, email: str, source: str, now: dt.datetime
+) -> tuple[int, int, str] | None:
+    """(failures, seconds to wait, which throttle) when this account may not be tried from this
+    source now; None when it may."""
+    store, secret = guard.store, guard.secret
+    by_source = store.tally(session, source_key(source, secret), now=now)
+    if by_source.blocked(now):
+        return by_source.failures, by_source.seconds_left(now), "source"
+    pair = store.tally(session, pair_key(email, source, secret), now=now)
+    if pair.blocked(now):
+        return pair.failures, pair.seconds_left(now), "account_source"
+    account = store.tally(session, throttle_key(email, secret), now=now)
+    tried = pair.in_window(PER_ACCOUNT_AND_SOURCE.window, now)
+    if account.blocked(now) and tried >= UNDER_ATTACK_FAILURES:
+        wait = pair.seconds_left(now, pair.window_end(PER_ACCOUNT_AND_SOURCE.window))
+        return tried, wait, "account_under_attack"
+    return None
 
 
 def authenticate(
-    session: Session, *, email: str, password: str, key: str, now: dt.datetime | None = None
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    guard: Guard,
+    source: str,
+    now: dt.datetime | None = None,
 ) -> LoginResult:
-    """Check an e-mail address and password, counting failures per key (scenario 40)."""
+    """Check an e-mail address and password from a source, counting failures (scenario 40)."""
     now = now or utcnow()
-    throttle = _throttle(session, key, now)
     user = find_user_by_email(session, email) if len(email) <= 254 else None
-    if throttle.locked_until is not None and throttle.locked_until > now:
-        return LoginResult(LoginOutcome.LOCKED, user, throttle.failures)
+    blocked = _blocked(session, guard, email, source, now)
+    if blocked is not None:
+        return LoginResult(LoginOutcome.LOCKED, user, blocked[0], blocked[1], blocked[2])
     stored = user.password_hash if user is not None else passwords.dummy_hash()
     verified = passwords.verify_password(stored, password[: passwords.MAX_LENGTH * 4])
     if verified and user is not None and user.active:
-        session.delete(throttle)
+        # The address proved it knows the password: its own counter for the account restarts.
+        guard.store.reset(session, pair_key(user.email, source, guard.secret))
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
@@ -271,36 +377,52 @@ def authenticate(
             user.password_hash = passwords.hash_password(password)
         session.flush()
         return LoginResult(LoginOutcome.SUCCESS, user)
-    return register_failure(session, key=key, user=user, now=now, throttle=throttle)
+    return register_failure(session, guard=guard, email=email, source=source, user=user, now=now)
 
 
 def register_failure(
     session: Session,
     *,
-    key: str,
+    guard: Guard,
+    email: str,
+    source: str,
     user: User | None,
     now: dt.datetime | None = None,
-    throttle: LoginThrottle | None = None,
 ) -> LoginResult:
-    """Count one failed sign-in step (password or second-factor code) against the key."""
+    """Count one failed sign-in step (password or second-factor code) of an account from a
+    source: against the pair, the account and the source."""
     now = now or utcnow()
-    throttle = throttle or _throttle(session, key, now)
-    if throttle.locked_until is not None and throttle.locked_until > now:
-        return LoginResult(LoginOutcome.LOCKED, user, throttle.failures)
-    if now - throttle.window_started_at > FAILURE_WINDOW or throttle.locked_until is not None:
-        throttle.failures = 0
-        throttle.window_started_at = now
-        throttle.locked_until = None
-    throttle.failures += 1
-    outcome = LoginOutcome.INVALID
-    if throttle.failures >= MAX_FAILURES:
-        throttle.locked_until = now + LOCKOUT
-        outcome = LoginOutcome.LOCKED_NOW
+    store, secret = guard.store, guard.secret
+    account_key = throttle_key(email, secret)
+    pair = store.count_failure(
+        session,
+        pair_key(email, source, secret),
+        PER_ACCOUNT_AND_SOURCE,
+        group=account_key,
+        now=now,
+    )
+    account = store.count_failure(session, account_key, ACCOUNT_CEILING, group=account_key, now=now)
+    by_source = store.count_failure(
+        session, source_key(source, secret), PER_SOURCE, group=source_key(source, secret), now=now
+    )
+    outcome, wait, reason = LoginOutcome.INVALID, 0, ""
+    if pair.blocked(now):
+        outcome, wait, reason = LoginOutcome.LOCKED_NOW, pair.seconds_left(now), "account_source"
+    elif by_source.blocked(now):
+        outcome, wait, reason = LoginOutcome.LOCKED_NOW, by_source.seconds_left(now), "source"
+    elif account.blocked(now) and pair.failures >= UNDER_ATTACK_FAILURES:
+        end = pair.window_end(PER_ACCOUNT_AND_SOURCE.window)
+        outcome, wait, reason = (
+            LoginOutcome.LOCKED_NOW,
+            pair.seconds_left(now, end),
+            "account_under_attack",
+        )
     if user is not None:
-        user.failed_logins = throttle.failures
-        user.locked_until = throttle.locked_until
+        user.failed_logins = account.failures
+        if pair.blocked_until is not None:
+            user.locked_until = pair.blocked_until
     session.flush()
-    return LoginResult(outcome, user, throttle.failures)
+    return LoginResult(outcome, user, pair.failures, wait, reason)
 
 
 def verify_totp(user: User, code: str, *, now: dt.datetime | None = None) -> bool:
@@ -312,15 +434,3 @@ def verify_totp(user: User, code: str, *, now: dt.datetime | None = None) -> boo
         return False
     user.totp_last_step = step
     return True
-
-
-def purge_stale_throttles(session: Session, *, now: dt.datetime | None = None) -> int:
-    """Forget failure counts older than a day that no longer lock anything (housekeeping)."""
-    now = now or utcnow()
-    result = session.execute(
-        delete(LoginThrottle).where(
-            LoginThrottle.window_started_at < now - dt.timedelta(days=1),
-            (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until < now),
-        )
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

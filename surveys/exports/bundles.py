@@ -56,7 +56,10 @@ def _source(session: Session, job: ExportJob) -> RecordSource:
         release = get_release(session, job.release_id)
         return ReleaseSource(release, release.campaign.slug)
     return LiveSource(
-        job.filters, Pseudonymiser(job.pseudonym_secret), pseudonymised=job.pseudonymised
+        job.filters,
+        Pseudonymiser(job.pseudonym_secret),
+        pseudonymised=job.pseudonymised,
+        campaigns=job.campaigns,
     )
 
 

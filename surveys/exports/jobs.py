@@ -34,6 +34,8 @@ class ExportJob:
     actor_label: str
     release: dict[str, Any] | None = None
     release_id: int | None = None
+    # The campaigns the actor may read (researcher grants, scoped tokens); None: all.
+    campaigns: tuple[str, ...] | None = None
     delivery: Delivery = field(default_factory=Delivery)
     manifest: dict[str, Any] | None = None
     total: int = 0

@@ -86,11 +86,18 @@ class LiveSource:
     """Submitted (and approved) responses matching the filters."""
 
     def __init__(
-        self, filters: ExportFilter, pseudonymiser: Pseudonymiser, *, pseudonymised: bool
+        self,
+        filters: ExportFilter,
+        pseudonymiser: Pseudonymiser,
+        *,
+        pseudonymised: bool,
+        campaigns: tuple[str, ...] | None = None,
     ) -> None:
         self.filters = filters
         self.pseudonymiser = pseudonymiser
         self.pseudonymised = pseudonymised
+        # The campaigns the exporting actor may read (grants, scoped tokens); None: all.
+        self.campaigns = campaigns
 
     def filtered(self, query: _Q) -> _Q:
         f = self.filters
@@ -104,6 +111,8 @@ class LiveSource:
         )
         if f.campaign:
             query = query.where(Campaign.slug == f.campaign)
+        if self.campaigns is not None:
+            query = query.where(Campaign.slug.in_(self.campaigns))
         if f.questionnaire:
             query = query.where(Questionnaire.form_id == f.questionnaire)
         if f.domain:

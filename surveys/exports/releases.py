@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from surveys.audit import service as audit
 from surveys.audit.channel import channel
+from surveys.campaigns.grants import check_readable, readable_campaigns
 from surveys.campaigns.lifecycle import get_campaign
+from surveys.campaigns.models import Campaign
 from surveys.db import utcnow
 from surveys.exports.errors import (
     NothingToRelease,
@@ -252,8 +254,11 @@ def get_release(session: Session, release_id: int) -> DatasetRelease:
     return release
 
 
-def list_releases(session: Session, *, campaign: str | None = None) -> list[DatasetRelease]:
-    """Sealed releases, newest first; of one campaign when its slug is given."""
+def list_releases(
+    session: Session, *, campaign: str | None = None, actor: Actor | None = None
+) -> list[DatasetRelease]:
+    """Sealed releases, newest first; of one campaign when its slug is given; of the
+    campaigns the actor may read when an actor is given (researcher grants, scoped tokens)."""
     query = (
         select(DatasetRelease)
         .where(DatasetRelease.content_sha256 != "")
@@ -261,8 +266,24 @@ def list_releases(session: Session, *, campaign: str | None = None) -> list[Data
         .order_by(DatasetRelease.created_at.desc(), DatasetRelease.id.desc())
     )
     if campaign is not None:
+        if actor is not None:
+            check_readable(session, actor, campaign)
         query = query.where(DatasetRelease.campaign_id == get_campaign(session, campaign).id)
+    allowed = readable_campaigns(session, actor) if actor is not None else None
+    if allowed is not None:
+        query = query.join(Campaign, Campaign.id == DatasetRelease.campaign_id).where(
+            Campaign.slug.in_(sorted(allowed))
+        )
     return list(session.scalars(query))
+
+
+def read_release(session: Session, actor: Actor, release_id: int) -> DatasetRelease:
+    """A release the actor may read: one of a campaign outside their grants is "not found"."""
+    release = get_release(session, release_id)
+    allowed = readable_campaigns(session, actor)
+    if allowed is not None and release.campaign.slug not in allowed:
+        raise ReleaseNotFound(f"No release {release_id}.")
+    return release
 
 
 def to_read(release: DatasetRelease) -> ReleaseRead:

@@ -37,9 +37,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from surveys.audit.channel import channel
 from surveys.audit.models import AuditEvent
 from surveys.audit.service import record
+from surveys.campaigns.grants import check_readable, readable_campaigns
 from surveys.campaigns.lifecycle import get_campaign
 from surveys.db import transaction, utcnow
-from surveys.errors import FieldError
+from surveys.errors import FieldError, RateLimited
 from surveys.exports.bundles import build_manifest, export_files, plan_export
 from surveys.exports.errors import ExportForbidden, ExportNotFound, UnsupportedExport
 from surveys.exports.jobs import ExportJob
@@ -50,7 +51,7 @@ from surveys.exports.records import (
     LiveSource,
     version_ids,
 )
-from surveys.exports.releases import get_release, release_name, verify_release
+from surveys.exports.releases import read_release, release_name, verify_release
 from surveys.exports.schemas import (
     RELEASE_FORMATS,
     SINGLE_FILE_FORMATS,
@@ -59,12 +60,20 @@ from surveys.exports.schemas import (
     ExportOptions,
     Manifest,
 )
-from surveys.policy import Actor, Permission
+from surveys.policy import Actor, Permission, Role
 from surveys.questionnaires.models import QuestionnaireVersion
 
 EXPORT_ACTIONS = ("export.complete", "export.aborted")
+# RELIABILITY section 3.4: at most 20 exports an hour per researcher (anti-exfiltration).
+DEFAULT_EXPORTS_PER_HOUR = 20
+EXPORT_RATE_WINDOW = dt.timedelta(hours=1)
 
 logger = logging.getLogger("accessgap.exports")
+
+
+class ExportRateLimited(RateLimited):
+    code = "export_rate_limited"
+    title = "Too many exports"
 
 
 def _authorize(actor: Actor, *, pseudonymised: bool) -> None:
@@ -114,10 +123,18 @@ def prepare_export(
     """Check an export request (403, 404, 422 come from here) and describe the job."""
     _authorize(actor, pseudonymised=pseudonymised)
     _check_options(format, options)
+    allowed = readable_campaigns(session, actor)
+    campaigns = None if allowed is None else tuple(sorted(allowed))
     if filters.campaign is not None:
+        check_readable(session, actor, filters.campaign)
         get_campaign(session, filters.campaign)
     if options.language is not None:
-        source = LiveSource(filters, Pseudonymiser(pseudonym_secret), pseudonymised=pseudonymised)
+        source = LiveSource(
+            filters,
+            Pseudonymiser(pseudonym_secret),
+            pseudonymised=pseudonymised,
+            campaigns=campaigns,
+        )
         _check_language(session, version_ids(session, source), options.language)
     return ExportJob(
         id=str(uuid.uuid4()),
@@ -128,6 +145,7 @@ def prepare_export(
         pseudonym_secret=pseudonym_secret,
         generated_at=now or utcnow(),
         actor_label=actor.label,
+        campaigns=campaigns,
     )
 
 
@@ -148,7 +166,7 @@ def prepare_release_download(
             "A release holds answers, not centre locations: there is no GeoJSON of it.",
             errors=[FieldError(("query", "format"), "not available for releases")],
         )
-    release = get_release(session, release_id)
+    release = read_release(session, actor, release_id)
     verify_release(session, release)
     _check_language(session, _release_version_ids(session, release), options.language)
     name = release_name(release.campaign.slug, release.number)
@@ -185,6 +203,41 @@ def _release_version_ids(session: Session, release: DatasetRelease) -> list[int]
     )
 
 
+def check_export_rate(
+    session: Session, actor: Actor, *, per_hour: int, now: dt.datetime | None = None
+) -> None:
+    """Refuse a researcher's export past ``per_hour`` in the last hour (429 with the wait).
+
+    The count is the ``export.start`` events of the user (by session or any token) in the
+    audit log, which every worker shares; 0 means no limit. Other roles are not limited.
+    """
+    if per_hour <= 0 or actor.role is not Role.RESEARCHER or actor.user_id is None:
+        return
+    now = now or utcnow()
+    since = now - EXPORT_RATE_WINDOW
+    mine = or_(
+        AuditEvent.actor == f"user:{actor.user_id}",
+        AuditEvent.actor.startswith(f"user:{actor.user_id}/", autoescape=True),
+    )
+    started = list(
+        session.scalars(
+            select(AuditEvent.at)
+            .where(AuditEvent.action == "export.start", AuditEvent.at > since, mine)
+            .order_by(AuditEvent.at.desc())
+            .limit(per_hour)
+        )
+    )
+    if len(started) < per_hour:
+        return
+    # The oldest of the last ``per_hour`` starts leaves the window first.
+    wait = int((started[-1] + EXPORT_RATE_WINDOW - now).total_seconds()) + 1
+    raise ExportRateLimited(
+        f"You have started {per_hour} exports in the last hour, the most a researcher account "
+        f"may. Try again in {wait} seconds, or reuse a file you already downloaded.",
+        retry_after=wait,
+    )
+
+
 def start_export(
     session: Session,
     actor: Actor,
@@ -195,8 +248,10 @@ def start_export(
     pseudonymised: bool,
     pseudonym_secret: str,
     request_id: str | None,
+    exports_per_hour: int = DEFAULT_EXPORTS_PER_HOUR,
 ) -> ExportJob:
     """Check an export request (:func:`prepare_export`) and record ``export.start``."""
+    check_export_rate(session, actor, per_hour=exports_per_hour)
     job = prepare_export(
         session,
         actor,
@@ -218,8 +273,10 @@ def start_release_download(
     format: ExportFormat,
     options: ExportOptions,
     request_id: str | None,
+    exports_per_hour: int = DEFAULT_EXPORTS_PER_HOUR,
 ) -> ExportJob:
     """Check a release download (:func:`prepare_release_download`) and record ``export.start``."""
+    check_export_rate(session, actor, per_hour=exports_per_hour)
     job = prepare_release_download(session, actor, release_id, format=format, options=options)
     _record(session, actor, "export.start", job, job.start_details(), request_id)
     return job

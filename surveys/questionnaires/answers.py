@@ -29,6 +29,7 @@ INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 DEFAULT_TEXT_LIMIT = 10_000
 MAX_REPEAT_ROWS = 500
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?$")
 Loc = tuple[str | int, ...]
 DEFAULT_MESSAGES = {
     "required": {
@@ -119,6 +120,42 @@ def _date(value: object) -> str:
         raise _TypeProblem("is not a real date") from exc
 
 
+def _datetime(value: object) -> str:
+    """``YYYY-MM-DDTHH:MM[:SS]`` (what a browser's datetime-local input sends), kept as typed."""
+    if not isinstance(value, str):
+        raise _TypeProblem("expects a date and time written YYYY-MM-DDTHH:MM")
+    text = value.strip().replace(" ", "T", 1)
+    date, _, time = text.partition("T")
+    if not DATE.match(date) or not TIME.match(time):
+        raise _TypeProblem("expects a date and time written YYYY-MM-DDTHH:MM")
+    try:
+        dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise _TypeProblem("is not a real date and time") from exc
+    return text
+
+
+def _time(value: object) -> str:
+    if not isinstance(value, str) or not TIME.match(value.strip()):
+        raise _TypeProblem("expects a time written HH:MM (24 hours)")
+    return value.strip()
+
+
+def _geopoint(value: object) -> str:
+    """ODK's geopoint text: ``latitude longitude [altitude [accuracy]]`` in decimal degrees."""
+    parts = value.replace(",", " ").split() if isinstance(value, str) else []
+    try:
+        numbers = [float(part) for part in parts]
+    except ValueError:
+        numbers = []
+    if not 2 <= len(numbers) <= 4 or not all(math.isfinite(n) for n in numbers):
+        raise _TypeProblem("expects a location as latitude and longitude, e.g. 48.8566 2.3522")
+    latitude, longitude = numbers[0], numbers[1]
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise _TypeProblem("has a latitude outside -90..90 or a longitude outside -180..180")
+    return " ".join(parts[:4])
+
+
 def _range(value: object, question: Question) -> float | int:
     number = _decimal(value)
     start = float(question.parameters.get("start", 0))
@@ -151,6 +188,12 @@ def _coerce(value: object, question: Question) -> Any:
         return _range(value, question)
     if kind == "date":
         return _date(value)
+    if kind == "datetime":
+        return _datetime(value)
+    if kind == "time":
+        return _time(value)
+    if kind == "geopoint":
+        return _geopoint(value)
     if kind == "select_one":
         if not isinstance(value, str):
             raise _TypeProblem("expects one choice name")
@@ -199,13 +242,34 @@ def _stored(result: object) -> Any:
 
 class _Validator:
     def __init__(
-        self, form: CompiledForm, language: str | None, today: dt.date | None, partial: bool
+        self,
+        form: CompiledForm,
+        language: str | None,
+        today: dt.date | None,
+        partial: bool,
+        keep_recorded: bool = False,
     ) -> None:
         self.form = form
         self.language = language or form.default_language
         self.today = today
         self.partial = partial
+        self.keep_recorded = keep_recorded
         self.result = ValidatedAnswers()
+        self._labels: dict[str, dict[str, str]] | None = None
+
+    @property
+    def labels(self) -> dict[str, dict[str, str]]:
+        """Choice labels by question, in the respondent's language (for jr:choice-name)."""
+        if self._labels is None:
+            self._labels = {
+                q.name: {
+                    c.name: q.text(c.label, self.language, self.form.default_language)
+                    for c in self.form.options(q)
+                }
+                for q in self.form.walk()
+                if q.kind in {"select_one", "select_multiple"}
+            }
+        return self._labels
 
     def message(self, question: Question, kind: str) -> str:
         own = question.required_message if kind == "required" else question.constraint_message
@@ -217,9 +281,15 @@ class _Validator:
             or defaults["en"]
         )
 
-    def eval(self, node: Node, context: Mapping[str, object], current: object = None) -> object:
+    def eval(
+        self,
+        node: Node,
+        context: Mapping[str, object],
+        current: object = None,
+        choice: Mapping[str, object] | None = None,
+    ) -> object:
         # Compiled once per tree (the form's trees are kept per version): no tree walk.
-        return compiled(node)(context, current, self.today)
+        return compiled(node)(context, current, self.today, choice, self.labels)
 
     def coerce_level(
         self, questions: list[Question], submitted: Mapping[str, Any], prefix: Loc
@@ -239,7 +309,10 @@ class _Validator:
             if question.kind == "repeat":
                 values[name] = self.coerce_repeat(question, raw, (*prefix, name))
                 continue
-            if question.kind in {"note", "calculate", "group"}:
+            if question.kind in {"note", "calculate", "group"} or question.is_metadata:
+                if question.is_metadata and self.keep_recorded and isinstance(raw, str):
+                    values[name] = raw  # recorded at submission; a correction keeps it
+                    continue
                 self.result.warnings.append(
                     AnswerProblem(
                         (*prefix, name),
@@ -289,7 +362,7 @@ class _Validator:
             if question.name not in level or question.calculation is None:
                 continue
             values[question.name] = context[question.name] = _stored(
-                self.eval(question.calculation, scope)
+                self.eval(question.calculation, scope, current=values.get(question.name))
             )
 
     def check_level(
@@ -336,6 +409,8 @@ class _Validator:
                 continue
             if question.kind == "repeat":
                 rows = values.get(question.name, [])
+                if not prune_only:
+                    self.check_repeat_count(question, rows, scope, loc)
                 for index, row in enumerate(rows):
                     inner = scope
                     self.calculate(question.children, row, inner)
@@ -369,6 +444,22 @@ class _Validator:
                     AnswerProblem(loc, "constraint", self.message(question, "constraint"))
                 )
 
+    def check_repeat_count(
+        self, question: Question, rows: list[Any], scope: Mapping[str, object], loc: Loc
+    ) -> None:
+        """A repeat_count fixes how many rows there are: fewer may be kept while drafting, more
+        are refused."""
+        if question.repeat_count is None:
+            return
+        count = self.eval(question.repeat_count, scope)
+        number = _stored(count) if isinstance(count, float) else count
+        if isinstance(number, int) and len(rows) > max(number, 0):
+            self.result.errors.append(
+                AnswerProblem(
+                    loc, "repeat_count", f"has {len(rows)} rows; the form asks for {number}"
+                )
+            )
+
     def check_choices(
         self, question: Question, value: Any, scope: Mapping[str, object], loc: Loc
     ) -> None:
@@ -376,15 +467,11 @@ class _Validator:
             return
         options = self.form.options(question)
         if question.choice_filter is not None:
+            # XLSForm: a bare name is the choice's column, ${q} the answer to q.
             options = [
                 c
                 for c in options
-                if truthy(
-                    self.eval(
-                        question.choice_filter,
-                        ChainMap(dict(c.filters), {"name": c.name}, dict(scope)),
-                    )
-                )
+                if truthy(self.eval(question.choice_filter, scope, choice=choice_columns(c)))
             ]
         allowed = {c.name for c in options}
         chosen = value if isinstance(value, list) else [value]
@@ -397,6 +484,31 @@ class _Validator:
             )
 
 
+def choice_columns(choice: Any) -> dict[str, object]:
+    """What a choice_filter's bare names read: the choice's own columns, name and label."""
+    return {**choice.filters, "name": choice.name}
+
+
+def record_metadata(
+    form: CompiledForm, *, start: dt.datetime, end: dt.datetime, device: str, user: str
+) -> dict[str, str]:
+    """The values of the form's metadata rows, recorded (not asked) when a response is
+    submitted: ``start`` when the draft began, ``end`` at submission, ``today`` its date,
+    ``deviceid`` and ``username`` naming the session and the account that submitted."""
+    known = {
+        "start": start.isoformat(timespec="seconds"),
+        "end": end.isoformat(timespec="seconds"),
+        "today": end.date().isoformat(),
+        "deviceid": device,
+        "username": user,
+    }
+    return {
+        q.name: known.get(q.kind, "")
+        for q in form.walk()
+        if q.is_metadata and q.name and q.repeat is None
+    }
+
+
 def validate_answers(
     form: CompiledForm,
     submitted: Mapping[str, Any],
@@ -404,9 +516,11 @@ def validate_answers(
     language: str | None = None,
     today: dt.date | None = None,
     partial: bool = False,
+    keep_recorded: bool = False,
 ) -> ValidatedAnswers:
-    """Type, compute and check answers. ``partial`` (a draft) skips the required checks."""
-    validator = _Validator(form, language, today, partial)
+    """Type, compute and check answers. ``partial`` (a draft) skips the required checks;
+    ``keep_recorded`` (a coordinator's correction) keeps the recorded metadata values."""
+    validator = _Validator(form, language, today, partial, keep_recorded)
     if not isinstance(submitted, Mapping):
         validator.result.errors.append(AnswerProblem((), "type", "answers must be an object"))
         return validator.result

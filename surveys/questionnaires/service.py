@@ -29,6 +29,7 @@ from surveys.questionnaires.definitions.compiled import CompiledForm, compile_de
 from surveys.questionnaires.definitions.diff import DefinitionDiff, diff_definitions
 from surveys.questionnaires.definitions.model import content_hash, to_definition, to_tables
 from surveys.questionnaires.definitions.tables import (
+    FORM_KINDS,
     FormFileError,
     FormTables,
     read_form_bytes,
@@ -74,28 +75,41 @@ class UnreadableForm(InvalidInput):
     code = "definition.unreadable_file"
 
 
-FORM_SUFFIXES = {".xlsx": "xlsx", ".yaml": "yaml", ".yml": "yaml", ".md": "markdown"}
-
-
-def read_upload(data: bytes, filename: str) -> FormTables:
-    """Tables from an uploaded form file; the name only tells the format and is never a path."""
+def _plain_name(filename: str, field: str) -> str:
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
     if base != filename or base in {"", ".", ".."}:
         raise UnreadableForm(
             "The file name must not contain a path; upload the file itself, e.g. form.xlsx.",
-            errors=[FieldError(("file",), "path components are not allowed", "path")],
+            errors=[FieldError((field,), "path components are not allowed", "path")],
         )
+    return base
+
+
+def read_upload(
+    data: bytes, filename: str, attachments: dict[str, bytes] | None = None
+) -> FormTables:
+    """Tables from an uploaded form file and the CSV files it names; the names only tell the
+    format (and the default form id) and are never paths.
+
+    The read is bounded (size, rows, columns, cell length, time: see ``workbook``), so this is
+    safe to run in a worker thread while the event loop keeps answering.
+    """
+    base = _plain_name(filename, "file")
     suffix = "." + base.rsplit(".", 1)[-1].lower() if "." in base else ""
-    kind = FORM_SUFFIXES.get(suffix)
+    kind = FORM_KINDS.get(suffix)
     if kind is None:
         raise UnreadableForm(
-            f"{base}: unsupported form file; upload an XLSForm (.xlsx), .yaml or .md file.",
-            errors=[FieldError(("file",), "unsupported file type", "file_type")],
+            f"{base}: unsupported form file; upload an XLSForm (.xlsx, .xls, .xlsm), "
+            ".yaml or .md file.",
+            errors=[FieldError(("file",), "unsupported file type", "form_file.unsupported_type")],
         )
+    named = {
+        _plain_name(name, "attachments"): content for name, content in (attachments or {}).items()
+    }
     try:
-        return read_form_bytes(data, kind=kind, source=base)
+        return read_form_bytes(data, kind=kind, source=base, attachments=named)
     except FormFileError as exc:
-        raise UnreadableForm(str(exc), errors=[FieldError(("file",), str(exc))]) from exc
+        raise UnreadableForm(str(exc), errors=[FieldError(("file",), str(exc), exc.code)]) from exc
 
 
 def _field_error(problem: Problem) -> FieldError:

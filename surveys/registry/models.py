@@ -175,3 +175,26 @@ class Contact(Base):
     erased_at: Mapped[dt.datetime | None]
 
     centre: Mapped[Centre] = relationship(lazy="raise")
+
+
+class ReferenceFigure(Base):
+    """An official statistic beside the survey: one area's value of one indicator in one year.
+
+    ``indicator`` is the id of the survey indicator it compares with; ``value`` is in the terms
+    that indicator counts (a count of units for a ``sum``, the indicator's own unit otherwise,
+    see ``docs/maps.md``); ``flag`` is the publisher's flag (``e`` estimated, ``p`` provisional,
+    or a short caveat), empty when there is none.
+    """
+
+    __tablename__ = "reference_figure"
+    __table_args__ = (UniqueConstraint("area_code", "year", "indicator", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(10), index=True)
+    area_level: Mapped[str] = mapped_column(String(10))
+    year: Mapped[int] = mapped_column(Integer)
+    indicator: Mapped[str] = mapped_column(String(100), index=True)
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(200))
+    flag: Mapped[str] = mapped_column(String(100), default="")
+    nuts_version: Mapped[str | None] = mapped_column(String(4))

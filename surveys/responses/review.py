@@ -118,7 +118,7 @@ def correct(
     if response.version != expected_version:
         raise StaleVersion.behind(response, expected_version)
     version = session.get_one(QuestionnaireVersion, response.questionnaire_version_id)
-    validated = validate_answers(compiled_version(version), answers)
+    validated = validate_answers(compiled_version(version), answers, keep_recorded=True)
     if not validated.ok:
         raise InvalidAnswers(validated)
     number = 1 + len(list_versions(session, response))

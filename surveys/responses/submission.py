@@ -32,7 +32,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from surveys.campaigns.lifecycle import ensure_open
 from surveys.campaigns.models import Campaign, CampaignQuestionnaire
 from surveys.errors import FieldError, InvalidInput
-from surveys.questionnaires.answers import ValidatedAnswers, validate_answers
+from surveys.questionnaires.answers import ValidatedAnswers, record_metadata, validate_answers
 from surveys.questionnaires.definitions.compiled import compiled_version
 from surveys.questionnaires.models import QuestionnaireVersion
 from surveys.registry.models import Centre
@@ -53,6 +53,9 @@ from surveys.responses.models import (
     ResponseVersion,
     ReviewState,
 )
+
+DEVICE_ID = "accessgap-web"
+"""What a form's ``deviceid`` row records: answers come through the web form or the API."""
 
 
 def answers_hash(answers: dict[str, Any]) -> str:
@@ -326,10 +329,20 @@ def _finalise(
     constraints inside a savepoint (see the module docstring)."""
     digest = answers_hash(validated.answers)
     submission_uuid = response.submission_uuid
+    # Metadata rows (start, end, today, deviceid, username) are recorded here, not asked; the
+    # digest stays that of the answers given, so a replayed submission is still recognised.
+    recorded = record_metadata(
+        compiled_version(version),
+        start=response.created_at or now,
+        end=now,
+        device=DEVICE_ID,
+        user=actor,
+    )
+    answers = {**validated.answers, **recorded}
     savepoint = session.begin_nested()
     try:
         response.questionnaire_version_id = version.id
-        response.answers = validated.answers
+        response.answers = answers
         response.answers_hash = digest
         response.status = ResponseStatus.SUBMITTED
         response.review_state = ReviewState.RECEIVED
@@ -342,7 +355,7 @@ def _finalise(
                 response_id=response.id,
                 number=1,
                 status=ResponseStatus.SUBMITTED,
-                answers=validated.answers,
+                answers=answers,
                 answers_hash=digest,
                 actor=actor,
             )

@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 from api.cli import app
 from surveys.accounts.models import User
 from surveys.audit.models import AuditEvent
-from surveys.db import make_engine, make_session_factory
+from surveys.campaigns.models import Campaign
+from surveys.db import make_engine, make_session_factory, utcnow
+from tests.accounts_fixtures import make_user
 
 
 @pytest.fixture
@@ -92,3 +94,52 @@ def test_privacy_commands(cli_env: str, tmp_path: Path) -> None:
     missing = CliRunner().invoke(app, ["privacy", "erase-contact", "7"])
     assert missing.exit_code == 1
     assert "No contact has this id." in missing.output
+
+
+def test_unlock_unblock_and_grants_from_the_command_line(cli_env: str) -> None:
+    """The operator's unlock path and researcher grants, each audited as ``system:cli``."""
+    runner = CliRunner()
+    engine = make_engine(cli_env)
+    with make_session_factory(engine)() as session, session.begin():
+        make_user(session, role="researcher", email="r@example.org")
+        session.add(Campaign(slug="wave-z", name="Wave Z", status="draft", created_at=utcnow()))
+    engine.dispose()
+
+    assert runner.invoke(app, ["users", "unlock", "r@example.org"]).exit_code == 0
+    missing = runner.invoke(app, ["users", "unlock", "nobody@example.org"])
+    assert (missing.exit_code, "No account signs in as" in missing.output) == (1, True)
+    unblocked = runner.invoke(app, ["users", "unblock-address", "2001:db8::7"])
+    assert unblocked.exit_code == 0, unblocked.output
+    assert "2001:db8::/64 may sign in again." in unblocked.output
+    assert runner.invoke(app, ["users", "unblock-address", "nowhere"]).exit_code == 1
+
+    assert runner.invoke(app, ["grants", "add", "r@example.org", "wave-z"]).exit_code == 0
+    again = runner.invoke(app, ["grants", "add", "r@example.org", "wave-z"])
+    assert "was already granted" in again.output
+    assert "wave-z" in runner.invoke(app, ["grants", "list"]).output
+    assert runner.invoke(app, ["grants", "revoke", "r@example.org", "wave-z"]).exit_code == 0
+    gone = runner.invoke(app, ["grants", "revoke", "r@example.org", "wave-z"])
+    assert (gone.exit_code, "holds no grant" in gone.output) == (1, True)
+
+    engine = make_engine(cli_env)
+    with make_session_factory(engine)() as session:
+        audited = session.execute(
+            select(AuditEvent.action, AuditEvent.actor).where(
+                AuditEvent.action.in_(
+                    [
+                        "user.unlock",
+                        "throttle.unblock_address",
+                        "campaign.grant",
+                        "campaign.grant_revoke",
+                    ]
+                )
+            )
+        ).all()
+    engine.dispose()
+    assert sorted(a for a, _ in audited) == [
+        "campaign.grant",
+        "campaign.grant_revoke",
+        "throttle.unblock_address",
+        "user.unlock",
+    ]
+    assert {actor for _, actor in audited} == {"system:cli"}

@@ -21,7 +21,7 @@ from surveys.audit.models import AuditEvent
 from surveys.db import make_engine, make_session_factory, transaction
 from surveys.policy import Permission, staff_actor
 from surveys.registry.countries import seed_countries
-from tests.accounts_fixtures import issue_token, make_user, sign_in
+from tests.accounts_fixtures import grant_every_campaign, issue_token, make_user, sign_in
 from tests.surveys.exports.data import make_world
 
 EXPORTS = "/api/v1/exports"
@@ -38,6 +38,7 @@ def researcher_token(
 ) -> tuple[int, str]:
     with session_factory() as session, session.begin():
         user_id = make_user(session, role="researcher").id
+        grant_every_campaign(session, user_id)
     return user_id, issue_token(
         session_factory, user_id, scopes or [Permission.EXPORT_PSEUDONYMISED]
     )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import time
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -91,6 +93,25 @@ class TestFormRoutes:
             response = client.post("/api/v1/forms/validate", files={"file": (name, data)})
             assert response.status_code == 422, name
             assert response.json()["code"] == "definition.unreadable_file"
+
+    def test_workbooks_from_other_tools_are_read_with_their_attachments(
+        self, client: TestClient
+    ) -> None:
+        corpus = Path(__file__).parents[1] / "surveys" / "questionnaires" / "corpus"
+        started = time.monotonic()
+        libre = (corpus / "libreoffice_dimension.xlsx").read_bytes()
+        report = client.post("/api/v1/forms/validate", files={"file": ("libre.xlsx", libre)})
+        assert report.status_code == 200
+        assert time.monotonic() - started < 2  # a declared million rows are not padded
+        assert client.get("/health/live").status_code == 200
+        files = [
+            ("file", ("clinics_from_file.xlsx", (corpus / "clinics_from_file.xlsx").read_bytes())),
+            ("attachments", ("clinics.csv", (corpus / "clinics.csv").read_bytes())),
+        ]
+        stored = client.post("/api/v1/forms", files=files)
+        assert stored.status_code == 201, stored.json()
+        without = client.post("/api/v1/forms/validate", files=files[:1]).json()
+        assert "definition.missing_attachment" in [e["code"] for e in without["errors"]]
 
     def test_unknown_forms_and_versions_are_404(self, client: TestClient) -> None:
         assert client.get("/api/v1/forms/nothing/versions").status_code == 404

@@ -68,6 +68,7 @@ SAMPLES: dict[str, Callable[[World, str], str]] = {
     "format": lambda w, role: "csv-long",
     "export_id": lambda w, role: "00000000-0000-4000-8000-000000000000",
     "release_id": lambda w, role: MISSING_ID,
+    "grant_id": lambda w, role: MISSING_ID,
     "slug": lambda w, role: "no-such-campaign",
     "invitation_id": lambda w, role: MISSING_ID,
     "response_id": lambda w, role: MISSING_ID,
@@ -76,6 +77,7 @@ SAMPLES: dict[str, Callable[[World, str], str]] = {
     "submission_uuid": lambda w, role: "00000000-0000-4000-8000-000000000000",
     "indicator": lambda w, role: "no_such_indicator",
     "fmt": lambda w, role: "png",
+    "job_id": lambda w, role: MISSING_ID,
 }
 
 # Parameters naming an object someone owns: (the foreign object, whether the role may reach it).

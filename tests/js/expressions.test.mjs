@@ -5,7 +5,8 @@
 // parser, writes {vector id: JSON tree} to a file and runs this test with
 //   EXPRESSION_ASTS     path of that file (required; without it every check is skipped)
 //   EXPRESSION_VECTORS  path of the vectors (default: the committed vectors.json)
-// A vector is {id, expr, answers, current?, today?, expect}; `today` pins today() as
+// A vector is {id, expr, answers, current?, today?, choice?, labels?, columns?, expect}
+// (choice: the choice a choice_filter tests, labels: for jr:choice-name); `today` pins today() as
 // "YYYY-MM-DD". Expected values are JSON values, {"nan": true}, {"infinity": 1 | -1} or
 // {"error": "parse"} (parse failures are the Python parser's business and are skipped here).
 
@@ -69,7 +70,8 @@ if (astsPath === undefined) {
     test(`${vector.id}: ${vector.expr.slice(0, 80)}`, () => {
       const ast = asts[vector.id];
       assert.ok(ast, `no parsed tree for vector ${vector.id}`);
-      const actual = evaluate(ast, vector.answers, vector.current, vector.today);
+      const actual = evaluate(
+        ast, vector.answers, vector.current, vector.today, vector.choice, vector.labels);
       assert.ok(
         matches(actual, vector.expect),
         `${vector.expr}\n  expected ${describe(vector.expect)}\n  got      ${describe(actual)}`,

@@ -166,3 +166,48 @@ def test_coordinators_see_unplaced_centres_with_their_coordinates(
     assert "/admin/geo" in coordinator.get("/admin").text
     researcher, _ = client_as("researcher")
     assert researcher.get("/admin/geo").status_code == 403
+
+
+def test_centres_registered_or_imported_by_staff_are_placed_at_once(
+    client_as: Callable[..., tuple[TestClient, SignedIn]],
+    session_factory: sessionmaker[Session],
+) -> None:
+    with (
+        session_factory() as session,
+        session.begin(),
+        official.reference_file(official.boundary_file_name(2)) as path,
+    ):
+        imports.import_boundaries(session, SYSTEM, path, level=2, nuts_version="2021")
+    coordinator, signed = client_as("coordinator")
+    body = {"name": "Paris centre", "country": "FR", "latitude": PARIS[0], "longitude": PARIS[1]}
+    created = coordinator.post("/api/v1/centres", json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["region"] == "FR10"
+    moved = coordinator.patch(
+        f"/api/v1/centres/{created.json()['id']}",
+        json={
+            "version": created.json()["version"],
+            "latitude": VATICAN[0],
+            "longitude": VATICAN[1],
+            "country": "IT",
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["region"] == "ITI4"  # by proximity: the Vatican is a hole in Lazio
+
+    csv = f"name,country,latitude,longitude\nColosseum centre,IT,{COLOSSEUM[0]},{COLOSSEUM[1]}\n"
+    page = coordinator.post(
+        "/admin/centres/import",
+        data={"csrf_token": signed.csrf},
+        files={"file": ("centres.csv", csv.encode(), "text/csv")},
+    )
+    assert page.status_code == 200, page.text
+    placed = page.text.split('data-testid="import-placement"')[1].split("</p>")[0]
+    assert "2 placed by proximity" in placed
+    with session_factory() as session:
+        region = session.scalar(
+            select(Region.code)
+            .join(Centre, Centre.region_id == Region.id)
+            .where(Centre.name == "Colosseum centre")
+        )
+    assert region == "ITI4"

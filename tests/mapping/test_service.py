@@ -15,7 +15,7 @@ from mapping import imports, service
 from mapping.classify import NO_DATA
 from mapping.errors import IncomparableUnits, IndicatorNotFound, NoRegionalDenominator, NoRegions
 from mapping.populations import CITY_POPULATION_SOURCE, areas_frame
-from mapping.service import MapRequest
+from mapping.service import MapRequest, survey_line
 from surveys.campaigns.models import Campaign
 from surveys.policy import staff_actor, system_actor
 from surveys.questionnaires.service import get_version
@@ -508,3 +508,13 @@ def test_many_standins_are_said_plainly_in_the_note_and_the_summary(session: Ses
     assert warning.startswith("Warning: 2 of 3 countries (67%) have no official denominator")
     assert warning in result.source_note
     assert "GeoNames stand-in (2 areas)" in result.source_note
+
+
+def test_a_synthetic_campaign_says_so_under_every_map_and_names_its_sizing_source() -> None:
+    demo = Campaign(slug="demo-2026", name="Demo survey 2026 (synthetic data)", is_synthetic=True)
+    real = Campaign(slug="real", name="Survey 2026", is_synthetic=False)
+    assert survey_line(demo, "2025") == (
+        "Survey: Demo survey 2026 (synthetic data) (answers synthetic, sized on The IAEA "
+        "Directory of Radiotherapy Centres (DIRAC), https://dirac.iaea.org/), reference year 2025."
+    )
+    assert survey_line(real, "2025") == "Survey: Survey 2026, reference year 2025."

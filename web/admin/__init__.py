@@ -1,5 +1,5 @@
-"""Administration pages: users and roles, API tokens, the audit log, centre import, boundaries
-and centre placement, privacy.
+"""Administration pages: users and roles, API tokens, researcher grants, the audit log, centre
+import, boundaries and centre placement, privacy.
 
 Thin adapters like every page: parse the form, call one use case (it checks the permission and
 records its own audit event), render. Forms re-render with the input kept and errors next to
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.auth import AuditReader
-from web.admin import audit, centres, geo, privacy, tokens, users
+from web.admin import audit, centres, geo, grants, privacy, tokens, users
 from web.forms import render
 
 router = APIRouter(include_in_schema=False)
@@ -26,6 +26,7 @@ def admin_index(request: Request, actor: AuditReader) -> HTMLResponse:
 
 router.include_router(users.router)
 router.include_router(tokens.router)
+router.include_router(grants.router)
 router.include_router(audit.router)
 router.include_router(centres.router)
 router.include_router(geo.router)

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.auth import RegistryWriter
 from api.deps import AppSettings, DbSession
+from mapping.versions import place_centres
 from surveys.registry.transfer import import_centre_list
 from web.forms import FormText, render, request_id
 
@@ -89,10 +90,14 @@ def import_upload(
         report = import_centre_list(
             session, actor, path, dry_run=checking, request_id=request_id(request)
         )
+    placement = None
+    if not checking and not report.errors and report.created + report.updated:
+        placement = place_centres(session, actor, request_id=request_id(request))
     context: dict[str, Any] = {
         "errors": {},
         "report": report,
         "dry_run": checking,
         "filename": filename,
+        "placement": placement if placement is not None and placement.nuts_version else None,
     }
     return render(request, "admin/import.html", context, status=422 if report.errors else 200)

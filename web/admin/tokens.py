@@ -55,7 +55,8 @@ def _tokens_page(
             "now": utcnow(),
             "revoke_base": "/admin/tokens",
             "scopes": sorted(s.value for s in TOKEN_SCOPES),
-            "token_form": form or {"name": "", "scopes": [], "days": 30, "user_id": ""},
+            "token_form": form
+            or {"name": "", "scopes": [], "days": 30, "campaigns": "", "user_id": ""},
             "token_errors": errors or {},
         },
         status=status,
@@ -85,9 +86,10 @@ def issue_token(
     name: FormText = "",
     scopes: FormList = None,
     days: FormText = "30",
+    campaigns: FormText = "",
 ) -> HTMLResponse:
     """Issue a token for a user; the next page shows it once."""
-    form = {**token_form_data(name, scopes, days), "user_id": clean_text(user_id, 12)}
+    form = {**token_form_data(name, scopes, days, campaigns), "user_id": clean_text(user_id, 12)}
     try:
         owner_id = _owner_id(form["user_id"])
         data = parse_token_form(form)

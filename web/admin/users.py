@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.auth import UserManager
-from api.deps import AppSettings, DbSession
+from api.deps import DbSession, ThrottleGuard
 from surveys.accounts import service as accounts
 from surveys.accounts import signin
 from surveys.accounts.models import User
@@ -199,16 +199,16 @@ def set_active(
 def unlock_user(
     request: Request,
     session: DbSession,
-    settings: AppSettings,
+    guard: ThrottleGuard,
     actor: UserManager,
     user_id: ObjectId,
 ) -> RedirectResponse:
-    """Lift a sign-in lockout before its 15 minutes are over."""
+    """Lift every sign-in block of the account (from every address) before it ends."""
     user = signin.unlock_user(
         session,
         actor,
         user_id,
-        throttle_secret=settings.secret_key,
+        guard=guard,
         request_id=request_id(request),
     )
     return RedirectResponse(f"/admin/users/{user.id}", 303)

@@ -72,12 +72,22 @@ def clean_text(value: str, limit: int) -> str:
 # --- sign in --------------------------------------------------------------------------------
 
 
-def token_form_data(name: str, scopes: list[str] | None, days: str) -> dict[str, Any]:
-    return {"name": clean_text(name, 200), "scopes": scopes or [], "days": clean_text(days, 10)}
+def token_form_data(
+    name: str, scopes: list[str] | None, days: str, campaigns: str = ""
+) -> dict[str, Any]:
+    return {
+        "name": clean_text(name, 200),
+        "scopes": scopes or [],
+        "days": clean_text(days, 10),
+        "campaigns": clean_text(campaigns, 2000),
+    }
 
 
 def parse_token_form(form: dict[str, Any]) -> TokenCreate:
+    """The token form as the use case takes it; ``campaigns`` is a comma- or space-separated
+    list of campaign slugs (empty: every campaign the user may read)."""
     days = form["days"].strip() or "30"
+    slugs = [s for s in form.get("campaigns", "").replace(",", " ").split() if s]
     return TokenCreate.model_validate(
-        {"name": form["name"], "scopes": form["scopes"], "days": days}
+        {"name": form["name"], "scopes": form["scopes"], "days": days, "campaigns": slugs or None}
     )

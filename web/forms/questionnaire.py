@@ -10,7 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from surveys.questionnaires.answers import AnswerProblem, expression_context, validate_answers
+from surveys.questionnaires.answers import (
+    AnswerProblem,
+    choice_columns,
+    expression_context,
+    validate_answers,
+)
 from surveys.questionnaires.definitions.compiled import CompiledForm, Question
 from surveys.questionnaires.expressions import evaluate, to_json, truthy
 
@@ -18,6 +23,8 @@ INPUT_TYPES = {
     "integer": "number",
     "decimal": "number",
     "date": "date",
+    "datetime": "datetime-local",
+    "time": "time",
     "text": "text",
     "range": "range",
 }
@@ -85,7 +92,8 @@ class FormView:
         problems: list[AnswerProblem] | None = None,
     ) -> None:
         self.form = form
-        self.values = dict(values)
+        # A response not yet begun starts from the form's static defaults.
+        self.values = dict(values) if values else defaults(form)
         self.language = language if language in form.languages else form.default_language
         self.errors = {problem.loc: problem.message for problem in problems or []}
 
@@ -95,7 +103,11 @@ class FormView:
         computed = validate_answers(self.form, self.values, partial=True).answers
         calculated = {q.name for q in self.form.calculation_order}
         scope = {**self.values, **{k: v for k, v in computed.items() if k in calculated}}
-        return [self._field(q, self.values, "", (), scope) for q in self.form.questions]
+        return [
+            self._field(q, self.values, "", (), scope)
+            for q in self.form.questions
+            if not q.is_metadata
+        ]
 
     def _relevant(self, question: Question, scope: Mapping[str, Any]) -> bool:
         if question.relevant is None:
@@ -173,6 +185,11 @@ class FormView:
             )
         if question.kind == "decimal":
             item.attributes["step"] = "any"
+        if question.kind == "geopoint":
+            item.attributes["data-geopoint"] = "yes"
+            item.attributes["placeholder"] = "48.8566 2.3522"
+        if question.choice_filter is not None:
+            item.attributes["data-choice-filter"] = "yes"
         if question.kind == "calculate":
             item.value = "" if isinstance(value, float) and math.isnan(value) else value
         return item
@@ -213,6 +230,17 @@ class FormView:
         ]
 
 
+def defaults(form: CompiledForm) -> dict[str, Any]:
+    """The static ``default`` of each top-level question, as a new response's first values."""
+    found: dict[str, Any] = {}
+    for question in form.walk():
+        if question.default and question.takes_answer and question.repeat is None:
+            found[question.name] = (
+                question.default.split() if question.kind == "select_multiple" else question.default
+            )
+    return found
+
+
 def _total(values: list[Any]) -> float | None:
     """The sum of the numbers typed in cells (blanks and non-numbers left out), or None."""
     numbers = []
@@ -234,7 +262,7 @@ def logic_json(form: CompiledForm) -> dict[str, Any]:
     logic: dict[str, Any] = {}
     for question in form.walk():
         entry: dict[str, Any] = {"kind": question.kind, "repeat": question.repeat}
-        for column in ("relevant", "constraint", "calculation"):
+        for column in ("relevant", "constraint", "calculation", "choice_filter"):
             node = getattr(question, column)
             if node is not None:
                 entry[column] = to_json(node)
@@ -244,5 +272,7 @@ def logic_json(form: CompiledForm) -> dict[str, Any]:
             entry["required"] = to_json(question.required)
         if question.constraint_message:
             entry["constraint_message"] = question.constraint_message
+        if question.choice_filter is not None:
+            entry["choices"] = {c.name: choice_columns(c) for c in form.options(question)}
         logic[question.name] = entry
     return logic

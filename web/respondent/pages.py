@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.cookies import CookieChange, schedule_cookie
-from api.deps import AppSettings, DbSession
+from api.deps import AppSettings, DbSession, ThrottleGuard, source_address
 from surveys.campaigns import respondents
 from surveys.campaigns.errors import CampaignClosed, InvitationNotFound
 from surveys.campaigns.lifecycle import campaign_versions
@@ -34,28 +34,23 @@ from surveys.responses.errors import (
 from surveys.responses.models import FINAL_STATUSES, ResponseStatus
 from surveys.responses.respondent import RespondentForm
 from surveys.responses.submission import by_submission_uuid, responses_of_centre
+from surveys.throttles.invitations import count_invalid_link
 from web import i18n
+from web.errors import render_error_page
 from web.forms import PostedForm, request_id
 from web.forms.answers import answers_from_form
 from web.forms.questionnaire import FormView
 from web.respondent import rendering
 from web.respondent.access import RespondentActor, cookie_name, current
-from web.respondent.throttle import InvitationThrottle
 from web.templating import templates
 
 router = APIRouter(include_in_schema=False)
 
 
-class TooManyAttempts(HTTPException):
-    """Too many invalid invitation links from one address: 429 with Retry-After."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            status_code=429,
-            detail="Too many invalid invitation links from your network. Wait a few minutes, "
-            "then open the link from your invitation e-mail again.",
-            headers={"Retry-After": str(retry_after)},
-        )
+TOO_MANY_LINKS = (
+    "Too many invalid invitation links from your network. Wait a few minutes, "
+    "then open the link from your invitation e-mail again."
+)
 
 
 class NotSignedIn(NotFound):
@@ -75,11 +70,14 @@ def _row(request: Request) -> RespondentSession:
 
 @router.get("/i/{token}")
 def open_invitation(
-    request: Request, session: DbSession, settings: AppSettings, token: str, _: RespondentActor
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    guard: ThrottleGuard,
+    token: str,
+    _: RespondentActor,
 ) -> Response:
     """Exchange the invitation token for a session and go to a token-free address."""
-    throttle: InvitationThrottle = request.app.state.invitation_throttle
-    address = request.client.host if request.client else "unknown"
     try:
         raw, _opened = respondents.open_session(
             session,
@@ -88,14 +86,16 @@ def open_invitation(
             language=i18n.normalise(request.query_params.get("lang")),
             request_id=request_id(request),
         )
-    except InvitationNotFound:
+    except InvitationNotFound as exc:
         # Only failures count, and a valid link always works: colleagues behind the same
-        # address are never locked out by someone else's guessing.
-        throttle.failed(address)
-        wait = throttle.retry_after(address)
-        if wait is not None:
-            raise TooManyAttempts(wait) from None
-        raise
+        # address are never locked out by someone else's guessing. The answer is returned,
+        # not raised, so that the request's transaction commits the count.
+        wait = count_invalid_link(session, guard, source_address(request))
+        if wait is None:
+            return render_error_page(request, 404, exc.title, exc.detail)
+        page = render_error_page(request, 429, "Too many attempts", TOO_MANY_LINKS)
+        page.headers["Retry-After"] = str(wait)
+        return page
     schedule_cookie(request, CookieChange(cookie_name(settings), raw, max_age=24 * 3600))
     return RedirectResponse("/r/", status_code=303, headers={"Referrer-Policy": "no-referrer"})
 

@@ -16,22 +16,13 @@ from typing import Any, Protocol
 from surveys.questionnaires.definitions.model import (
     GENERATED_OTHER_SUFFIX,
     MATRIX_SEPARATOR,
+    METADATA_TYPES,
+    OTHER_LABELS,
     content_hash,
     is_true,
 )
 from surveys.questionnaires.expressions import Node, parse, references
 
-OTHER_LABELS = {
-    "en": ("Other", "Please specify"),
-    "fr": ("Autre", "Veuillez préciser"),
-    "es": ("Otro", "Especifique"),
-    "it": ("Altro", "Specificare"),
-    "el": ("Άλλο", "Διευκρινίστε"),
-    "sl": ("Drugo", "Navedite"),
-    "da": ("Andet", "Angiv venligst"),
-    "no": ("Annet", "Vennligst spesifiser"),
-    "nb": ("Annet", "Vennligst spesifiser"),
-}
 CONTAINER_KINDS = frozenset({"group", "repeat"})
 
 
@@ -59,6 +50,7 @@ class Question:
     constraint_message: dict[str, str] = field(default_factory=dict)
     calculation: Node | None = None
     choice_filter: Node | None = None
+    repeat_count: Node | None = None
     default: str = ""
     read_only: bool = False
     appearance: str = ""
@@ -76,7 +68,12 @@ class Question:
 
     @property
     def takes_answer(self) -> bool:
-        return self.kind not in {"group", "repeat", "note", "calculate"}
+        return self.kind not in {"group", "repeat", "note", "calculate", *METADATA_TYPES}
+
+    @property
+    def is_metadata(self) -> bool:
+        """Recorded by the server when the response is submitted (start, end, today...)."""
+        return self.kind in METADATA_TYPES
 
     def text(self, texts: dict[str, str], language: str, default: str) -> str:
         return texts.get(language) or texts.get(default) or next(iter(texts.values()), "")
@@ -89,7 +86,9 @@ def _parameters(text: str) -> dict[str, str]:
 
 def _expression(item: dict[str, Any], column: str) -> Node | None:
     text = item.get(column)
-    return parse(text, question=item.get("name")) if text else None
+    if not text:
+        return None
+    return parse(text, question=item.get("name"), columns=column == "choice_filter")
 
 
 def _required(item: dict[str, Any]) -> Node | bool:
@@ -184,6 +183,7 @@ def _build(items: list[dict[str, Any]], definition: dict[str, Any]) -> list[Ques
             constraint_message=dict(item.get("constraint_message", {})),
             calculation=_expression(item, "calculation"),
             choice_filter=_expression(item, "choice_filter"),
+            repeat_count=_expression(item, "repeat_count"),
             default=str(item.get("default", "")),
             read_only=bool(item.get("read_only")),
             appearance=str(item.get("appearance", "")),

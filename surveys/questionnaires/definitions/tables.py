@@ -2,27 +2,71 @@
 
 A :class:`FormTables` keeps every cell as text, and every row keeps the number it had in its sheet
 (the header is row 1), so validation can say "survey sheet, row 14, column relevant". It is read
-from an XLSX workbook, from the YAML files of the built-in catalogue, or from small markdown or
-CSV tables (as tests write them). ``indicators`` is accessgap's extension: the indicators declared
-beside the questions that feed them.
+from an XLSX, XLSM or XLS workbook (``workbook``), from the YAML files of the built-in catalogue,
+or from small markdown tables (as tests write them). ``indicators`` is accessgap's extension: the
+indicators declared beside the questions that feed them. ``external_choices`` (the sheet of
+``select_one_external``) and ``attachments`` (CSV files named by ``select_one_from_file``) are
+read as pyxform reads them and merged into the choice lists by the model.
+
+Headers are read as pyxform reads them: ``label::French (fr)`` and the older single-colon
+``label:French`` are the same column, and pyxform's header aliases (``caption``, ``relevance``,
+``jr:constraintMsg``, ``count``...) become the column they stand for.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-SHEETS = ("survey", "choices", "settings", "indicators")
+from surveys.questionnaires.definitions.workbook import (
+    SHEETS,
+    Limits,
+    cell_text,
+    read_xls_grids,
+    read_xlsx_grids,
+)
+from surveys.questionnaires.definitions.workbook import FormFileError as FormFileError
 
-
-class FormFileError(ValueError):
-    """A file that cannot be read as a form at all (not a single rule can run on it)."""
+# Columns whose translations may be written ``column:Language`` (one colon), as older forms do.
+SINGLE_COLON_COLUMNS = frozenset(
+    {
+        "label",
+        "hint",
+        "guidance_hint",
+        "constraint_message",
+        "required_message",
+        "image",
+        "big-image",
+        "audio",
+        "video",
+        "title",
+        "form_title",
+        "unit",
+    }
+)
+# pyxform's header aliases (its ``aliases.survey_header`` and ``list_header``).
+HEADER_ALIASES = {
+    "caption": "label",
+    "relevance": "relevant",
+    "readonly": "read_only",
+    "calculate": "calculation",
+    "constraining_message": "constraint_message",
+    "jr:constraintmsg": "constraint_message",
+    "requiredmsg": "required_message",
+    "jr:requiredmsg": "required_message",
+    "count": "repeat_count",
+    "jr:count": "repeat_count",
+    "list name": "list_name",
+    "set_form_id": "form_id",
+    "set_form_title": "form_title",
+}
+MAX_ATTACHMENT_ROWS = 50_000
 
 
 @dataclass
@@ -43,26 +87,27 @@ class FormTables:
     settings: dict[str, str] = field(default_factory=dict)
     indicators: list[Row] = field(default_factory=list)
     source: str = ""
+    external_choices: list[Row] = field(default_factory=list)
+    attachments: dict[str, list[Row]] = field(default_factory=dict)
 
 
 def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
     if isinstance(value, dict | list):
         return yaml.safe_dump(value, default_flow_style=True, sort_keys=True).strip()
-    return str(value).strip()
+    return cell_text(value)
 
 
 def _clean_header(header: object) -> str:
     text = _text(header)
     if "::" in text:
         column, language = text.split("::", 1)
+        column = column.strip().lower()
+        return f"{HEADER_ALIASES.get(column, column)}::{language.strip()}"
+    column, colon, language = text.partition(":")
+    if colon and column.strip().lower() in SINGLE_COLON_COLUMNS and language.strip():
         return f"{column.strip().lower()}::{language.strip()}"
-    return text.lower()
+    lowered = " ".join(text.lower().split())
+    return HEADER_ALIASES.get(lowered, lowered)
 
 
 def _rows(records: list[dict[str, Any]], *, first_row: int = 2) -> list[Row]:
@@ -79,7 +124,7 @@ def from_mapping(data: object, *, source: str = "") -> FormTables:
     if not isinstance(data, dict):
         raise FormFileError(f"{source or 'the form'}: expected a mapping with a 'survey' list")
     tables = FormTables(source=source)
-    for sheet in ("survey", "choices", "indicators"):
+    for sheet in ("survey", "choices", "indicators", "external_choices"):
         records = data.get(sheet) or []
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise FormFileError(f"{source}: '{sheet}' must be a list of rows (mappings)")
@@ -118,30 +163,54 @@ def read_markdown(text: str, *, source: str = "") -> FormTables:
     return _from_grids(sheets, source)
 
 
-def read_xlsx(data: bytes, *, source: str = "") -> FormTables:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
+def read_xlsx(data: bytes, *, source: str = "", limits: Limits | None = None) -> FormTables:
+    """An .xlsx or .xlsm workbook (see ``workbook`` for the bounds of the read)."""
+    return _workbook(read_xlsx_grids(data, source=source, limits=limits), source)
 
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise FormFileError(
-            f"{source}: not a readable XLSX workbook ({type(exc).__name__}); "
-            "save it again as .xlsx from a spreadsheet program"
-        ) from exc
-    sheets: dict[str, list[list[str]]] = {}
-    try:
-        for sheet in workbook.worksheets:
-            name = sheet.title.strip().lower()
-            if name not in SHEETS:
-                continue
-            grid = [[_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-            sheets[name] = grid
-    finally:
-        workbook.close()
+
+def read_xls(data: bytes, *, source: str = "", limits: Limits | None = None) -> FormTables:
+    """A legacy Excel 97-2003 (.xls) workbook."""
+    return _workbook(read_xls_grids(data, source=source, limits=limits), source)
+
+
+def _workbook(sheets: dict[str, list[list[str]]], source: str) -> FormTables:
     if "survey" not in sheets:
-        raise FormFileError(f"{source}: the workbook has no 'survey' sheet")
+        raise FormFileError(
+            f"{source}: the workbook has no 'survey' sheet; an XLSForm needs one",
+            code="form_file.no_survey_sheet",
+        )
     return _from_grids(sheets, source)
+
+
+def read_attachment(data: bytes, *, name: str) -> list[Row]:
+    """The rows of a CSV file attached to a form (``select_one_from_file``, ``itemsets.csv``)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FormFileError(
+            f"{name}: not UTF-8 text; save the CSV as UTF-8", code="form_file.attachment"
+        ) from exc
+    reader = csv.reader(io.StringIO(text))
+    grid: list[list[str]] = []
+    for values in reader:
+        if len(grid) > MAX_ATTACHMENT_ROWS:
+            raise FormFileError(
+                f"{name}: more than {MAX_ATTACHMENT_ROWS} rows; split the list",
+                code="form_file.too_many_rows",
+            )
+        grid.append([v.strip() for v in values])
+    if not grid:
+        raise FormFileError(
+            f"{name}: the CSV file is empty; it needs a header with name and label",
+            code="form_file.attachment",
+        )
+    header = [_clean_header(h) for h in grid[0]]
+    rows = []
+    for number, values in enumerate(grid[1:], start=2):
+        cells = {k: v for k, v in zip(header, values, strict=False) if k and v}
+        if cells:
+            rows.append(Row(number, cells))
+    return rows
 
 
 def _from_grids(sheets: dict[str, list[list[str]]], source: str) -> FormTables:
@@ -163,22 +232,53 @@ def _from_grids(sheets: dict[str, list[list[str]]], source: str) -> FormTables:
     return tables
 
 
-_SUFFIXES = {".xlsx": "xlsx", ".yaml": "yaml", ".yml": "yaml", ".md": "markdown"}
+FORM_KINDS = {
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xls": "xls",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".md": "markdown",
+}
 
 
-def read_form_file(path: Path) -> FormTables:
-    """Read a form from an ``.xlsx``, ``.yaml``/``.yml`` or ``.md`` file."""
-    kind = _SUFFIXES.get(path.suffix.lower())
+def read_form_file(path: Path, *, attachments: tuple[Path, ...] = ()) -> FormTables:
+    """Read a form from an ``.xlsx``/``.xlsm``/``.xls``, ``.yaml``/``.yml`` or ``.md`` file,
+    with the CSV files its ``select_one_from_file`` rows name."""
+    kind = FORM_KINDS.get(path.suffix.lower())
     if kind is None:
         raise FormFileError(
-            f"{path.name}: unsupported form file; use .xlsx (XLSForm), .yaml or .md"
+            f"{path.name}: unsupported form file; use .xlsx, .xls or .xlsm (XLSForm), .yaml or .md",
+            code="form_file.unsupported_type",
         )
-    return read_form_bytes(path.read_bytes(), kind=kind, source=path.name)
+    return read_form_bytes(
+        path.read_bytes(),
+        kind=kind,
+        source=path.name,
+        attachments={a.name: a.read_bytes() for a in attachments},
+    )
 
 
-def read_form_bytes(data: bytes, *, kind: str, source: str) -> FormTables:
+def read_form_bytes(
+    data: bytes,
+    *,
+    kind: str,
+    source: str,
+    attachments: dict[str, bytes] | None = None,
+    limits: Limits | None = None,
+) -> FormTables:
+    """A form from the bytes of its file; ``source`` is the file name (the default form id)."""
+    tables = _read_kind(data, kind=kind, source=source, limits=limits)
+    for name, content in (attachments or {}).items():
+        tables.attachments[name] = read_attachment(content, name=name)
+    return tables
+
+
+def _read_kind(data: bytes, *, kind: str, source: str, limits: Limits | None) -> FormTables:
     if kind == "xlsx":
-        return read_xlsx(data, source=source)
+        return read_xlsx(data, source=source, limits=limits)
+    if kind == "xls":
+        return read_xls(data, source=source, limits=limits)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -187,7 +287,9 @@ def read_form_bytes(data: bytes, *, kind: str, source: str) -> FormTables:
         return read_yaml(text, source=source)
     if kind == "markdown":
         return read_markdown(text, source=source)
-    raise FormFileError(f"{source}: unknown form file kind {kind!r}")
+    raise FormFileError(
+        f"{source}: unknown form file kind {kind!r}", code="form_file.unsupported_type"
+    )
 
 
 LANGUAGE_IN_HEADER = re.compile(

@@ -14,7 +14,13 @@ from typing import Any
 import pycountry
 import yaml
 
-from surveys.questionnaires.definitions.model import split_column, to_tables
+from surveys.questionnaires.definitions.model import (
+    GENERATED_OTHER_SUFFIX,
+    other_relevance,
+    other_texts,
+    split_column,
+    to_tables,
+)
 from surveys.questionnaires.definitions.tables import FormTables, Row
 
 
@@ -39,7 +45,7 @@ def write_xlsx(definition: dict[str, Any]) -> bytes:
     """The definition as an XLSForm workbook (survey, choices, settings, indicators)."""
     import openpyxl
 
-    tables = to_tables(definition)
+    tables = spell_out_other(to_tables(definition), definition["languages"])
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     sheets: tuple[tuple[str, list[Row], tuple[str, ...]], ...] = (
@@ -59,6 +65,47 @@ def write_xlsx(definition: dict[str, Any]) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def spell_out_other(tables: FormTables, languages: list[str]) -> FormTables:
+    """``or_other`` written out as the ``other`` choice and the ``NAME_other`` question.
+
+    pyxform generates both in the form's default language only ("Other", "Specify other"), so
+    ODK Collect and Kobo would show English to a French respondent. Written out, every label is
+    translated; import reads the pattern back as ``or_other`` (``model``).
+    """
+    if len(languages) < 2:
+        return tables
+    choice_label, question_label = other_texts(languages)
+    survey: list[Row] = []
+    lists: list[str] = []
+    for row in tables.survey:
+        words = row.get("type").split()
+        if len(words) == 3 and words[2] == "or_other":
+            survey.append(Row(row.number, {**row.cells, "type": f"{words[0]} {words[1]}"}))
+            cells = {"type": "text", "name": row.get("name") + GENERATED_OTHER_SUFFIX}
+            cells.update({f"label::{lang}": text for lang, text in question_label.items()})
+            cells.update({"relevant": other_relevance(row.get("name")), "required": "yes"})
+            survey.append(Row(row.number, cells))
+            if words[1] not in lists:
+                lists.append(words[1])
+        else:
+            survey.append(row)
+    choices = list(tables.choices)
+    for list_name in lists:
+        position = max(
+            (i for i, r in enumerate(choices) if r.get("list_name") == list_name), default=-1
+        )
+        cells = {"list_name": list_name, "name": "other"}
+        cells.update({f"label::{lang}": text for lang, text in choice_label.items()})
+        choices.insert(position + 1, Row(0, cells))
+    return FormTables(
+        survey=survey,
+        choices=choices,
+        settings=tables.settings,
+        indicators=tables.indicators,
+        source=tables.source,
+    )
 
 
 def write_yaml(definition: dict[str, Any]) -> str:

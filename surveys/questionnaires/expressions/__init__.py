@@ -8,8 +8,10 @@ interpreters walk (``evaluator`` here, ``web/static/js/expressions.js`` in the b
 from surveys.questionnaires.expressions.ast import (
     FUNCTION_ARITY,
     MAX_DEPTH,
+    MAX_HEIGHT,
     Binary,
     Call,
+    Column,
     Current,
     Literal,
     Node,
@@ -34,9 +36,11 @@ from surveys.questionnaires.expressions.parser import MAX_LENGTH, ExpressionErro
 __all__ = [
     "FUNCTION_ARITY",
     "MAX_DEPTH",
+    "MAX_HEIGHT",
     "MAX_LENGTH",
     "Binary",
     "Call",
+    "Column",
     "Current",
     "ExpressionError",
     "Literal",

@@ -12,6 +12,8 @@ JSON shape, one object per node, the kind under ``"k"``:
 ``{"k": "str", "v": "a"}``    string literal
 ``{"k": "bool", "v": true}``  ``true()`` / ``false()``
 ``{"k": "ref", "name": "x"}`` ``${x}``, the answer to question ``x``
+``{"k": "col", "name": "x"}`` ``x`` in a ``choice_filter``: column ``x`` of the choice
+                              being filtered (``name`` and ``label`` included)
 ``{"k": "cur"}``              ``.``, the answer to the question being checked
 ``{"k": "neg", "e": N}``      unary minus
 ``{"k": "bin", "op": "+",     binary operator; ``op`` is one of ``or and = != < <= > >=
@@ -36,7 +38,14 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 MAX_DEPTH = 100
-"""Deepest tree the parser builds or ``from_json`` accepts; keeps every recursive walk safe."""
+"""Deepest nesting of brackets, calls and minus signs the parser accepts."""
+
+MAX_HEIGHT = 300
+"""Tallest tree the parser builds or ``from_json`` accepts; keeps every recursive walk safe.
+
+A flat chain ``a + b + c ...`` is a tree as tall as it has terms, so this bounds such chains
+(far beyond the 101-term sums real forms have) without calling them nesting.
+"""
 
 _Expected = TypeVar("_Expected")
 
@@ -55,11 +64,14 @@ FUNCTION_ARITY: Mapping[str, tuple[int, int | None]] = {
     "count-selected": (1, 1),
     "false": (0, 0),
     "if": (3, 3),
+    "indexed-repeat": (3, 3),
     "int": (1, 1),
+    "jr:choice-name": (2, 2),
     "max": (1, None),
     "min": (1, None),
     "not": (1, 1),
     "number": (1, 1),
+    "once": (1, 1),
     "regex": (2, 2),
     "round": (1, 2),
     "selected": (2, 2),
@@ -84,6 +96,13 @@ class Literal:
 @dataclass(frozen=True, slots=True)
 class Ref:
     """``${name}``: the answer to another question."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A bare name in a ``choice_filter``: that column of the choice being filtered."""
 
     name: str
 
@@ -117,7 +136,7 @@ class Call:
     args: tuple[Node, ...]
 
 
-Node: TypeAlias = Literal | Ref | Current | Unary | Binary | Call
+Node: TypeAlias = Literal | Ref | Column | Current | Unary | Binary | Call
 
 
 def children(node: Node) -> tuple[Node, ...]:
@@ -168,6 +187,8 @@ def to_json(node: Node) -> dict[str, Any]:
         return {"k": "num", "v": value}
     if isinstance(node, Ref):
         return {"k": "ref", "name": node.name}
+    if isinstance(node, Column):
+        return {"k": "col", "name": node.name}
     if isinstance(node, Current):
         return {"k": "cur"}
     if isinstance(node, Unary):
@@ -187,8 +208,8 @@ def from_json(data: object) -> Node:
 
 
 def _from_json(data: object, *, level: int) -> Node:
-    if level > MAX_DEPTH:
-        raise ValueError(f"expression tree is deeper than {MAX_DEPTH} levels")
+    if level > MAX_HEIGHT:
+        raise ValueError(f"expression tree is deeper than {MAX_HEIGHT} levels")
     if not isinstance(data, Mapping):
         raise ValueError(f"expected an expression node object, got {type(data).__name__}")
     kind = data.get("k")
@@ -209,6 +230,8 @@ def _from_json(data: object, *, level: int) -> Node:
         return Literal(_field(data, "v", bool))
     if kind == "ref":
         return Ref(_field(data, "name", str))
+    if kind == "col":
+        return Column(_field(data, "name", str))
     if kind == "cur":
         return Current()
     if kind == "neg":

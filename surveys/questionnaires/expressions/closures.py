@@ -36,13 +36,13 @@ _KEPT: dict[int, tuple[Node, CompiledExpression]] = {}
 _LOCK = threading.Lock()
 # Calls the evaluator handles before its function table (``evaluator._call``); ``if`` and
 # ``coalesce`` are compiled here, the others are left to the tree walk.
-_SPECIAL_FORMS = frozenset({"if", "coalesce", "today"})
+_SPECIAL_FORMS = frozenset({"if", "coalesce", "today", "once", "jr:choice-name"})
 
 
 def compiled(node: Node) -> CompiledExpression:
-    """The expression as a function of ``(answers, current=None, today=None)``, compiled on
-    first use and kept while the tree lives; it returns what
-    ``evaluate(node, answers, current=..., today=...)`` returns.
+    """The expression as a function of ``(answers, current=None, today=None, choice=None,
+    labels=None)``, compiled on first use and kept while the tree lives; it returns what
+    ``evaluate(node, answers, current=..., today=..., choice=..., labels=...)`` returns.
 
     >>> from surveys.questionnaires.expressions import parse
     >>> adult = compiled(parse("${age} >= 18 and selected(${roles}, 'lead')"))
@@ -60,8 +60,10 @@ def compiled(node: Node) -> CompiledExpression:
         answers: Mapping[str, object],
         current: object = None,
         today: datetime.date | None = None,
+        choice: Mapping[str, object] | None = None,
+        labels: Mapping[str, Mapping[str, str]] | None = None,
     ) -> Value:
-        return body(walk._Context(answers, walk.normalize(current), today))
+        return body(walk._Context(answers, walk.normalize(current), today, choice, labels))
 
     with _LOCK:
         if len(_KEPT) >= MAX_KEPT:
@@ -86,7 +88,10 @@ def _compile(node: Node) -> Closure:
         return lambda context: -as_number(operand(context))
     if isinstance(node, Binary):
         return _binary(node)
-    return _call(node)
+    if isinstance(node, Call):
+        return _call(node)
+    tree_walk = walk._evaluate  # a kind of node compiled nowhere here: the evaluator's walk
+    return lambda context: tree_walk(node, context)
 
 
 def _binary(node: Binary) -> Closure:

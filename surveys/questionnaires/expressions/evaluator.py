@@ -32,6 +32,12 @@ Rules worth knowing:
   infinity (XPath), so ``round(2.675, 2)`` is ``2.68``; ``int()`` truncates towards zero.
 * ``sum``, ``min`` and ``max`` skip empty and non-numeric values (``NaN`` only if none is left);
   ``count`` is the length of a list, 0 for ``''`` and 1 for any other single value.
+* In a ``choice_filter`` a bare name is a column of the choice being filtered (``choice``):
+  ``state = ${state}`` keeps the choices whose ``state`` column is the answer to ``state``.
+* ``once(x)`` is the current value when there is one, else ``x`` (the value is kept once set);
+  ``indexed-repeat(${q}, ${repeat}, n)`` is ``${q}`` in row ``n`` (from 1) of the repeat, ``''``
+  past the end; ``jr:choice-name(value, '${q}')`` is the label of choice ``value`` of question
+  ``q`` (from ``labels``), ``''`` when there is none.
 """
 
 from __future__ import annotations
@@ -47,7 +53,16 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, TypeAlias
 
-from surveys.questionnaires.expressions.ast import Binary, Call, Current, Literal, Node, Ref, Unary
+from surveys.questionnaires.expressions.ast import (
+    Binary,
+    Call,
+    Column,
+    Current,
+    Literal,
+    Node,
+    Ref,
+    Unary,
+)
 
 Scalar: TypeAlias = str | float | bool
 Value: TypeAlias = Scalar | list[Scalar]
@@ -69,6 +84,8 @@ class _Context:
     answers: Mapping[str, object]
     current: Value
     today: datetime.date | None
+    choice: Mapping[str, object] | None = None
+    labels: Mapping[str, Mapping[str, str]] | None = None
 
 
 def evaluate(
@@ -77,12 +94,16 @@ def evaluate(
     *,
     current: object = None,
     today: datetime.date | None = None,
+    choice: Mapping[str, object] | None = None,
+    labels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Value:
     """Value of ``node`` given ``answers`` (question name to answer) and the current answer.
 
     ``today`` pins ``today()`` for reproducible checks; it defaults to the server's date.
+    ``choice`` is the choice a ``choice_filter`` is tested on (column to value) and ``labels``
+    the choice labels ``jr:choice-name()`` reads (question name to choice name to label).
     """
-    return _evaluate(node, _Context(answers, normalize(current), today))
+    return _evaluate(node, _Context(answers, normalize(current), today, choice, labels))
 
 
 # -- conversions --------------------------------------------------------------------------
@@ -225,6 +246,8 @@ def _evaluate(node: Node, context: _Context) -> Value:
         return node.value
     if isinstance(node, Ref):
         return normalize(context.answers.get(node.name))
+    if isinstance(node, Column):
+        return normalize((context.choice or {}).get(node.name))
     if isinstance(node, Current):
         return context.current
     if isinstance(node, Unary):
@@ -303,6 +326,11 @@ def _call(node: Call, context: _Context) -> Value:
         return datetime.date(today.year, today.month, today.day).isoformat()
     if node.fn == "string-length" and not args:
         return float(len(as_string(context.current)))
+    if node.fn == "once":  # a value once set is kept
+        return context.current if not _is_empty(context.current) else _evaluate(args[0], context)
+    if node.fn == "jr:choice-name":
+        values = [_evaluate(arg, context) for arg in args]
+        return _choice_name(values[0], values[1], context.labels)
     implementation = _FUNCTIONS.get(node.fn)
     values = [_evaluate(arg, context) for arg in args]
     return "" if implementation is None else implementation(values)
@@ -356,6 +384,24 @@ def _selected_at(answer: Value, index: Value) -> str:
     return choices[math.trunc(position)]
 
 
+def _indexed(values: Value, index: Value) -> Value:
+    position = as_number(index)
+    if not math.isfinite(position) or position < 1:
+        return ""
+    items = values if isinstance(values, list) else [values]
+    row = math.trunc(position) - 1
+    return items[row] if row < len(items) else ""
+
+
+def _choice_name(
+    value: Value, question: Value, labels: Mapping[str, Mapping[str, str]] | None
+) -> str:
+    name = as_string(question).strip()
+    if name.startswith("${") and name.endswith("}"):
+        name = name[2:-1]
+    return (labels or {}).get(name, {}).get(as_string(value).strip(_XML_SPACE), "")
+
+
 def _regex(text: Value, pattern: Value) -> bool:
     compiled = _compile_pattern(as_string(pattern))
     return compiled is not None and compiled.fullmatch(as_string(text)) is not None
@@ -369,6 +415,7 @@ _FUNCTIONS: dict[str, Callable[[list[Value]], Value]] = {
     "count": lambda v: _count(v[0]),
     "count-selected": lambda v: float(len(_split_choices(v[0]))),
     "false": lambda v: False,
+    "indexed-repeat": lambda v: _indexed(v[0], v[2]),
     "int": lambda v: _int(v[0]),
     "max": lambda v: _extreme(v, highest=True),
     "min": lambda v: _extreme(v, highest=False),
@@ -384,4 +431,5 @@ _FUNCTIONS: dict[str, Callable[[list[Value]], Value]] = {
     "sum": _sum,
     "true": lambda v: True,
 }
-"""Functions of already-evaluated arguments; ``if``, ``coalesce`` and ``today`` are in ``_call``."""
+"""Functions of already-evaluated arguments; ``if``, ``coalesce``, ``today``, ``once`` and
+``jr:choice-name`` (which read the context) are in ``_call``."""

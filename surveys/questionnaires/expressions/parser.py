@@ -20,8 +20,10 @@ from typing import Final
 from surveys.questionnaires.expressions.ast import (
     FUNCTION_ARITY,
     MAX_DEPTH,
+    MAX_HEIGHT,
     Binary,
     Call,
+    Column,
     Current,
     Literal,
     Node,
@@ -81,15 +83,20 @@ class _Token:
     value: str = ""  # the string's content or the reference's name
 
 
-def parse(text: str, *, question: str | None = None) -> Node:
-    """Parse one expression; ``question`` names its row in error messages."""
-    return _Parser(text, question).parse()
+def parse(text: str, *, question: str | None = None, columns: bool = False) -> Node:
+    """Parse one expression; ``question`` names its row in error messages.
+
+    ``columns``: the expression is a ``choice_filter``, where a bare name (``state``) is a
+    column of the choice being filtered and ``${state}`` the answer, as in XLSForm.
+    """
+    return _Parser(text, question, columns).parse()
 
 
 class _Parser:
-    def __init__(self, text: str, question: str | None) -> None:
+    def __init__(self, text: str, question: str | None, columns: bool = False) -> None:
         self._text = text
         self._question = question
+        self._columns = columns
         self._tokens: list[_Token] = []
         self._index = 0
         self._nesting = 0
@@ -104,8 +111,12 @@ class _Parser:
         token = self._peek()
         if token.kind != "end":
             raise self._error(f"unexpected {_describe(token)}", token.position)
-        if depth(tree) > MAX_DEPTH:
-            raise self._error(f"expression nests more than {MAX_DEPTH} levels deep", 0)
+        if depth(tree) > MAX_HEIGHT:
+            raise self._error(
+                f"expression has more than {MAX_HEIGHT} operators in a row; split it into "
+                "calculate rows",
+                0,
+            )
         return tree
 
     # -- tokens ---------------------------------------------------------------------------
@@ -239,6 +250,8 @@ class _Parser:
 
     def _call(self, name: _Token) -> Node:
         opening = self._peek()
+        if not (opening.kind == "sym" and opening.text == "(") and self._columns:
+            return Column(name.text)
         if not (opening.kind == "sym" and opening.text == "("):
             raise self._error(
                 f"unexpected name '{name.text}'; write ${{{name.text}}} for a question's answer "
@@ -316,7 +329,8 @@ def _is_name_start(char: str) -> bool:
 
 
 def _is_function_name_part(char: str) -> bool:
-    return char.isalnum() or char in "_-"
+    # ':' for namespaced functions such as jr:choice-name().
+    return char.isalnum() or char in "_-:"
 
 
 def _is_question_name_part(char: str) -> bool:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from surveys.questionnaires.definitions.model import split_column
+from surveys.questionnaires.definitions.model import (
+    external_lists,
+    file_list_name,
+    split_column,
+)
 from surveys.questionnaires.rules.context import RuleContext
 from surveys.questionnaires.rules.result import Problem
 from surveys.questionnaires.rules.types import parse_parameters
@@ -65,9 +69,28 @@ def check(context: RuleContext) -> Iterator[Problem]:
                 f"The choice {name!r} has no label.",
                 "Add a label for each language.",
             )
+    for list_name, rows in external_lists(context.tables).items():
+        if list_name in lists and any(
+            r.get("list_name") == list_name for r in context.tables.choices
+        ):
+            yield Problem(
+                "definition.duplicate_choice_list",
+                "survey",
+                None,
+                "type",
+                f"The list {list_name!r} is both in the choices sheet and in an external file.",
+                "Rename one of them.",
+            )
+        seen = lists.setdefault(list_name, {})
+        for r in rows:
+            seen.setdefault(r.get("name"), r.number)
     used: set[str] = set()
     for row, parsed in context.questions():
         wanted = parsed.list_name
+        if parsed.base in {"select_one_from_file", "select_multiple_from_file"}:
+            if not wanted or wanted not in context.tables.attachments:
+                continue  # reported by the types rule
+            wanted = file_list_name(wanted)
         column = "type"
         if parsed.base == "begin_group" and "columns" in parse_parameters(row.get("parameters")):
             wanted, column = parse_parameters(row.get("parameters"))["columns"], "parameters"

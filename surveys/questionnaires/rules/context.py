@@ -57,6 +57,8 @@ class RuleContext:
                 text = row.get(column)
                 if column == "required" and text.lower() in {"yes", "no", "true", "false", ""}:
                     continue
+                if column == "repeat_count" and text.strip().isdigit():
+                    continue
                 if text:
                     context.expressions.append(context._parse(row, column, text))
         for row in tables.indicators:
@@ -71,7 +73,8 @@ class RuleContext:
     ) -> ParsedExpression:
         label = row.get("name") or row.get("id")
         try:
-            return ParsedExpression(sheet, row, column, text, parse(text, question=label), None)
+            node = parse(text, question=label, columns=column == "choice_filter")
+            return ParsedExpression(sheet, row, column, text, node, None)
         except ExpressionError as error:
             return ParsedExpression(sheet, row, column, text, None, error)
 

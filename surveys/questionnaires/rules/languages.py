@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from surveys.questionnaires.definitions.model import TRANSLATABLE, split_column
+from surveys.questionnaires.definitions.model import METADATA_TYPES, TRANSLATABLE, split_column
 from surveys.questionnaires.definitions.tables import Row
 from surveys.questionnaires.rules.context import RuleContext
 from surveys.questionnaires.rules.result import Problem
@@ -26,7 +26,11 @@ def _missing(row: Row, bases: tuple[str, ...], languages: list[str]) -> dict[str
     }
 
 
+UNLABELLED = frozenset({"end_group", "end_repeat", "calculate", ""}) | METADATA_TYPES
+
+
 def check(context: RuleContext) -> Iterator[Problem]:
+    yield from _labels(context)
     languages = context.languages
     if len(languages) < 2:
         return
@@ -64,15 +68,33 @@ def check(context: RuleContext) -> Iterator[Problem]:
             "Add title::LANG for each language.",
             "warning",
         )
+
+
+def _labels(context: RuleContext) -> Iterator[Problem]:
+    """The same in a form of one language and of many: a question needs a label (or a hint,
+    as pyxform accepts); a group or repeat without one is only shown without a heading."""
     for row, parsed in context.questions():
-        if parsed.base in {"end_group", "end_repeat", "calculate", ""}:
+        if parsed.base in UNLABELLED:
             continue
-        if not any(split_column(c)[0] == "label" for c in row.cells):
+        if any(split_column(c)[0] in {"label", "hint"} for c in row.cells):
+            continue
+        if parsed.base in {"begin_group", "begin_repeat"}:
             yield Problem(
                 "definition.missing_label",
                 "survey",
                 row.number,
                 "label",
-                f"The {parsed.base} {row.get('name')!r} has no label.",
-                "Add a label in each language.",
+                f"The {parsed.base.removeprefix('begin_')} {row.get('name')!r} has no label; "
+                "it is shown without a heading.",
+                "Add a label in each language if respondents need one.",
+                "warning",
             )
+            continue
+        yield Problem(
+            "definition.missing_label",
+            "survey",
+            row.number,
+            "label",
+            f"The {parsed.base} {row.get('name')!r} has no label.",
+            "Add a label in each language.",
+        )

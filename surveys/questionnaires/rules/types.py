@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from surveys.questionnaires.definitions.model import (
+    FILE_SELECT_TYPES,
     IGNORED_COLUMNS,
+    METADATA_TYPES,
     QUESTION_TYPES,
     SUPPORTED_TYPES,
     SURVEY_COLUMNS,
@@ -17,7 +20,8 @@ from surveys.questionnaires.definitions.tables import Row
 from surveys.questionnaires.rules.context import RuleContext
 from surveys.questionnaires.rules.result import Problem
 
-NO_ANSWER_TYPES = frozenset({"note", "calculate"})
+NO_ANSWER_TYPES = frozenset({"note", "calculate"}) | METADATA_TYPES
+LAST_SAVED = re.compile(r"\$\{\s*last-saved#", re.IGNORECASE)
 
 
 def parse_parameters(text: str) -> dict[str, str]:
@@ -74,10 +78,21 @@ def check(context: RuleContext) -> Iterator[Problem]:
                 row.number,
                 "type",
                 f"The question type {type_text!r} is not supported by accessgap.",
-                "Replace it with a supported type (text, integer, decimal, date, "
-                "select_one, select_multiple, range, note, calculate, acknowledge) "
-                "or remove the row.",
+                UNSUPPORTED_TYPES[parsed.base],
             )
+            continue
+        if parsed.alias is not None:
+            yield Problem(
+                "definition.type_alias",
+                "survey",
+                row.number,
+                "type",
+                f"{type_text!r} is pyxform's older spelling of {parsed.base!r}; read as such.",
+                f"Nothing to do; write {parsed.base!r} in new forms.",
+                "warning",
+            )
+        if parsed.base in FILE_SELECT_TYPES:
+            yield from _file_select_problems(context, row, parsed.base, parsed.list_name)
             continue
         if parsed.base not in SUPPORTED_TYPES:
             yield Problem(
@@ -128,6 +143,91 @@ def check(context: RuleContext) -> Iterator[Problem]:
             )
         if parsed.base == "range":
             yield from _range_problems(row)
+        yield from _default_problems(row, parsed.base)
+        if row.get("repeat_count") and parsed.base != "begin_repeat":
+            yield Problem(
+                "definition.misplaced_repeat_count",
+                "survey",
+                row.number,
+                "repeat_count",
+                "repeat_count is read only on a begin_repeat row.",
+                "Move it to the begin_repeat row of the repeat it counts.",
+            )
+
+
+def _default_problems(row: Row, base: str) -> Iterator[Problem]:
+    default = row.get("default")
+    if not default:
+        return
+    if LAST_SAVED.search(default):
+        yield Problem(
+            "definition.last_saved_default",
+            "survey",
+            row.number,
+            "default",
+            "A default from the last saved form (${last-saved#...}) needs a device that "
+            "keeps earlier submissions.",
+            "Use a static default, or leave the column empty.",
+        )
+    elif "${" in default or ("(" in default and ")" in default and base not in {"text"}):
+        yield Problem(
+            "definition.dynamic_default",
+            "survey",
+            row.number,
+            "default",
+            f"The default {default!r} is an expression; defaults are static values here.",
+            "Write a value (e.g. 0 or yes), or compute it in a calculate row.",
+        )
+    elif base in NO_ANSWER_TYPES or base in STRUCTURE_ONLY:
+        yield Problem(
+            "definition.ignored_default",
+            "survey",
+            row.number,
+            "default",
+            f"A {base} row takes no answer, so its default is not used.",
+            "Remove the default.",
+            "warning",
+        )
+
+
+STRUCTURE_ONLY = frozenset({"begin_group", "end_group", "begin_repeat", "end_repeat"})
+
+
+def _file_select_problems(
+    context: RuleContext, row: Row, base: str, list_name: str | None
+) -> Iterator[Problem]:
+    if not list_name:
+        yield Problem(
+            "definition.missing_list_name",
+            "survey",
+            row.number,
+            "type",
+            f"{base} needs the name of a {'CSV file' if 'file' in base else 'choice list'}.",
+            f"Write it as '{base} facilities.csv'."
+            if "file" in base
+            else f"Write it as '{base} LIST'.",
+        )
+        return
+    if "file" not in base:
+        return  # the list is checked with the other choice lists
+    if not list_name.lower().endswith(".csv"):
+        yield Problem(
+            "definition.unsupported_attachment",
+            "survey",
+            row.number,
+            "type",
+            f"{list_name!r} is not a CSV file; only CSV choice files are read.",
+            "Save the list as CSV with name and label columns and attach it.",
+        )
+    elif list_name not in context.tables.attachments:
+        yield Problem(
+            "definition.missing_attachment",
+            "survey",
+            row.number,
+            "type",
+            f"The file {list_name!r} is not attached.",
+            "Attach it with the form (--attach in the CLI, 'attachments' in the API).",
+        )
 
 
 def _columns(row: Row) -> Iterator[Problem]:

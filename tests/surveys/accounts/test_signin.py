@@ -11,14 +11,17 @@ import pytest
 from sqlalchemy.orm import Session
 
 from surveys.accounts import sessions, signin, totp
-from surveys.accounts.models import LoginThrottle
 from surveys.accounts.signin import LoginOutcome, Stage
 from surveys.db import utcnow
 from surveys.policy import ANONYMOUS, PermissionDenied, staff_actor
+from surveys.throttles.models import ThrottleCounter
+from surveys.throttles.store import DatabaseStore, Guard
 from tests.accounts_fixtures import STAFF_PASSWORD, make_user
 from tests.audit_events import events, last_event
 
 SECRET = "test-secret-" + "x" * 32
+GUARD = Guard(DatabaseStore(), SECRET)
+HOME = "192.0.2.10"
 
 
 def key(email: str) -> str:
@@ -33,7 +36,8 @@ def sign_in(
         ANONYMOUS,
         email=email,
         password=password,
-        throttle_secret=SECRET,
+        guard=GUARD,
+        source=HOME,
         totp_required=totp_required,
         request_id="r-login",
     )
@@ -64,7 +68,12 @@ class TestSignIn:
         assert result.outcome is LoginOutcome.INVALID
         event = last_event(session, "login.failure")
         assert (event.actor, event.object_id) == ("anonymous", str(user.id))
-        assert event.details == {"failures": 1, "key": key(user.email)[:16], "known": True}
+        assert event.details == {
+            "failures": 1,
+            "key": key(user.email)[:16],
+            "source": signin.source_key(HOME, SECRET)[:16],
+            "known": True,
+        }
         ghost = sign_in(session, "ghost@example.org", "wrong")
         assert ghost.user is None
         assert last_event(session, "login.failure").details["known"] is False
@@ -97,13 +106,13 @@ class TestConfirmSecondFactor:
             session, user, absolute=dt.timedelta(hours=1), stage="totp"
         )
         wrong = signin.confirm_second_factor(
-            session, ANONYMOUS, pending, "000000", throttle_secret=SECRET, request_id=None
+            session, ANONYMOUS, pending, "000000", guard=GUARD, source=HOME, request_id=None
         )
         assert wrong.outcome is LoginOutcome.INVALID
         assert last_event(session, "login.totp_failure").details == {"failures": 1}
         code = totp.current_code(secret, at=utcnow())
         right = signin.confirm_second_factor(
-            session, ANONYMOUS, pending, code, throttle_secret=SECRET, request_id="r-2"
+            session, ANONYMOUS, pending, code, guard=GUARD, source=HOME, request_id="r-2"
         )
         assert right.outcome is LoginOutcome.SUCCESS
         event = last_event(session, "login.success")
@@ -117,7 +126,7 @@ class TestConfirmSecondFactor:
         )
         code = totp.current_code(secret, at=utcnow())
         result = signin.confirm_second_factor(
-            session, ANONYMOUS, pending, code, throttle_secret=SECRET, request_id=None
+            session, ANONYMOUS, pending, code, guard=GUARD, source=HOME, request_id=None
         )
         assert result.outcome is LoginOutcome.SUCCESS
         assert user.totp_secret == secret
@@ -138,12 +147,10 @@ class TestSignOutAndUnlock:
         assert sign_in(session, user.email, STAFF_PASSWORD).outcome is LoginOutcome.LOCKED
         coordinator = staff_actor(user_id=user.id + 1, role="coordinator")
         with pytest.raises(PermissionDenied):
-            signin.unlock_user(
-                session, coordinator, user.id, throttle_secret=SECRET, request_id=None
-            )
+            signin.unlock_user(session, coordinator, user.id, guard=GUARD, request_id=None)
         admin = staff_actor(user_id=user.id + 2, role="admin")
-        signin.unlock_user(session, admin, user.id, throttle_secret=SECRET, request_id="r-4")
-        assert session.get(LoginThrottle, key(user.email)) is None
+        signin.unlock_user(session, admin, user.id, guard=GUARD, request_id="r-4")
+        assert session.get(ThrottleCounter, key(user.email)) is None
         assert last_event(session, "user.unlock").actor == f"user:{user.id + 2}"
         assert sign_in(session, user.email, STAFF_PASSWORD).outcome is LoginOutcome.SUCCESS
 
@@ -151,14 +158,15 @@ class TestSignOutAndUnlock:
 class TestAuthenticate:
     def test_success_resets_the_counter(self, session: Session) -> None:
         user = make_user(session, role="coordinator")
-        signin.authenticate(session, email=user.email, password="wrong", key=key(user.email))
+        signin.authenticate(session, email=user.email, password="wrong", guard=GUARD, source=HOME)
         result = signin.authenticate(
-            session, email=user.email.upper(), password=STAFF_PASSWORD, key=key(user.email)
+            session, email=user.email.upper(), password=STAFF_PASSWORD, guard=GUARD, source=HOME
         )
         assert result.outcome is LoginOutcome.SUCCESS
         assert result.user is not None
         assert result.user.failed_logins == 0
-        assert session.get(LoginThrottle, key(user.email)) is None
+        pair = signin.pair_key(user.email, HOME, SECRET)
+        assert session.get(ThrottleCounter, pair) is None
 
     @pytest.mark.parametrize("exists", [True, False])
     def test_ten_failures_in_fifteen_minutes_lock_for_fifteen_minutes(
@@ -171,7 +179,8 @@ class TestAuthenticate:
                 session,
                 email=email,
                 password="wrong",
-                key=key(email),
+                guard=GUARD,
+                source=HOME,
                 now=start + dt.timedelta(seconds=i),
             ).outcome
             for i in range(10)
@@ -181,7 +190,8 @@ class TestAuthenticate:
             session,
             email=email,
             password=STAFF_PASSWORD,
-            key=key(email),
+            guard=GUARD,
+            source=HOME,
             now=start + dt.timedelta(minutes=14),
         )
         assert during.outcome is LoginOutcome.LOCKED
@@ -189,7 +199,8 @@ class TestAuthenticate:
             session,
             email=email,
             password=STAFF_PASSWORD,
-            key=key(email),
+            guard=GUARD,
+            source=HOME,
             now=start + dt.timedelta(minutes=16),
         )
         assert after.outcome is (LoginOutcome.SUCCESS if exists else LoginOutcome.INVALID)
@@ -202,7 +213,8 @@ class TestAuthenticate:
                 session,
                 email=email,
                 password="wrong",
-                key=key(email),
+                guard=GUARD,
+                source=HOME,
                 now=start + dt.timedelta(minutes=2 * i),
             )
             assert result.outcome is LoginOutcome.INVALID
@@ -213,7 +225,9 @@ class TestAuthenticate:
 
         def attempt(address: str, number: int) -> float:
             started = time.perf_counter()
-            signin.authenticate(session, email=address, password="wrong", key=key(str(number)))
+            signin.authenticate(
+                session, email=address, password="wrong", guard=GUARD, source=f"10.0.{number}.1"
+            )
             return time.perf_counter() - started
 
         # Paired, interleaved samples: the median of the differences shrugs off load drift; of
@@ -255,3 +269,109 @@ class TestSecondFactor:
         uri = totp.provisioning_uri("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", account="user 7")
         assert uri.startswith("otpauth://totp/accessgap:user%207?secret=JBSWY3DPEHPK3PXP")
         assert "issuer=accessgap" in uri
+
+
+STRANGER = "203.0.113.66"
+
+
+def fail_from(session: Session, email: str, source: str, times: int) -> signin.LoginResult:
+    """Failed sign-in steps without the password check (the counting is what is tested)."""
+    user = None
+    result = signin.LoginResult(LoginOutcome.INVALID)
+    for _ in range(times):
+        result = signin.register_failure(
+            session, guard=GUARD, email=email, source=source, user=user
+        )
+    return result
+
+
+class TestThrottles:
+    def test_a_stranger_locks_only_their_own_address_out(self, session: Session) -> None:
+        user = make_user(session, role="admin")
+        assert fail_from(session, user.email, STRANGER, 10).outcome is LoginOutcome.LOCKED_NOW
+        locked = signin.authenticate(
+            session, email=user.email, password=STAFF_PASSWORD, guard=GUARD, source=STRANGER
+        )
+        assert (locked.outcome, locked.reason) == (LoginOutcome.LOCKED, "account_source")
+        assert 890 <= locked.retry_after <= 900
+        own = signin.authenticate(
+            session, email=user.email, password=STAFF_PASSWORD, guard=GUARD, source=HOME
+        )
+        assert own.outcome is LoginOutcome.SUCCESS
+
+    def test_an_account_under_attack_slows_every_address_but_locks_none(
+        self, session: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The ceiling lowered from 100 to 12, so that the test makes a dozen failures, not 100.
+        monkeypatch.setattr(
+            signin, "ACCOUNT_CEILING", signin.Limit(12, signin.WINDOW, signin.WINDOW)
+        )
+        user = make_user(session, role="coordinator")
+        for number in range(4):  # 12 failures from 4 addresses, 3 each: none is blocked
+            fail_from(session, user.email, f"198.51.100.{number}", 3)
+        assert fail_from(session, user.email, HOME, 2).outcome is LoginOutcome.INVALID
+        third = fail_from(session, user.email, HOME, 1)
+        assert (third.outcome, third.reason) == (LoginOutcome.LOCKED_NOW, "account_under_attack")
+        slowed = signin.authenticate(
+            session, email=user.email, password=STAFF_PASSWORD, guard=GUARD, source=HOME
+        )
+        assert slowed.outcome is LoginOutcome.LOCKED
+        fresh = signin.authenticate(
+            session, email=user.email, password=STAFF_PASSWORD, guard=GUARD, source="192.0.2.99"
+        )
+        assert fresh.outcome is LoginOutcome.SUCCESS
+
+    def test_spraying_from_one_address_blocks_that_address_for_every_account(
+        self, session: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The limit lowered from 50 to 12, so that the test sprays a dozen accounts, not 50.
+        monkeypatch.setattr(signin, "PER_SOURCE", signin.Limit(12, signin.WINDOW, signin.LOCKOUT))
+        user = make_user(session, role="researcher")
+        for number in range(11):
+            assert fail_from(session, f"ghost{number}@example.org", STRANGER, 1).outcome is (
+                LoginOutcome.INVALID
+            )
+        last = fail_from(session, "ghost-last@example.org", STRANGER, 1)
+        assert (last.outcome, last.reason) == (LoginOutcome.LOCKED_NOW, "source")
+        sprayed = sign_in_from(session, user.email, STRANGER)
+        assert sprayed.outcome is LoginOutcome.LOCKED
+        assert last_event(session, "login.locked").details["throttle"] == "source"
+        assert sign_in(session, user.email, STAFF_PASSWORD).outcome is LoginOutcome.SUCCESS
+
+        admin = staff_actor(user_id=user.id + 1, role="admin")
+        with pytest.raises(signin.BadAddress, match="not an IP address"):
+            signin.unblock_address(session, admin, "somewhere", guard=GUARD, request_id=None)
+        signin.unblock_address(session, admin, STRANGER, guard=GUARD, request_id="r-5")
+        event = last_event(session, "throttle.unblock_address")
+        assert event.object_id == signin.source_key(STRANGER, SECRET)[:16]
+        assert STRANGER not in str(event.details)
+        assert sign_in_from(session, user.email, STRANGER).outcome is LoginOutcome.SUCCESS
+
+    def test_unlock_clears_every_address_of_the_account(self, session: Session) -> None:
+        user = make_user(session, role="researcher")
+        fail_from(session, user.email, STRANGER, 10)
+        fail_from(session, user.email, HOME, 10)
+        admin = staff_actor(user_id=user.id + 1, role="admin")
+        signin.unlock_user(session, admin, user.id, guard=GUARD, request_id=None)
+        assert last_event(session, "user.unlock").details == {"counters": 3}
+        for source in (STRANGER, HOME):
+            assert sign_in_from(session, user.email, source).outcome is LoginOutcome.SUCCESS
+
+    def test_ipv6_addresses_of_one_subscriber_count_as_one_source(self) -> None:
+        assert signin.source_of("2001:db8:1:2::1") == signin.source_of("2001:db8:1:2:ffff::9")
+        assert signin.source_of("2001:db8:1:2::1") != signin.source_of("2001:db8:1:3::1")
+        assert signin.source_of("::ffff:192.0.2.1") == "192.0.2.1"
+        assert signin.source_of("not an address") == "unknown"
+
+
+def sign_in_from(session: Session, email: str, source: str) -> signin.SignIn:
+    return signin.sign_in(
+        session,
+        ANONYMOUS,
+        email=email,
+        password=STAFF_PASSWORD,
+        guard=GUARD,
+        source=source,
+        totp_required=False,
+        request_id=None,
+    )

@@ -20,6 +20,7 @@ from surveys.exports.models import DatasetRelease, DatasetReleaseRecord
 from surveys.exports.schemas import ExportFormat, ExportOptions, ReleaseCreate
 from surveys.policy import PermissionDenied, staff_actor
 from surveys.responses.review import review
+from tests.accounts_fixtures import granted_researcher
 from tests.audit_events import events, last_event
 from tests.surveys.exports.data import ExportWorld, make_world
 from tests.surveys.exports.helpers import SECRET, unzip
@@ -46,7 +47,11 @@ def download(
 ) -> tuple[ExportJob, dict[str, bytes]]:
     session.flush()
     job = service.prepare_release_download(
-        session, RESEARCHER, release.id, format=ExportFormat(fmt), options=ExportOptions()
+        session,
+        granted_researcher(session),
+        release.id,
+        format=ExportFormat(fmt),
+        options=ExportOptions(),
     )
     return job, unzip(b"".join(service.stream_export(factory, job)))
 

@@ -32,6 +32,7 @@ from surveys.privacy import identifier_catalogue
 from surveys.registry.countries import seed_countries
 from surveys.responses.review import review, withdraw
 from surveys.tabular import FORMULA_TRIGGERS
+from tests.accounts_fixtures import granted_researcher
 from tests.audit_events import events, last_event
 from tests.builders import make_campaign, make_centre
 from tests.databases import fresh_postgres_database
@@ -511,7 +512,7 @@ def test_every_file_of_an_export_reads_one_snapshot(
         campaign_id, version_id = world.campaign.id, world.version.id
         job = service.prepare_export(
             session,
-            staff_actor(user_id=1, role="researcher"),
+            granted_researcher(session),
             format=ExportFormat.CSV,
             filters=ExportFilter(),
             options=ExportOptions(),

@@ -136,8 +136,8 @@ def test_a_clean_form_has_no_problem() -> None:
         (
             """
 | survey |
-|        | type     | name | label::en |
-|        | geopoint | here | Where?    |
+|        | type  | name | label::en |
+|        | photo | here | Picture   |
 """,
             "definition.unsupported_type",
             2,
@@ -158,12 +158,12 @@ def test_a_clean_form_has_no_problem() -> None:
             """
 | survey |
 |        | type         | name | label::en | repeat_count |
-|        | begin_repeat | r    | Rows      | 3            |
-|        | integer      | a    | A         |              |
+|        | begin_repeat | r    | Rows      |              |
+|        | integer      | a    | A         | 3            |
 |        | end_repeat   |      |           |              |
 """,
-            "definition.unsupported_column",
-            2,
+            "definition.misplaced_repeat_count",
+            3,
             "repeat_count",
         ),
         (
@@ -249,7 +249,7 @@ def test_an_odk_form_with_features_beyond_ours_gets_a_list_never_a_traceback() -
 | survey |
 |        | type      | name   | label::English (en) | media::image | appearance |
 |        | start     | start  |                     |              |            |
-|        | geopoint  | gps    | Location            |              |            |
+|        | geoshape  | area   | Area                |              |            |
 |        | image     | photo  | Photo               | x.png        |            |
 |        | text      | name   | Name                |              | multiline  |
 |        | select_one_from_file clinics.csv | clinic | Clinic |      |            |
@@ -257,9 +257,9 @@ def test_an_odk_form_with_features_beyond_ours_gets_a_list_never_a_traceback() -
 |        | end_group |        |                     |              |            |
 """)
     unsupported = [(p.row, p.code) for p in found if p.severity == "error"]
-    assert (2, "definition.unsupported_type") in unsupported
+    assert not [p for p in found if p.row == 2]  # metadata: recorded, not asked
     assert (3, "definition.unsupported_type") in unsupported
     assert (4, "definition.unsupported_type") in unsupported
-    assert (6, "definition.unsupported_type") in unsupported
+    assert (6, "definition.missing_attachment") in unsupported
     assert any(p.code == "definition.unbalanced_group" for p in found)
     assert any(p.code == "definition.ignored_column" and p.column == "media::image" for p in found)

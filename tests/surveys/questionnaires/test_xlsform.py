@@ -34,6 +34,9 @@ def test_every_exported_form_converts_with_pyxform(form_id: str, tmp_path: Path)
     result = convert(xlsform=str(path))
     assert f'id="{form_id}"' in result.xform
     assert "<h:title>" in result.xform
+    # Every generated label is translated: pyxform has nothing to warn about (or_other would
+    # leave "Other" in English in ODK Collect and Kobo).
+    assert not [w for w in result.warnings if "or_other" in w or "translation" in w.lower()]
 
 
 def test_exported_headers_name_languages_the_xlsform_way() -> None:

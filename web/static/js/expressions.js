@@ -14,12 +14,19 @@ const XML_SPACE_EDGES = /^[ \t\r\n]+|[ \t\r\n]+$/g;
 const NUMBER_TEXT = /^[ \t\r\n]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t\r\n]*$/;
 const hasOwn = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
 
-/** Evaluate a JSON expression tree against `answers` (question name -> answer). */
-export function evaluate(ast, answers, current, today) {
+/**
+ * Evaluate a JSON expression tree against `answers` (question name -> answer). `choice` is the
+ * choice a choice_filter is tested on (column -> value), `labels` the choice labels
+ * jr:choice-name() reads (question -> choice -> label).
+ */
+export function evaluate(ast, answers, current, today, choice, labels) {
+  const isObject = (value) => value !== null && typeof value === "object";
   const context = {
-    answers: answers !== null && typeof answers === "object" ? answers : {},
+    answers: isObject(answers) ? answers : {},
     current: normalize(current),
     today,
+    choice: isObject(choice) ? choice : {},
+    labels: isObject(labels) ? labels : {},
   };
   return evaluateNode(ast, context);
 }
@@ -155,6 +162,8 @@ function evaluateNode(node, context) {
       return node.v;
     case "ref":
       return normalize(hasOwn(context.answers, node.name) ? context.answers[node.name] : undefined);
+    case "col":
+      return normalize(hasOwn(context.choice, node.name) ? context.choice[node.name] : undefined);
     case "cur":
       return context.current;
     case "neg":
@@ -247,6 +256,16 @@ const FUNCTIONS = new Map([
   ["count", (v) => (Array.isArray(v[0]) ? v[0].length : v[0] === "" ? 0 : 1)],
   ["count-selected", (v) => splitChoices(v[0]).length],
   ["false", () => false],
+  [
+    "indexed-repeat",
+    (v) => {
+      const position = asNumber(v[2]);
+      if (!Number.isFinite(position) || position < 1) return "";
+      const items = Array.isArray(v[0]) ? v[0] : [v[0]];
+      const row = Math.trunc(position) - 1;
+      return row < items.length ? items[row] : "";
+    },
+  ],
   ["int", (v) => Math.trunc(asNumber(v[0]))],
   ["max", (v) => extreme(v, true)],
   ["min", (v) => extreme(v, false)],
@@ -306,6 +325,17 @@ function evaluateCall(node, context) {
     case "string-length":
       if (args.length === 0) return [...asString(context.current)].length;
       break;
+    case "once":
+      return isEmpty(context.current) ? evaluateNode(args[0], context) : context.current;
+    case "jr:choice-name": {
+      let question = asString(evaluateNode(args[1], context)).trim();
+      if (question.startsWith("${") && question.endsWith("}")) question = question.slice(2, -1);
+      const value = asString(evaluateNode(args[0], context)).replace(XML_SPACE_EDGES, "");
+      const labels = hasOwn(context.labels, question) ? context.labels[question] : {};
+      return labels !== null && typeof labels === "object" && hasOwn(labels, value)
+        ? String(labels[value])
+        : "";
+    }
     default:
       break;
   }

@@ -108,6 +108,7 @@ if (form && logicNode) {
       const anyVisible = questions.some((q) => !q.hidden && !q.closest("[hidden]:not(section.group)"));
       group.hidden = !ownRelevance || (questions.length > 0 && !anyVisible);
     });
+    applyChoiceFilters(answers);
     updateMatrixTotals();
     form.querySelectorAll("[data-label-template]").forEach((node) => {
       node.textContent = node.dataset.labelTemplate.replace(/\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g,
@@ -115,6 +116,22 @@ if (form && logicNode) {
           const value = answers[name];
           return value === undefined || value === null || Array.isArray(value) ? "" : String(value);
         });
+    });
+  }
+
+  // choice_filter, as the server applies it: a bare name is the choice's column, ${q} the answer.
+  function applyChoiceFilters(answers) {
+    form.querySelectorAll("[data-question]").forEach((node) => {
+      const entry = logic[node.dataset.question];
+      if (!entry || !entry.choice_filter || !entry.choices) return;
+      const row = node.closest(".repeat-row");
+      const scope = row ? Object.assign({}, answers, rowAnswers(row)) : answers;
+      node.querySelectorAll(".choice input").forEach((input) => {
+        const columns = entry.choices[input.value] || { name: input.value };
+        const kept = truthy(evaluate(entry.choice_filter, scope, "", "", columns));
+        input.closest(".choice").hidden = !kept;
+        if (!kept && input.checked) input.checked = false;
+      });
     });
   }
 

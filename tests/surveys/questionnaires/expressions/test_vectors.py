@@ -5,7 +5,9 @@ parsed trees are then handed to ``tests/js/expressions.test.mjs``, which checks 
 interpreter on the same vectors. A second, generated batch of random expressions checks that the
 two interpreters agree on inputs nobody thought to write down.
 
-A vector is ``{"id", "expr", "answers", "current"?, "today"?, "expect"}``: ``today`` pins
+A vector is ``{"id", "expr", "answers", "current"?, "today"?, "choice"?, "labels"?, "columns"?,
+"expect"}``: ``columns`` parses the expression as a ``choice_filter`` (bare names are columns of
+``choice``), ``labels`` are the choice labels of ``jr:choice-name()``, ``today`` pins
 ``today()`` (ISO date) and ``expect`` is a JSON value, ``{"nan": true}``,
 ``{"infinity": 1 | -1}`` or ``{"error": "parse"}`` for text that must not parse.
 """
@@ -45,8 +47,15 @@ def expects_parse_error(vector: dict[str, Any]) -> bool:
 
 def evaluate_vector(vector: dict[str, Any]) -> Value:
     today = datetime.date.fromisoformat(vector["today"]) if "today" in vector else None
-    node = parse(vector["expr"], question=vector["id"])
-    return evaluate(node, vector["answers"], current=vector.get("current"), today=today)
+    node = parse(vector["expr"], question=vector["id"], columns=vector.get("columns", False))
+    return evaluate(
+        node,
+        vector["answers"],
+        current=vector.get("current"),
+        today=today,
+        choice=vector.get("choice"),
+        labels=vector.get("labels"),
+    )
 
 
 def matches(actual: object, expected: object) -> bool:
@@ -88,7 +97,11 @@ def run_javascript_vectors(vectors: list[dict[str, Any]], directory: Path) -> No
         if os.environ.get("CI") == "true":
             pytest.fail("node is not installed, so the browser evaluator cannot be checked")
         pytest.skip("node is not installed; the browser evaluator was not checked")
-    asts = {v["id"]: to_json(parse(v["expr"])) for v in vectors if not expects_parse_error(v)}
+    asts = {
+        v["id"]: to_json(parse(v["expr"], columns=v.get("columns", False)))
+        for v in vectors
+        if not expects_parse_error(v)
+    }
     vectors_file = directory / "vectors.json"
     asts_file = directory / "asts.json"
     vectors_file.write_text(json.dumps(vectors, ensure_ascii=False), encoding="utf-8")
@@ -120,7 +133,7 @@ def test_vectors_are_plentiful_and_uniquely_named() -> None:
 def test_python_evaluator_meets_vector(vector: dict[str, Any]) -> None:
     if expects_parse_error(vector):
         with pytest.raises(ExpressionError):
-            parse(vector["expr"])
+            parse(vector["expr"], columns=vector.get("columns", False))
         return
     actual = evaluate_vector(vector)
     assert matches(actual, vector["expect"]), f"{vector['expr']!r} gave {actual!r}"

@@ -1,0 +1,1 @@
+"""Background jobs: long work (figure series, big exports) run outside the request."""

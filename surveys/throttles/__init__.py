@@ -1,0 +1,1 @@
+"""Failure counters shared by every worker: sign-in and invitation-link throttles."""
