@@ -50,7 +50,7 @@ from surveys.demo.reference import SYNTHETIC_SOURCE
 from surveys.policy import Actor, Permission, authorize
 
 if TYPE_CHECKING:
-    from mapping.render.static import Format
+    from mapping.render import Format
 
 Geometry: TypeAlias = Literal["none", "web", "print"]
 _T = TypeVar("_T")

@@ -31,7 +31,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO
 
 import geopandas as gpd
 import matplotlib
@@ -46,15 +46,14 @@ from shapely.geometry import box
 from mapping.classify import LOW_COVERAGE, OUTSIDE_STUDY, Classification
 from mapping.render import (
     BORDER_COLOUR,
+    FORMATS,
     HATCH_STYLES,
     MAIN_WINDOW,
     OUTSIDE_STUDY_COLOUR,
+    Format,
     class_colours,
     main_frame,
 )
-
-Format = Literal["png", "svg", "pdf"]
-FORMATS: tuple[Format, ...] = ("png", "svg", "pdf")
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from shapely.geometry import box
 
 from mapping.boundaries import read_nuts_geojson
 from mapping.classify import classify
-from mapping.render import class_colours
-from mapping.render.static import FORMATS, INSETS, Format, static_map
+from mapping.render import FORMATS, Format, class_colours
+from mapping.render.static import INSETS, static_map
 from tests.mapping.shared_data import GISCO_LEVEL_2
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
