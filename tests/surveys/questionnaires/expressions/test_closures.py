@@ -19,10 +19,15 @@ def test_compiled_expressions_match_every_vector_and_the_tree_walk() -> None:
     wrong = []
     for vector in EVALUATED:  # one test for all: ~300 vectors, a few milliseconds in all
         today = datetime.date.fromisoformat(vector["today"]) if "today" in vector else None
-        node = parse(vector["expr"], question=vector["id"])
-        current = vector.get("current")
-        result = compiled(node)(vector["answers"], current, today)
-        walked = evaluate(node, vector["answers"], current=current, today=today)
+        node = parse(vector["expr"], question=vector["id"], columns=vector.get("columns", False))
+        given = {
+            "current": vector.get("current"),
+            "today": today,
+            "choice": vector.get("choice"),
+            "labels": vector.get("labels"),
+        }
+        result = compiled(node)(vector["answers"], **given)
+        walked = evaluate(node, vector["answers"], **given)
         same = matches(result, walked) or (result != result and walked != walked)
         if not (matches(result, vector["expect"]) and same):
             wrong.append((vector["id"], vector["expr"], result, walked))
