@@ -10,56 +10,53 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli_accounts import privacy_app, users_app
-from api.cli_export import export_command
-from api.cli_forms import forms_app
-from api.cli_geo import geo_app, maps_app, print_placement
-from api.cli_grants import grants_app
-from api.cli_jobs import worker_command
-from api.cli_reference import reference_app
-from api.settings import Settings
-from mapping.demo_reference import load_demo_reference
-from mapping.packaged import PACKAGED_ACTOR, install_reference_data
-from mapping.versions import place_centres
-from surveys import backup, migrate
-from surveys.db import make_engine, make_session_factory, transaction
-from surveys.demo.campaign import demo_invitation, load_demo_campaign, load_earlier_wave
-from surveys.demo.centres import DEMO_CENTRE_COUNT, load_demo_centres
-from surveys.errors import ImportReport
-from surveys.policy import system_actor
-from surveys.registry.countries import seed_countries
-from surveys.registry.transfer import export_csv, import_centre_list
-from surveys.tabular import RowCounter
+from api.cli_lazy import LazyGroup
+from surveys.demo import DEMO_CENTRE_COUNT
 
-app = typer.Typer(help="accessgap: surveys and equity maps of access to hi-tech cancer care.")
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from api.settings import Settings
+    from surveys.errors import ImportReport
+
+# The sub-commands' modules, and the heavy libraries some of them need (geopandas, pandas,
+# matplotlib), load when a command runs: ``accessgap --help`` starts in a fraction of a second.
+app = typer.Typer(
+    cls=LazyGroup, help="accessgap: surveys and equity maps of access to hi-tech cancer care."
+)
 db_app = typer.Typer(help="Database schema (Alembic).")
 demo_app = typer.Typer(help="Synthetic demo data.")
 centres_app = typer.Typer(help="The centre registry.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(centres_app, name="centres")
-app.add_typer(users_app, name="users")
-app.add_typer(privacy_app, name="privacy")
-app.add_typer(grants_app, name="grants")
-app.add_typer(forms_app, name="forms")
-app.add_typer(geo_app, name="geo")
-app.add_typer(maps_app, name="maps")
-app.add_typer(reference_app, name="reference")
-app.command("export")(export_command)
-app.command("worker")(worker_command)
 
 console = Console()
 errors = Console(stderr=True)
 
 
+def _settings() -> Settings:
+    """The settings from the environment (pydantic and SQLAlchemy load with the first use)."""
+    from api.settings import Settings
+
+    return Settings()
+
+
 def _progress() -> Progress:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -73,7 +70,13 @@ def _progress() -> Progress:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Migrate the database to REVISION (default: the latest) and seed the country list."""
-    settings = Settings()
+    from mapping.packaged import PACKAGED_ACTOR, install_reference_data
+    from surveys import migrate
+    from surveys.db import make_engine, make_session_factory, transaction
+    from surveys.policy import system_actor
+    from surveys.registry.countries import seed_countries
+
+    settings = _settings()
     migrate.upgrade(settings.database_url, revision)
     engine = make_engine(settings.database_url)
     with transaction(make_session_factory(engine)) as session:
@@ -102,14 +105,18 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: str) -> None:
     """Migrate the database down to REVISION (``base`` removes every table)."""
-    migrate.downgrade(Settings().database_url, revision)
+    from surveys import migrate
+
+    migrate.downgrade(_settings().database_url, revision)
     console.print(f"Database at revision {revision}.")
 
 
 @db_app.command("check")
 def db_check() -> None:
     """Fail when the models and the migrations differ."""
-    migrate.check(Settings().database_url)
+    from surveys import migrate
+
+    migrate.check(_settings().database_url)
     console.print("Models and migrations agree.")
 
 
@@ -143,9 +150,11 @@ def db_backup(
 ) -> None:
     """Take an encrypted online backup (a consistent snapshot, while the app keeps writing),
     with a manifest of every table's row count and SHA-256."""
+    from surveys import backup
+
     passphrase = _passphrase(passphrase_env)
     try:
-        manifest = backup.create_backup(Settings().database_url, out, passphrase)
+        manifest = backup.create_backup(_settings().database_url, out, passphrase)
     except backup.BackupError as exc:
         errors.print(f"[red]{exc.detail}[/red]", markup=True, highlight=False)
         raise typer.Exit(1) from exc
@@ -168,6 +177,8 @@ def db_restore(
     """Restore a backup into an empty database, then prove it holds the snapshot: same row
     count and SHA-256 in every table. Exit 100 for a wrong passphrase or a damaged file (the
     target is then untouched), 1 for any other failure."""
+    from surveys import backup
+
     passphrase = _passphrase(passphrase_env)
     try:
         manifest = backup.restore_backup(file, into, passphrase)
@@ -192,7 +203,15 @@ def demo_load(
 ) -> None:
     """Load the synthetic demo: about 1,500 centres over 32 countries, and a demo campaign in
     which several hundred of them have answered; print a working invitation link."""
-    settings = Settings()
+    from api.cli_geo import print_placement
+    from mapping.demo_reference import load_demo_reference
+    from mapping.versions import place_centres
+    from surveys.db import make_engine, make_session_factory, transaction
+    from surveys.demo.campaign import demo_invitation, load_demo_campaign, load_earlier_wave
+    from surveys.demo.centres import load_demo_centres
+    from surveys.policy import system_actor
+
+    settings = _settings()
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     with _progress() as progress, transaction(factory) as session:
@@ -262,7 +281,13 @@ def centres_import(
     dry_run: Annotated[bool, typer.Option(help="Check the file without writing.")] = False,
 ) -> None:
     """Import a centre list (CSV or XLSX). Nothing is written when any row has an error."""
-    settings = Settings()
+    from api.cli_geo import print_placement
+    from mapping.versions import place_centres
+    from surveys.db import make_engine, make_session_factory, transaction
+    from surveys.policy import system_actor
+    from surveys.registry.transfer import import_centre_list
+
+    settings = _settings()
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
     with transaction(factory) as session:
@@ -290,7 +315,11 @@ def centres_export(
     bom: Annotated[bool, typer.Option(help="Start with a byte-order mark for Excel.")] = False,
 ) -> None:
     """Export the registry to a CSV file that ``centres import`` reads back."""
-    settings = Settings()
+    from surveys.db import make_engine, make_session_factory, transaction
+    from surveys.registry.transfer import export_csv
+    from surveys.tabular import RowCounter
+
+    settings = _settings()
     engine = make_engine(settings.database_url)
     counter = RowCounter()
     with transaction(make_session_factory(engine)) as session, file.open("wb") as out:

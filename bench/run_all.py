@@ -36,12 +36,16 @@ FAST_ARGS: dict[str, list[str]] = {
     "submission.py": [],
     "export_stream.py": ["--responses", "2000", "--questions", "150", "--insert", "bulk"],
     "map_render.py": ["--repeat", "3"],
+    "startup.py": ["--repeat", "3"],
+    "map_page.py": ["--repeat", "7"],
 }
 QUICK_ARGS: dict[str, list[str]] = {
     "submission.py": ["--clients", "1", "8", "--min-requests", "40"],
     "export_stream.py": ["--responses", "500", "--questions", "150", "--insert", "bulk"],
     "map_render.py": ["--repeat", "1"],
     "export_under_load.py": ["--responses", "1000", "--seconds", "4"],
+    "startup.py": ["--repeat", "1"],
+    "map_page.py": ["--repeat", "3", "--centres", "120"],
 }
 Row = dict[str, Any]
 
@@ -158,7 +162,74 @@ def _map(data: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _startup(data: dict[str, Any]) -> list[Row]:
+    base = data["baseline_seconds"]
+    return [
+        {
+            "benchmark": "start-up",
+            "case": {
+                "help": "accessgap --help",
+                "users_create": "accessgap users create",
+                "server_ready": "server ready (/health/ready)",
+            }[r["what"]],
+            "ours": f"{r['seconds']:.2f} s (CPU {r['cpu_seconds']:.2f} s)",
+            "baseline": f"python -c pass {base:.2f} s",
+            "ratio": r["ratio"],
+            "target": f"<= {r['target_seconds']:g} s",
+            "met": r["met"],
+        }
+        for r in data["results"]
+    ]
+
+
+def _map_page(data: dict[str, Any]) -> list[Row]:
+    target = data["targets"]
+    rows: list[Row] = []
+    for level, m in data["levels"].items():
+        name = "NUTS-2" if level == "nuts2" else "country"
+        rows.append(
+            {
+                "benchmark": "map page",
+                "case": f"{name}, warm / after a data change",
+                "ours": f"{m['warm_ms']:.0f} / {m['changed_ms']:.0f} ms (CPU "
+                f"{m['cpu_ms']['warm']:.0f} / {m['cpu_ms']['changed']:.0f} ms)",
+                "baseline": f"first view {m['cold_ms']:.0f} ms",
+                "ratio": round(m["warm_ms"] / m["cold_ms"], 2) if m["cold_ms"] else None,
+                "target": f"<= {target['warm_ms']:.0f} ms / <= {target['changed_ms']:.0f} ms",
+                "met": m["warm_ms"] <= target["warm_ms"]
+                and m["changed_ms"] <= target["changed_ms"],
+            }
+        )
+        rows.append(
+            {
+                "benchmark": "map page",
+                "case": f"{name}, bytes as served (gzip)",
+                "ours": f"{m['gzip_kb']:.1f} kB",
+                "baseline": f"uncompressed {m['raw_kb']:.1f} kB",
+                "ratio": round(m["gzip_kb"] / m["raw_kb"], 2) if m["raw_kb"] else None,
+                "target": f"<= {target['nuts2_gzip_kb']:.0f} kB" if level == "nuts2" else "-",
+                "met": m["gzip_kb"] <= target["nuts2_gzip_kb"] if level == "nuts2" else None,
+            }
+        )
+    figure = data["figure"]
+    rows.append(
+        {
+            "benchmark": "figure",
+            "case": "country PNG 300 dpi, first / again",
+            "ours": f"{figure['cold_s']:.2f} s (CPU {figure['cold_cpu_s']:.2f} s) / "
+            f"{figure['again_s']:.3f} s",
+            "baseline": "(the first download draws it)",
+            "ratio": None,
+            "target": f"<= {target['figure_s']:g} s first",
+            "met": figure["cold_s"] <= target["figure_s"],
+        }
+    )
+    return rows
+
+
 SUMMARISERS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
+    "startup": _startup,
+    "map_page": _map_page,
     "submission": _submission,
     "export_stream": _export,
     "export_under_load": _export_under_load,

@@ -35,7 +35,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
-import mapclassify
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -353,6 +352,10 @@ def _bins(values: npt.NDArray[np.float64], scheme: Scheme, k: int) -> npt.NDArra
         # quantiles, and fewer classes than asked is an expected outcome, not a warning.
         bins = np.percentile(values, np.linspace(100 / k, 100, k))
     elif scheme == "equal_interval":
+        # Imported here: mapclassify loads scipy, scikit-learn and matplotlib (seconds), and
+        # only this scheme needs it; the CLI and the server start without it.
+        import mapclassify
+
         bins = mapclassify.EqualInterval(values, k=k).bins
     else:
         bins = _fisher_jenks_bins(distinct, np.unique(values, return_counts=True)[1], k)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 import surveys.exports.job_kinds  # noqa: F401 - registers the dataset export kind
 from mapping import service
 from mapping.classify import Scheme
-from mapping.render.static import Format
+from mapping.render import Format
 from surveys.errors import InvalidInput
 from surveys.exports.service import snapshot_session
 from surveys.jobs.kinds import JobContext, JobKind, JobOutput, register

@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 import pandas as pd
-from sqlalchemy import ColumnElement, ScalarSelect, and_, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    ScalarSelect,
+    Select,
+    and_,
+    case,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from mapping.indicators import IndicatorSpec
@@ -43,6 +53,8 @@ POPULATION_IMPORTED = "geo.import_population"
 CENTRES_PLACED = "geo.place_centres"
 """The audit action of placing the centres in the active NUTS-2 regions."""
 LAYER_EVENTS = (BOUNDARIES_IMPORTED, BOUNDARIES_ACTIVATED)
+GEOGRAPHY_EVENTS = (*LAYER_EVENTS, "geo.import_population", "geo.place_centres")
+"""The audited changes of the geography: boundaries, population figures, centres' regions."""
 """The events whose latest one holds the boundaries' data version."""
 
 FIGURE_COLUMNS = ["area_code", "year", "value", "source", "nuts_version"]
@@ -299,6 +311,53 @@ def _active(level: int) -> ScalarSelect[str]:
 def _active_region_of_centre() -> ColumnElement[bool]:
     """A centre's region, when it is a region of the active NUTS-2 version (never another)."""
     return and_(Region.id == Centre.region_id, Region.nuts_version == _active(2))
+
+
+def data_version(session: Session, campaign: Campaign) -> tuple[object, ...]:
+    """Everything a map of the campaign is computed from, summarised in one query: a new
+    value whenever any of it changes, the same value while none of it does.
+
+    Per table, a row count with the sum of the ids and versions and the latest change catch a
+    row added, removed, replaced or updated: the campaign's submitted and approved responses
+    (drafts leave it unchanged: autosaves do not empty the maps' cache), its centres and
+    questionnaire versions, the centre registry, the countries, the regions and boundary
+    versions with the latest boundary import or switch, and the population figures.
+    """
+
+    # One statement, each table read once: a one-row summary per table, side by side.
+    parts = [
+        select(
+            func.count(),
+            func.sum(Response.id),
+            func.sum(Response.version),
+            func.max(Response.updated_at),
+        ).where(Response.campaign_id == campaign.id, Response.status.in_(FINAL_STATUSES)),
+        select(func.count(), func.sum(CampaignCentre.centre_id)).where(
+            CampaignCentre.campaign_id == campaign.id
+        ),
+        select(func.count(), func.sum(CampaignQuestionnaire.questionnaire_version_id)).where(
+            CampaignQuestionnaire.campaign_id == campaign.id
+        ),
+        select(func.count(), func.sum(Centre.version), func.max(Centre.updated_at)),
+        select(func.count(), func.sum(case((Country.eu_member.is_(True), Country.id), else_=0))),
+        select(func.count(), func.max(Region.id)),
+        select(func.sum(case((BoundaryVersion.active.is_(True), BoundaryVersion.id), else_=0))),
+        select(func.max(AuditEvent.id)).where(AuditEvent.action.in_(GEOGRAPHY_EVENTS)),
+        select(
+            func.count(),
+            func.max(Population.id),
+            func.sum(Population.value),
+            func.sum(Population.year),
+        ),
+    ]
+    tables = [part.subquery(f"part_{n}") for n, part in enumerate(parts)]
+    summary: Select[Any] = select(*(column for table in tables for column in table.c))
+    joined: FromClause = tables[0]
+    for table in tables[1:]:
+        joined = joined.join(table, true())  # one row each: side by side, no product warning
+    summary = summary.select_from(joined)
+    row = session.execute(summary).one()
+    return (campaign.id, campaign.name, campaign.status, campaign.opens_at, *map(str, row))
 
 
 def declared_indicator_ids(session: Session) -> set[str]:

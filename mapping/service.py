@@ -16,10 +16,11 @@ behind every view are read together; the pure steps it calls live in their own m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeAlias, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from mapping import denominators, indicators, layers, queries
 from mapping.access import access_by_area
+from mapping.cache import VIEWS, with_nonce
 from mapping.classify import Classification, Scheme, classify, shared_classification
 from mapping.denominators import DenominatorSummary
 from mapping.equity_summary import BenchmarkAreas, EquitySummary, equity_summary
@@ -43,12 +45,15 @@ from mapping.official import BOUNDARY_ATTRIBUTION
 from mapping.populations import areas_frame
 from mapping.queries import Level
 from mapping.reference import load_cities
-from mapping.render.static import Format, static_map
 from surveys.campaigns.models import Campaign
 from surveys.demo.reference import SYNTHETIC_SOURCE
 from surveys.policy import Actor, Permission, authorize, domain_scoped
 
+if TYPE_CHECKING:
+    from mapping.render import Format
+
 Geometry: TypeAlias = Literal["none", "web", "print"]
+_T = TypeVar("_T")
 ACCESS_THRESHOLDS_KM = (50.0, 100.0, 200.0)
 ACCESS_CATCHMENT_KM = 100.0
 ACCESS_COLUMNS = [
@@ -98,6 +103,15 @@ class MapRequest:
     with_access: bool = False
 
 
+@dataclass(frozen=True)
+class MapKey:
+    """What a computed map is kept under: the view (database, request, the actor's scope) and
+    the data version it was computed from (:func:`mapping.queries.data_version`)."""
+
+    view: Hashable
+    version: Hashable
+
+
 @dataclass(frozen=True, eq=False)
 class IndicatorMap:
     """Everything one view of an indicator map shows, computed once.
@@ -125,6 +139,7 @@ class IndicatorMap:
     areas: gpd.GeoDataFrame | None = None
     access: pd.DataFrame | None = None
     access_note: str | None = None
+    cache_key: MapKey | None = None
 
     @property
     def label(self) -> str:
@@ -193,8 +208,31 @@ class IndicatorMap:
             raise ValueError("the map was computed without geometry; ask for 'web' or 'print'")
         return self.areas
 
+    def kept(self, part: str, build: Callable[[], _T]) -> _T:
+        """A part derived from this map (the page's rows, a figure), built once per map and
+        data version (every time for a map computed outside the cache)."""
+        key = self.cache_key
+        if key is None:
+            return build()
+        return VIEWS.get_or_build((part, key), build, family=key.view, version=key.version)
+
+    def fragment(self, part: str, nonce: str, render: Callable[[str], str]) -> str:
+        """An HTML fragment of this map, rendered once per map and data version with a
+        placeholder nonce and served with ``nonce`` (``render`` takes the nonce)."""
+        key = self.cache_key
+        if key is None:
+            return render(nonce)
+        return with_nonce((part, key), nonce, render, family=key.view, version=key.version)
+
+    def table_records(self) -> list[dict[Hashable, Any]]:
+        """The rows of the page's table, by area name."""
+        return self.kept("records", lambda: self.frame.sort_values("area_name").to_dict("records"))
+
     def access_by_area(self) -> dict[str, dict[str, Any]]:
         """The access figures keyed by area code (empty when the request did not ask)."""
+        return self.kept("access", self._access_by_area)
+
+    def _access_by_area(self) -> dict[str, dict[str, Any]]:
         if self.access is None:
             return {}
         table: dict[str, dict[str, Any]] = {}
@@ -247,6 +285,25 @@ def indicator_map(session: Session, actor: Actor, request: MapRequest) -> Indica
     """
     authorize(actor, Permission.MAPS_READ)
     campaign = queries.campaign(session, actor, request.campaign)
+    # The same view of the same data is computed once (mapping.cache): the key names the
+    # database, the data version, the request and what bounds what the actor sees (the
+    # indicators of its domains, the centres of its countries).
+    scope = (actor.kind, actor.role, actor.domains, actor.countries)
+    view = (str(session.get_bind().engine.url), request, scope)
+    version = queries.data_version(session, campaign)
+    key = MapKey(view, version)
+    computed = VIEWS.get_or_build(
+        ("map", key),
+        lambda: _checked_compute(session, actor, campaign, request),
+        family=view,
+        version=version,
+    )
+    return replace(computed, campaign=campaign, cache_key=key)
+
+
+def _checked_compute(
+    session: Session, actor: Actor, campaign: Campaign, request: MapRequest
+) -> IndicatorMap:
     specs = tuple(d.spec for d in queries.declared_indicators(session, actor, campaign))
     spec = next((s for s in specs if s.id == request.indicator), None)
     if spec is None:
@@ -369,6 +426,9 @@ def draw_figure(
     survey (``source_note`` replaces this part, e.g. a series' shared line), then always this
     map's denominators with their years and the boundaries.
     """
+    # matplotlib is imported by the figure alone, not by every process that serves maps.
+    from mapping.render.static import static_map
+
     survey = result.survey_note if source_note is None else source_note
     note = sentences(survey, result.denominator_note, BOUNDARIES_NOTE[result.level])
     static_map(
@@ -381,6 +441,18 @@ def draw_figure(
         out=out,
         value_label=result.figure_legend_title,
     )
+
+
+def figure_bytes(result: IndicatorMap, fmt: Format) -> bytes:
+    """The map's publication figure (:func:`draw_figure`) as bytes, drawn once per map and
+    data version."""
+
+    def draw() -> bytes:
+        buffer = io.BytesIO()
+        draw_figure(result, fmt, buffer)
+        return buffer.getvalue()
+
+    return result.kept(f"figure.{fmt}", draw)
 
 
 def _compute(

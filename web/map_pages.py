@@ -10,7 +10,6 @@ thread pool, never on the event loop.
 
 from __future__ import annotations
 
-import io
 from typing import Annotated, Literal
 from urllib.parse import quote
 
@@ -94,14 +93,18 @@ def map_page(
         with_access=True,
     )
     data = service.indicator_map(session, actor, asked)
-    fragment = choropleth_map(
-        data.geometry(),
-        data.classification,
-        nonce=request.state.csp_nonce,
-        value_label=data.value_label,
-        centres=data.centres,
-        title=data.label,
-        source_note=data.source_note,
+    fragment = data.fragment(
+        "page-map",
+        request.state.csp_nonce,
+        lambda nonce: choropleth_map(
+            data.geometry(),
+            data.classification,
+            nonce=nonce,
+            value_label=data.value_label,
+            centres=data.centres,
+            title=data.label,
+            source_note=data.source_note,
+        ),
     )
     return templates.TemplateResponse(
         request,
@@ -112,9 +115,7 @@ def map_page(
             "label": data.label,
             "unit": data.unit,
             "map_html": Markup(fragment),  # noqa: S704 - built by choropleth_map, every text escaped
-            "rows": data.frame.sort_values("area_name").to_dict("records"),
-            "access": data.access_by_area(),
-            "access_note": data.access_note,
+            "tables_html": data.kept("page-tables", lambda: _tables(data, level)),
             "equity": data.equity,
             "denominator_warning": data.denominator_warning,
             "level": level,
@@ -124,6 +125,27 @@ def map_page(
             "specs": data.specs,
         },
     )
+
+
+def _tables(data: service.IndicatorMap, level: str) -> Markup:
+    """The page's data table and access table, rendered once per map and data version."""
+    rows = data.table_records()
+    marks: dict[tuple[object, object], int] = {}
+    for row in rows:
+        year = row.get("denominator_year")
+        if row.get("denominator_source"):
+            key = (row["denominator_source"], None if year != year else year)  # NaN: no year
+            marks.setdefault(key, len(marks) + 1)
+    html = templates.get_template("maps/_tables.html").render(
+        rows=rows,
+        access=data.access_by_area(),
+        access_note=data.access_note,
+        equity=data.equity,
+        label=data.label,
+        level=level,
+        source_marks=marks,
+    )
+    return Markup(html)  # noqa: S704 - rendered by an autoescaping template
 
 
 @router.get("/maps/{slug}/{indicator}/data.csv")
@@ -176,10 +198,9 @@ def map_figure(
         low_coverage_threshold=settings.low_coverage_threshold,
         geometry="print",
     )
-    buffer = io.BytesIO()
-    service.draw_figure(service.indicator_map(session, actor, asked), fmt, buffer)
+    figure = service.figure_bytes(service.indicator_map(session, actor, asked), fmt)
     return Response(
-        buffer.getvalue(),
+        figure,
         media_type=FIGURE_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{slug}-{indicator}-{level}.{fmt}"'},
     )

@@ -9,6 +9,7 @@ the choice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +17,11 @@ import numpy.typing as npt
 import shapely
 
 from mapping.classify import LOW_COVERAGE, NO_DATA
+
+Format = Literal["png", "svg", "pdf"]
+"""A figure's file format (:mod:`mapping.render.static`); here so that checking one does not
+load matplotlib."""
+FORMATS: tuple[Format, ...] = ("png", "svg", "pdf")
 
 PALETTE_NAME = "YlGnBu"
 """ColorBrewer "YlGnBu" (yellow-green-blue), sequential, single-direction lightness ramp."""

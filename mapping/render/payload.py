@@ -48,7 +48,30 @@ def exact_decimals(geometries: gpd.GeoSeries) -> int:
     return 6
 
 
+_ENCODED: dict[tuple[int, int], tuple[shapely.Geometry, list[list[list[int]]]]] = {}
+_ENCODED_MAX = 20_000
+"""Encoded areas kept per process: the simplified layers are kept per data version
+(:mod:`mapping.layers`), so the same geometry objects come back with every map of a level and
+are encoded once. Keyed by identity with the geometry held beside it, so an id is never reused
+while its entry lives; past the bound the table starts afresh."""
+
+
 def encode_polygons(geometry: shapely.Geometry, decimals: int) -> list[list[list[int]]]:
+    """:func:`encode_rings` of ``geometry``, kept for the geometry objects of the cached layers.
+
+    The lists returned are shared: callers serialise them and never change them.
+    """
+    found = _ENCODED.get((id(geometry), decimals))
+    if found is not None and found[0] is geometry:
+        return found[1]
+    encoded = encode_rings(geometry, decimals)
+    if len(_ENCODED) >= _ENCODED_MAX:
+        _ENCODED.clear()
+    _ENCODED[(id(geometry), decimals)] = (geometry, encoded)
+    return encoded
+
+
+def encode_rings(geometry: shapely.Geometry, decimals: int) -> list[list[list[int]]]:
     """Polygons as rings of integer steps: ``[x0, y0, dx1, dy1, ...]`` in 10^-decimals degrees.
 
     Consecutive vertices are close, so their differences take two or three digits where a
@@ -59,7 +82,7 @@ def encode_polygons(geometry: shapely.Geometry, decimals: int) -> list[list[list
     Examples
     --------
     >>> from shapely.geometry import box
-    >>> encode_polygons(box(0, 0, 1, 1), 0)
+    >>> encode_rings(box(0, 0, 1, 1), 0)
     [[[1, 0, 0, 1, -1, 0, 0, -1]]]
     """
     scale = 10**decimals

