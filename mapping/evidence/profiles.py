@@ -1,0 +1,242 @@
+"""Country profiles: every domain's indicators for one country, with its rank among the EU-27,
+the EU-27 median, the benchmark, the shortfall (or excess) and the units needed, coverage,
+access to care and the barriers its centres report.
+
+Each indicator's figures come from :func:`mapping.service.indicator_map` (by country, without
+geometry), so a profile says exactly what the map pages say; access to care is computed for the
+indicators that count a technology (a sum or a count of "yes" divided by population or new
+cancer cases), the ones whose centres "offer" something.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from mapping import equity, queries, service
+from mapping.errors import CountryNotInStudy
+from mapping.evidence.barriers import BarrierSummary, collect_barriers
+from mapping.indicators import PER_UNIT, IndicatorSpec
+from mapping.service import IndicatorMap, MapRequest
+from surveys.campaigns.models import Campaign
+from surveys.policy import Actor, Permission, authorize
+
+PROFILE_COLUMNS = [
+    "domain",
+    "indicator",
+    "label",
+    "unit",
+    "lower_is_better",
+    "value",
+    "rank_eu27",
+    "ranked_of",
+    "eu27_median",
+    "benchmark",
+    "benchmark_label",
+    "gap",
+    "gap_kind",
+    "units_needed",
+    "responding",
+    "expected",
+    "coverage",
+    "low_coverage",
+    "no_data",
+    "denominator_source",
+    "denominator_year",
+    "population_counted",
+    "beyond_50km",
+    "beyond_100km",
+    "beyond_200km",
+]
+
+
+@dataclass(frozen=True)
+class IndicatorLine:
+    """One indicator of a country profile (the columns of :data:`PROFILE_COLUMNS`).
+
+    ``rank_eu27`` is 1 for the best of the ``ranked_of`` member states with data (the highest
+    value, or the lowest when lower is better), None for a country outside the EU or without
+    data. ``gap`` is the shortfall below the benchmark, or the excess over it when lower is
+    better (``gap_kind``). The access figures are None where they were not computed.
+    """
+
+    domain: str
+    indicator: str
+    label: str
+    unit: str
+    lower_is_better: bool
+    value: float | None
+    rank_eu27: int | None
+    ranked_of: int
+    eu27_median: float | None
+    benchmark: float | None
+    benchmark_label: str | None
+    gap: float | None
+    gap_kind: str
+    units_needed: int | None
+    responding: int
+    expected: int
+    coverage: float | None
+    low_coverage: bool
+    no_data: bool
+    denominator_source: str | None
+    denominator_year: int | None
+    population_counted: float | None = None
+    beyond_50km: float | None = None
+    beyond_100km: float | None = None
+    beyond_200km: float | None = None
+
+    @property
+    def share_of_benchmark(self) -> float | None:
+        """The value as a share of the benchmark (1.0 = at the benchmark)."""
+        if self.value is None or not self.benchmark:
+            return None
+        return self.value / self.benchmark
+
+    def cells(self) -> list[Any]:
+        return [getattr(self, column) for column in PROFILE_COLUMNS]
+
+
+@dataclass(frozen=True, eq=False)
+class CountryProfile:
+    """Everything one country's page, CSV and figure show."""
+
+    campaign: Campaign
+    country: str
+    country_name: str
+    eu_member: bool
+    reference_year: int
+    lines: tuple[IndicatorLine, ...]
+    barriers: BarrierSummary
+    source_note: str
+
+    def by_domain(self) -> dict[str, list[IndicatorLine]]:
+        grouped: dict[str, list[IndicatorLine]] = {}
+        for line in self.lines:
+            grouped.setdefault(line.domain, []).append(line)
+        return grouped
+
+    def table_rows(self) -> list[list[Any]]:
+        """A header row, then one row per indicator, for a CSV."""
+        return [["country", *PROFILE_COLUMNS], *([self.country, *x.cells()] for x in self.lines)]
+
+
+def country_profile(
+    session: Session,
+    actor: Actor,
+    campaign: str,
+    country: str,
+    *,
+    language: str = "en",
+    low_coverage_threshold: float = 0.5,
+) -> CountryProfile:
+    """The profile of one country (ISO alpha-2) in one campaign, over the domains the actor may
+    see. Raises :class:`~mapping.errors.CountryNotInStudy` when the campaign expects no centre
+    there."""
+    authorize(actor, Permission.MAPS_READ)
+    chosen = queries.campaign(session, campaign)
+    code = country.strip().upper()
+    expected = queries.expected_centres(session, chosen)
+    if code not in set(expected["country"]):
+        raise CountryNotInStudy(
+            f"The campaign expects no centre in {country!r}; use the ISO alpha-2 code of a "
+            "country the campaign covers (e.g. FR)."
+        )
+    members = queries.area_countries(session, "country")
+    eu = set(members.loc[members["eu_member"], "area_code"])
+    lines = []
+    notes: dict[str, None] = {}
+    year = None
+    for declared in queries.declared_indicators(session, actor, chosen):
+        spec = declared.spec
+        result = service.indicator_map(
+            session,
+            actor,
+            MapRequest(
+                chosen.slug,
+                spec.id,
+                "country",
+                low_coverage_threshold=low_coverage_threshold,
+                geometry="none",
+                with_access=counts_technology(spec),
+            ),
+        )
+        lines.append(_line(declared.domain or "profile", result, code, eu))
+        notes[result.source_note] = None
+        year = result.reference_year
+    names = dict(queries.countries(session))
+    barriers = collect_barriers(session, actor, chosen, None, code, language)
+    return CountryProfile(
+        chosen,
+        code,
+        names.get(code, code),
+        code in eu,
+        year if year is not None else chosen.created_at.year,
+        tuple(lines),
+        barriers,
+        " ".join(notes),
+    )
+
+
+def counts_technology(spec: IndicatorSpec) -> bool:
+    """Whether an indicator counts a technology centres offer (so access to it means something):
+    a sum or count of "yes" per inhabitant or per new cancer case."""
+    return spec.aggregation in {"sum", "count_yes"} and spec.denominator in PER_UNIT
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _line(domain: str, result: IndicatorMap, code: str, eu: set[str]) -> IndicatorLine:
+    frame = result.frame.set_index("area_code")
+    row: dict[str, Any] = frame.loc[code].to_dict()
+    higher = result.spec.higher_is_better
+    with_data = frame[~frame["no_data"] & frame["value"].notna()]
+    eu_values = with_data.loc[with_data.index.isin(eu), "value"].astype(float)
+    value = None if bool(row["no_data"]) else _number(row["value"])
+    rank = None
+    if value is not None and code in eu and len(eu_values):
+        better = eu_values > value if higher else eu_values < value
+        rank = int(better.sum()) + 1
+    median = (
+        equity.benchmark_value(eu_values, "eu_median", higher_is_better=higher)
+        if len(eu_values)
+        else None
+    )
+    access = result.access_by_area().get(code, {})
+    year = row["denominator_year"]
+    return IndicatorLine(
+        domain=domain,
+        indicator=result.spec.id,
+        label=result.label,
+        unit=result.unit,
+        lower_is_better=result.spec.lower_is_better,
+        value=value,
+        rank_eu27=rank,
+        ranked_of=len(eu_values),
+        eu27_median=_number(median),
+        benchmark=_number(result.equity.benchmark),
+        benchmark_label=result.equity.benchmark_label,
+        gap=_number(result.equity.gaps.get(code)),
+        gap_kind=result.equity.gap_kind,
+        units_needed=result.equity.units_needed.get(code),
+        responding=int(row["responding"]),
+        expected=int(row["expected"]),
+        coverage=_number(row["coverage"]),
+        low_coverage=bool(row["low_coverage"]),
+        no_data=bool(row["no_data"]),
+        denominator_source=row["denominator_source"],
+        denominator_year=None if pd.isna(year) else int(year),
+        population_counted=_number(access.get("population")),
+        beyond_50km=_number(access.get("beyond_50km")),
+        beyond_100km=_number(access.get("beyond_100km")),
+        beyond_200km=_number(access.get("beyond_200km")),
+    )
