@@ -29,7 +29,7 @@ from api.v1 import router as api_v1_router
 from surveys.db import make_engine, make_session_factory, pool_capacity
 from surveys.errors import DomainError
 from surveys.retry import DEFAULT_POLICY, TransactionRetriesExhausted, retryable_sqlstate
-from web import admin, auth_pages, coordinator, map_pages, pages
+from web import admin, auth_pages, coordinator, evidence_pages, map_pages, pages
 from web.errors import render_error_page
 from web.respondent import pages as respondent_pages
 from web.respondent.throttle import InvitationThrottle
@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(coordinator.router)
     app.include_router(respondent_pages.router)
     app.include_router(map_pages.router)
+    app.include_router(evidence_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     pages.mount_vendor_assets(app)
 

@@ -70,6 +70,7 @@ class LeftOut:
     centres: gpd.GeoDataFrame
     source_note: str
     note: str | None = None
+    layer: gpd.GeoDataFrame | None = None
 
     @property
     def label(self) -> str:
@@ -88,6 +89,14 @@ class LeftOut:
         frame = self.places if table == "places" else self.areas
         values = frame.astype(object).where(frame.notna(), None).values.tolist()
         return [list(frame.columns), *values]
+
+    def map_layer(self, distance: float) -> tuple[gpd.GeoDataFrame, Classification]:
+        """The areas on geometry with the share beyond ``distance`` as ``value`` (per cent),
+        and its classes; ValueError when the use case was asked for no geometry."""
+        if self.layer is None:
+            raise ValueError("left_out was computed without geometry; pass with_geometry=True")
+        frame, classes = self.map_frame(distance)
+        return layers.with_geometry(self.layer, frame), classes
 
     def map_frame(self, distance: float) -> tuple[pd.DataFrame, Classification]:
         """The areas with the share beyond ``distance`` as ``value``, and its classes."""
@@ -134,6 +143,7 @@ def left_out(
     *,
     distances: Sequence[float] = DEFAULT_DISTANCES_KM,
     low_coverage_threshold: float = 0.5,
+    with_geometry: bool = False,
 ) -> LeftOut:
     """The places and areas beyond each distance of the nearest centre offering what the
     indicator counts (see the module docstring).
@@ -141,6 +151,7 @@ def left_out(
     Raises :class:`~mapping.errors.BadDistances` for unusable distances,
     :class:`~mapping.errors.NotATechnology` for a median or mean (they say nothing about which
     centres offer it), and what :func:`mapping.service.indicator_map` raises.
+    ``with_geometry`` adds the areas' web geometry for a map layer (:meth:`LeftOut.map_layer`).
     """
     authorize(actor, Permission.MAPS_READ)
     chosen = check_distances(distances)
@@ -176,6 +187,7 @@ def left_out(
     )
     points = points[points["country"].isin(study)]
     source = " ".join([result.survey_note, PLACES_NOTE])
+    layer = layers.web_layer(session, level) if with_geometry else None
     if not int(result.frame["responding"].sum()):
         return LeftOut(
             result.campaign,
@@ -187,6 +199,7 @@ def left_out(
             offering,
             source,
             "No centre has answered yet, so nothing is known about where the care is.",
+            layer,
         )
     note = (
         None
@@ -213,6 +226,7 @@ def left_out(
         offering,
         source,
         note,
+        layer,
     )
 
 

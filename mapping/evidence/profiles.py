@@ -197,7 +197,7 @@ def _number(value: Any) -> float | None:
 
 def _line(domain: str, result: IndicatorMap, code: str, eu: set[str]) -> IndicatorLine:
     frame = result.frame.set_index("area_code")
-    row: dict[str, Any] = frame.loc[code].to_dict()
+    row = {str(k): v for k, v in frame.loc[code].to_dict().items()}
     higher = result.spec.higher_is_better
     with_data = frame[~frame["no_data"] & frame["value"].notna()]
     eu_values = with_data.loc[with_data.index.isin(eu), "value"].astype(float)
