@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.cli_accounts import privacy_app, users_app
+from api.cli_evidence import evidence_app
 from api.cli_export import export_command
 from api.cli_forms import forms_app
 from api.cli_geo import geo_app, maps_app, print_placement
@@ -46,6 +47,7 @@ app.add_typer(privacy_app, name="privacy")
 app.add_typer(forms_app, name="forms")
 app.add_typer(geo_app, name="geo")
 app.add_typer(maps_app, name="maps")
+app.add_typer(evidence_app, name="evidence")
 app.command("export")(export_command)
 
 console = Console()
