@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from mapping import queries
 from mapping.errors import CountryNotInStudy, DomainNotInCampaign
 from mapping.evidence.queries import CampaignForm, campaign_forms
+from mapping.reads import CampaignReads
 from surveys.campaigns.models import Campaign
 from surveys.policy import Actor, Permission, authorize
 from surveys.questionnaires.definitions.compiled import OTHER_LABELS
@@ -271,9 +272,12 @@ def collect_barriers(
     domain: str | None,
     country: str | None,
     language: str,
+    *,
+    reads: CampaignReads | None = None,
 ) -> BarrierSummary:
     """The summary of :func:`barrier_summary` for a use case that has checked the permission
-    already (the country profile)."""
+    already (the country profile, which shares its ``reads`` of the campaign)."""
+    reads = reads if reads is not None else CampaignReads(session, campaign)
     forms = campaign_forms(session, actor, campaign)
     if domain is not None:
         forms = [f for f in forms if f.domain == domain]
@@ -282,7 +286,7 @@ def collect_barriers(
                 f"The campaign sends no questionnaire of the domain {domain!r} that you may see; "
                 "choose one of its domains."
             )
-    expected = queries.expected_centres(session, campaign)
+    expected = reads.expected()
     if country is not None and country not in set(expected["country"]):
         raise CountryNotInStudy(
             f"The campaign expects no centre in {country!r}; use the ISO alpha-2 code of a "
@@ -300,7 +304,7 @@ def collect_barriers(
         found = barrier_questions(form)
         if not found:
             continue
-        responses = queries.final_responses(session, campaign, form.form_id)
+        responses = reads.responses(form.form_id)
         for question in found:
             questions.append(question)
             tables.append(barrier_table(question, responses, expected, names, language))

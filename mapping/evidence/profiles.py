@@ -18,10 +18,12 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from mapping import equity, queries, service
+from mapping.access import share_beyond
 from mapping.errors import CountryNotInStudy
 from mapping.evidence.barriers import BarrierSummary, collect_barriers
 from mapping.indicators import PER_UNIT, IndicatorSpec
-from mapping.service import IndicatorMap, MapRequest
+from mapping.reads import CampaignReads
+from mapping.service import ACCESS_THRESHOLDS_KM, IndicatorMap, MapRequest
 from surveys.campaigns.models import Campaign
 from surveys.policy import Actor, Permission, authorize
 
@@ -140,36 +142,38 @@ def country_profile(
     authorize(actor, Permission.MAPS_READ)
     chosen = queries.campaign(session, campaign)
     code = country.strip().upper()
-    expected = queries.expected_centres(session, chosen)
-    if code not in set(expected["country"]):
+    reads = CampaignReads(session, chosen)
+    if code not in set(reads.expected()["country"]):
         raise CountryNotInStudy(
             f"The campaign expects no centre in {country!r}; use the ISO alpha-2 code of a "
             "country the campaign covers (e.g. FR)."
         )
-    members = queries.area_countries(session, "country")
+    members = reads.area_countries("country")
     eu = set(members.loc[members["eu_member"], "area_code"])
-    lines = []
-    notes: dict[str, None] = {}
-    year = None
-    for declared in queries.declared_indicators(session, actor, chosen):
-        spec = declared.spec
-        result = service.indicator_map(
-            session,
-            actor,
+    declared = queries.declared_indicators(session, actor, chosen)
+    maps = service.indicator_maps(
+        session,
+        actor,
+        [
             MapRequest(
                 chosen.slug,
-                spec.id,
+                d.spec.id,
                 "country",
                 low_coverage_threshold=low_coverage_threshold,
                 geometry="none",
-                with_access=counts_technology(spec),
-            ),
-        )
-        lines.append(_line(declared.domain or "profile", result, code, eu))
-        notes[result.source_note] = None
-        year = result.reference_year
+            )
+            for d in declared
+        ],
+        reads=reads,
+    )
+    lines = [
+        _line(d.domain or "profile", result, code, eu, _access_in(reads, code, result))
+        for d, result in zip(declared, maps, strict=True)
+    ]
+    notes = dict.fromkeys(result.source_note for result in maps)
+    year = maps[-1].reference_year if maps else None
     names = dict(queries.countries(session))
-    barriers = collect_barriers(session, actor, chosen, None, code, language)
+    barriers = collect_barriers(session, actor, chosen, None, code, language, reads=reads)
     return CountryProfile(
         chosen,
         code,
@@ -188,6 +192,23 @@ def counts_technology(spec: IndicatorSpec) -> bool:
     return spec.aggregation in {"sum", "count_yes"} and spec.denominator in PER_UNIT
 
 
+def _access_in(reads: CampaignReads, code: str, result: IndicatorMap) -> dict[str, Any]:
+    """The country's people (in counted places) and the share of them beyond 50, 100 and
+    200 km of the nearest centre offering what the indicator counts, in any country: the
+    figures of the map's access table (:func:`mapping.service.indicator_map` with access),
+    computed for this country's places only. Empty where access means nothing or nothing is
+    known about where the care is (no centre answered, or none with coordinates)."""
+    if not counts_technology(result.spec) or not len(result.centres):
+        return {}
+    points = reads.population_points("country")
+    mine = points[points["area_code"] == code]
+    if not len(mine):
+        return {}
+    offering = result.centres[result.centres["offers"]]
+    table = share_beyond(mine, offering, "area_code", ACCESS_THRESHOLDS_KM)
+    return {str(k): v for k, v in table.loc[code].to_dict().items()} if code in table.index else {}
+
+
 def _number(value: Any) -> float | None:
     if value is None:
         return None
@@ -195,7 +216,9 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def _line(domain: str, result: IndicatorMap, code: str, eu: set[str]) -> IndicatorLine:
+def _line(
+    domain: str, result: IndicatorMap, code: str, eu: set[str], access: dict[str, Any]
+) -> IndicatorLine:
     frame = result.frame.set_index("area_code")
     row = {str(k): v for k, v in frame.loc[code].to_dict().items()}
     higher = result.spec.higher_is_better
@@ -211,7 +234,6 @@ def _line(domain: str, result: IndicatorMap, code: str, eu: set[str]) -> Indicat
         if len(eu_values)
         else None
     )
-    access = result.access_by_area().get(code, {})
     year = row["denominator_year"]
     return IndicatorLine(
         domain=domain,
