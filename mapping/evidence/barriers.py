@@ -31,6 +31,7 @@ from mapping.errors import CountryNotInStudy, DomainNotInCampaign
 from mapping.evidence.queries import CampaignForm, campaign_forms
 from mapping.reads import CampaignReads
 from surveys.campaigns.models import Campaign
+from surveys.domains import DOMAINS, PROFILE
 from surveys.policy import Actor, Permission, authorize
 from surveys.questionnaires.definitions.compiled import OTHER_LABELS
 from surveys.questionnaires.definitions.model import GENERATED_OTHER_SUFFIX
@@ -319,6 +320,13 @@ def collect_barriers(
     )
 
 
+def domain_rank(domain: str) -> int:
+    """Where a domain comes in a page or a figure: the centre profile, then the domains in the
+    order of :data:`surveys.domains.DOMAINS`, then any other."""
+    order = (PROFILE, *DOMAINS)
+    return order.index(domain) if domain in order else len(order)
+
+
 def domains_of(summary: BarrierSummary) -> Sequence[str]:
-    """The domains of a summary's questions, in the order the campaign lists them."""
-    return list(dict.fromkeys(q.domain for q in summary.questions))
+    """The domains of a summary's questions, in their usual order (:func:`domain_rank`)."""
+    return sorted(dict.fromkeys(q.domain for q in summary.questions), key=domain_rank)

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session
 from mapping import equity, queries, service
 from mapping.access import share_beyond
 from mapping.errors import CountryNotInStudy
-from mapping.evidence.barriers import BarrierSummary, collect_barriers
+from mapping.evidence.barriers import BarrierSummary, collect_barriers, domain_rank
 from mapping.indicators import PER_UNIT, IndicatorSpec
+from mapping.notes import sentences
 from mapping.reads import CampaignReads
-from mapping.service import ACCESS_THRESHOLDS_KM, IndicatorMap, MapRequest
+from mapping.service import ACCESS_THRESHOLDS_KM, BOUNDARIES_NOTE, IndicatorMap, MapRequest
 from surveys.campaigns.models import Campaign
 from surveys.policy import Actor, Permission, authorize
 
@@ -117,8 +118,9 @@ class CountryProfile:
     source_note: str
 
     def by_domain(self) -> dict[str, list[IndicatorLine]]:
+        """The lines by domain, the centre profile first, then the domains in their usual order."""
         grouped: dict[str, list[IndicatorLine]] = {}
-        for line in self.lines:
+        for line in sorted(self.lines, key=lambda x: domain_rank(x.domain)):
             grouped.setdefault(line.domain, []).append(line)
         return grouped
 
@@ -170,7 +172,11 @@ def country_profile(
         _line(d.domain or "profile", result, code, eu, _access_in(reads, code, result))
         for d, result in zip(declared, maps, strict=True)
     ]
-    notes = dict.fromkeys(result.source_note for result in maps)
+    # One note: the survey once, each distinct denominator note once, the boundaries.
+    notes = dict.fromkeys(
+        [maps[0].survey_note if maps else "", *(m.denominator_note for m in maps)]
+    )
+    notes[BOUNDARIES_NOTE["country"]] = None
     year = maps[-1].reference_year if maps else None
     names = dict(queries.countries(session))
     barriers = collect_barriers(session, actor, chosen, None, code, language, reads=reads)
@@ -182,7 +188,7 @@ def country_profile(
         year if year is not None else chosen.created_at.year,
         tuple(lines),
         barriers,
-        " ".join(notes),
+        sentences(*notes),
     )
 
 
