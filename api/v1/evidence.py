@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from api.auth import MapReader
 from api.deps import AppSettings, DbSession
 from api.problems import PROBLEM_RESPONSES
-from api.v1.indicators import _clean
+from api.v1.json_values import json_records
 from mapping.evidence.barriers import barrier_summary
 from mapping.evidence.left_out import left_out
 from mapping.evidence.profiles import country_profile
@@ -19,10 +19,6 @@ from surveys.schemas import Schema
 
 router = APIRouter(prefix="/campaigns/{slug}", tags=["evidence"], responses=PROBLEM_RESPONSES)
 Language = Annotated[str, Query(pattern=r"^[a-z]{2}$")]
-
-
-def _records(header: list[Any], rows: list[list[Any]]) -> list[dict[str, Any]]:
-    return [{str(k): _clean(v) for k, v in zip(header, row, strict=True)} for row in rows]
 
 
 class OtherRead(Schema):
@@ -61,7 +57,9 @@ def barriers(
         if summary.others is None
         else [OtherRead.model_validate(o, from_attributes=True) for o in summary.others]
     )
-    return BarriersRead(campaign=slug, language=lang, rows=_records(header, rows), others=others)
+    return BarriersRead(
+        campaign=slug, language=lang, rows=json_records(header, rows), others=others
+    )
 
 
 class ProfileRead(Schema):
@@ -105,8 +103,8 @@ def profile(
         eu_member=result.eu_member,
         reference_year=result.reference_year,
         source_note=result.source_note,
-        indicators=_records(header, rows),
-        barriers=_records(b_header, b_rows),
+        indicators=json_records(header, rows),
+        barriers=json_records(b_header, b_rows),
     )
 
 
@@ -153,6 +151,6 @@ def who_is_left_out(
         level=result.level,
         note=result.note,
         source_note=result.source_note,
-        places=_records(p_header, p_rows),
-        areas=_records(a_header, a_rows),
+        places=json_records(p_header, p_rows),
+        areas=json_records(a_header, a_rows),
     )

@@ -11,11 +11,13 @@ import uuid
 import pytest
 from sqlalchemy.orm import Session
 
+from mapping import service
 from mapping.errors import BadDistances, CountryNotInStudy, DomainNotInCampaign, NotATechnology
 from mapping.evidence import figures
 from mapping.evidence.barriers import ALL_COUNTRIES, barrier_summary
 from mapping.evidence.left_out import left_out
 from mapping.evidence.profiles import country_profile
+from mapping.service import MapRequest
 from surveys.campaigns.models import Campaign
 from surveys.policy import PermissionDenied, staff_actor, system_actor
 from surveys.registry.models import Population
@@ -146,6 +148,13 @@ def test_a_country_profile_ranks_against_the_eu27(session: Session) -> None:
     assert pet.eu27_median == pytest.approx((7 / 68 + 4 / 84) / 2)
     assert (pet.responding, pet.expected) == (3, 4)
     assert pet.beyond_200km is not None
+    # The same access figures as the map's access table, computed for France's places only.
+    mapped = service.indicator_map(
+        session, SYSTEM, MapRequest(campaign.slug, "pet_per_m", geometry="none", with_access=True)
+    ).access_by_area()["FR"]
+    assert pet.population_counted == mapped["population"]
+    for km in (50, 100, 200):
+        assert getattr(pet, f"beyond_{km}km") == pytest.approx(mapped[f"beyond_{km}km"])
     wait = line["pet_wait"]  # lower is better: France's median wait 6 is worse than Germany's 2
     assert (wait.value, wait.rank_eu27, wait.gap_kind) == (6.0, 2, "excess")
     assert wait.beyond_50km is None  # a median counts no technology: no access figures
