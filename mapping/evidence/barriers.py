@@ -315,6 +315,7 @@ def collect_barriers(
     if country is not None:
         table = table[table["area_code"].isin({country, ALL_COUNTRIES})].reset_index(drop=True)
         others = [o for o in others if o.area_code == country]
+    others.sort(key=lambda o: (domain_rank(o.domain), o.area_code, o.centre))
     return BarrierSummary(
         campaign, language, tuple(questions), table, tuple(others) if staff else None, country
     )
