@@ -35,6 +35,7 @@ from web import (
     admin,
     auth_pages,
     coordinator,
+    evidence_pages,
     job_pages,
     map_pages,
     official_pages,
@@ -93,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(official_pages.router)
     app.include_router(wave_pages.router)
     app.include_router(job_pages.router)
+    app.include_router(evidence_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     pages.mount_vendor_assets(app)
 

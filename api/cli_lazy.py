@@ -64,6 +64,10 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
         "where the centres lie.",
     ),
     "maps": LazyCommand("api.cli_geo:maps_app", "Publication figures of the indicator maps."),
+    "evidence": LazyCommand(
+        "api.cli_evidence:evidence_app",
+        "Evidence for the recommendations paper: country profiles, barriers, who is left out.",
+    ),
     "export": LazyCommand(
         "api.cli_export:export_command",
         "Export responses (or a dataset release) as csv, csv-long, xlsx, datapackage, sav, dta "

@@ -392,7 +392,7 @@ def _projected_points(frame: gpd.GeoDataFrame, name: str) -> npt.NDArray[np.obje
     if frame.crs is None:
         raise ValueError(f"{name} has no CRS; set it with .set_crs() (WGS 84: EPSG:4326)")
     geometry = frame.geometry
-    kinds = set(geometry.dropna().geom_type) - {"Point"}
+    kinds = set(geometry.dropna().geom_type.unique()) - {"Point"}
     if kinds:
         raise ValueError(f"{name} must be points, found {', '.join(sorted(kinds))}")
     projected = geometry if frame.crs.to_epsg() == _PROJECTED else geometry.to_crs(_PROJECTED)

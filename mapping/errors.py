@@ -35,3 +35,27 @@ class NoRegionalDenominator(NotFound):
     cases: GLOBOCAN estimates countries): that map does not exist (404, not 422)."""
 
     code = "no_regional_denominator"
+
+
+class CountryNotInStudy(NotFound):
+    """A country profile was asked for a country the campaign expects no centre in."""
+
+    code = "country_not_in_study"
+
+
+class DomainNotInCampaign(NotFound):
+    """The campaign sends no questionnaire of that domain (within the actor's domains)."""
+
+    code = "domain_not_in_campaign"
+
+
+class BadDistances(InvalidInput):
+    """The distances of a "who is left out" table are not usable."""
+
+    code = "bad_distances"
+
+
+class NotATechnology(InvalidInput):
+    """The indicator does not say which centres offer a technology (a median or a mean)."""
+
+    code = "not_a_technology"

@@ -32,7 +32,7 @@ never shown as zero.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,11 +164,18 @@ def asked_when(
     return dict(sorted(found.items()))
 
 
-def numerator_values(responses: pd.DataFrame, spec: IndicatorSpec) -> pd.Series:
+def numerator_values(
+    responses: pd.DataFrame,
+    spec: IndicatorSpec,
+    *,
+    contexts: Sequence[Mapping[str, object]] | None = None,
+) -> pd.Series:
     """The numerator of each response (``answers`` column of dicts), evaluated safely.
 
     For a ``sum``, a count the questionnaire did not ask (its condition is false on answered
-    questions) is read as 0; see the module docstring.
+    questions) is read as 0; see the module docstring. ``contexts`` are the responses'
+    :func:`~surveys.questionnaires.answers.expression_context`, in order, when the caller
+    shares them between the indicators of one questionnaire.
 
     Example
     -------
@@ -188,10 +195,11 @@ def numerator_values(responses: pd.DataFrame, spec: IndicatorSpec) -> pd.Series:
         if spec.aggregation == "sum"
         else {}
     )
+    if contexts is None:
+        contexts = [expression_context(answers) for answers in responses["answers"]]
     values = []
     numerator = compiled(node)  # compiled once, run once per response
-    for answers in responses["answers"]:
-        context = expression_context(answers)
+    for context in contexts:
         if conditions:
             skipped = {
                 name: 0
@@ -229,7 +237,7 @@ def _not_asked(
     return False
 
 
-def _aggregate(values: pd.Series, aggregation: str) -> float:
+def _aggregate(values: Sequence[object], aggregation: str) -> float:
     if aggregation == "count_yes":
         return float(sum(1 for v in values if v == "yes"))
     numbers = np.array([as_number(v) for v in values], dtype=float)
@@ -304,18 +312,21 @@ def indicator_by_area(
         numerators = pd.Series(dtype=object)
     rows = []
     expected_counts = expected.groupby("area_code")["centre_id"].nunique()
-    # The responses of each area, found once (a mask per area cost O(areas x responses): a
-    # second for the 333 NUTS-2 regions of the demo).
-    positions = responses.groupby("area_code", sort=False).indices if len(responses) else {}
-    centre_ids = responses["centre_id"].to_numpy()
-    none = np.array([], dtype=np.intp)
+    # Each area's numerators and centres, gathered in one pass over the responses.
+    values_of: dict[object, list[object]] = {}
+    centres_of: dict[object, set[object]] = {}
+    for code, centre, value in zip(
+        responses["area_code"], responses["centre_id"], numerators, strict=True
+    ):
+        values_of.setdefault(code, []).append(value)
+        centres_of.setdefault(code, set()).add(centre)
     for area in areas.itertuples(index=False):
-        at = positions.get(area.area_code, none)
-        area_values = numerators.iloc[at]
-        responding = len(set(centre_ids[at].tolist()))
+        responding = len(centres_of.get(area.area_code, ()))
         expected_n = int(expected_counts.get(area.area_code, 0))
         coverage = responding / expected_n if expected_n else math.nan
-        aggregate = _aggregate(area_values, spec.aggregation) if responding else math.nan
+        aggregate = (
+            _aggregate(values_of[area.area_code], spec.aggregation) if responding else math.nan
+        )
         reference, source, year, standin = _reference(area, spec)
         denominator, value = _apply_denominator(spec, aggregate, responding, reference)
         rows.append(

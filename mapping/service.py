@@ -42,9 +42,8 @@ from mapping.errors import (
 from mapping.indicators import IndicatorSpec, indicator_by_area
 from mapping.notes import LEVEL_LABELS, sentences
 from mapping.official import BOUNDARY_ATTRIBUTION
-from mapping.populations import areas_frame
 from mapping.queries import Level
-from mapping.reference import load_cities
+from mapping.reads import CampaignReads
 from surveys.campaigns.models import Campaign
 from surveys.demo.reference import SYNTHETIC_SOURCE
 from surveys.policy import Actor, Permission, authorize, domain_scoped
@@ -294,32 +293,57 @@ def indicator_map(session: Session, actor: Actor, request: MapRequest) -> Indica
     key = MapKey(view, version)
     computed = VIEWS.get_or_build(
         ("map", key),
-        lambda: _checked_compute(session, actor, campaign, request),
+        lambda: indicator_maps(session, actor, [request])[0],
         family=view,
         version=version,
     )
     return replace(computed, campaign=campaign, cache_key=key)
 
 
-def _checked_compute(
-    session: Session, actor: Actor, campaign: Campaign, request: MapRequest
-) -> IndicatorMap:
+def indicator_maps(
+    session: Session,
+    actor: Actor,
+    requests: Sequence[MapRequest],
+    *,
+    reads: CampaignReads | None = None,
+) -> list[IndicatorMap]:
+    """Several indicators' maps of one campaign (a country profile's every indicator), in the
+    order asked: the campaign's responses, centres, areas and population points are read once
+    for all of them (:class:`mapping.reads.CampaignReads`; pass ``reads`` to share them with
+    the rest of a use case).
+
+    Raises what :func:`indicator_map` raises, and ValueError when the requests name more than
+    one campaign.
+    """
+    authorize(actor, Permission.MAPS_READ)
+    if not requests:
+        return []
+    slugs = {r.campaign for r in requests}
+    if len(slugs) > 1:
+        raise ValueError(f"indicator_maps takes one campaign, got {sorted(slugs)}")
+    campaign = queries.campaign(session, actor, requests[0].campaign)
     specs = tuple(d.spec for d in queries.declared_indicators(session, actor, campaign))
-    spec = next((s for s in specs if s.id == request.indicator), None)
-    if spec is None:
-        raise IndicatorNotFound(f"The campaign declares no indicator {request.indicator!r}.")
-    if request.level == "nuts2" and not queries.has_nuts2_regions(session):
-        raise NoRegions(
-            "No NUTS-2 regions are loaded; import them with "
-            "'accessgap geo import-boundaries FILE --level 2'."
-        )
-    if request.level == "nuts2" and spec.denominator == "new_cases_per_thousand":
-        raise NoRegionalDenominator(
-            f"{spec.label.get('en') or spec.id} is counted per 1,000 new cancer cases, which "
-            "GLOBOCAN estimates per country only; show it by country."
-        )
+    by_id = {s.id: s for s in specs}
+    if reads is None or reads.campaign.id != campaign.id:
+        reads = CampaignReads(session, campaign)
     shown = frozenset(actor.countries) if domain_scoped(actor) and actor.countries else None
-    return _compute(session, campaign, spec, specs, request, centre_countries=shown)
+    maps = []
+    for request in requests:
+        spec = by_id.get(request.indicator)
+        if spec is None:
+            raise IndicatorNotFound(f"The campaign declares no indicator {request.indicator!r}.")
+        if request.level == "nuts2" and not queries.has_nuts2_regions(session):
+            raise NoRegions(
+                "No NUTS-2 regions are loaded; import them with "
+                "'accessgap geo import-boundaries FILE --level 2'."
+            )
+        if request.level == "nuts2" and spec.denominator == "new_cases_per_thousand":
+            raise NoRegionalDenominator(
+                f"{spec.label.get('en') or spec.id} is counted per 1,000 new cancer cases, "
+                "which GLOBOCAN estimates per country only; show it by country."
+            )
+        maps.append(_compute(reads, spec, specs, request, centre_countries=shown))
+    return maps
 
 
 def indicator_values(
@@ -456,8 +480,7 @@ def figure_bytes(result: IndicatorMap, fmt: Format) -> bytes:
 
 
 def _compute(
-    session: Session,
-    campaign: Campaign,
+    reads: CampaignReads,
     spec: IndicatorSpec,
     specs: tuple[IndicatorSpec, ...],
     request: MapRequest,
@@ -466,26 +489,29 @@ def _compute(
 ) -> IndicatorMap:
     """The map; ``centre_countries`` limits the centre layer (names, points) to a country-scoped
     lead's countries. The areas' figures stay: they are aggregates, compared across countries."""
+    session, campaign = reads.session, reads.campaign
     level = request.level
     area = "country" if level == "country" else "region"
-    responses = queries.final_responses(session, campaign, spec.form_id)
+    responses = reads.responses(spec.form_id)
     # Each numerator is evaluated once, for the values and for the centres alike.
     numerators = (
-        indicators.numerator_values(responses, spec)
+        indicators.numerator_values(responses, spec, contexts=reads.contexts(spec.form_id))
         if len(responses)
         else pd.Series(index=responses.index, dtype=object)
     )
-    expected = queries.expected_centres(session, campaign)
+    expected = reads.expected()
     # The study: the countries where the campaign expects centres, or their regions. Other
     # areas of the layer are drawn as outside the study, and are not in the table.
-    countries = queries.area_countries(session, level)
+    countries = reads.area_countries(level)
     in_study = countries[countries["country"].isin(set(expected["country"]))]
     in_area = responses[area].notna()
-    year = campaign_reference_year(campaign, responses)
+    year = reads.once(
+        ("reference_year", spec.form_id), lambda: campaign_reference_year(campaign, responses)
+    )
     frame = indicator_by_area(
         responses[in_area].assign(area_code=responses[area]),
         expected[expected[area].notna()].assign(area_code=expected[area]),
-        areas_frame(session, level, set(in_study["area_code"]), reference_year=year),
+        reads.areas(level, frozenset(in_study["area_code"]), year),
         spec,
         low_coverage_threshold=request.low_coverage_threshold,
         numerators=numerators[in_area],
@@ -508,7 +534,7 @@ def _compute(
     )
     centres = _centres(expected, responses, numerators, frame if level == "country" else None)
     access, access_note = (
-        _access(session, level, centres, len(responses)) if request.with_access else (None, None)
+        _access(reads, level, centres, len(responses)) if request.with_access else (None, None)
     )
     if centre_countries is not None:
         mine = expected[expected["country"].isin(centre_countries)]
@@ -583,7 +609,7 @@ def _areas(
 
 
 def _access(
-    session: Session, level: Level, centres: gpd.GeoDataFrame, responses: int
+    reads: CampaignReads, level: Level, centres: gpd.GeoDataFrame, responses: int
 ) -> tuple[pd.DataFrame, str | None]:
     """Per area: the share of the population beyond 50, 100 and 200 km of the nearest centre
     offering it (across borders), and the population-weighted E2SFCA score.
@@ -600,19 +626,8 @@ def _access(
             "None of the centres that answered has known coordinates, so distances to care "
             "cannot be computed yet."
         )
-    cities = load_cities()
-    points = gpd.GeoDataFrame(
-        {
-            "population": cities["population"].astype(float),
-            "area_code": cities["iso2"]
-            if level == "country"
-            else layers.city_regions(session).to_numpy(),
-        },
-        geometry=gpd.points_from_xy(cities["longitude"], cities["latitude"]),
-        crs="EPSG:4326",
-    )
     table = access_by_area(
-        points,
+        reads.population_points(level),
         centres[centres["offers"]],
         "area_code",
         ACCESS_THRESHOLDS_KM,

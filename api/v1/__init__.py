@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.v1 import campaigns, centres, exports, forms, grants, indicators, responses
+from api.v1 import campaigns, centres, evidence, exports, forms, grants, indicators, responses
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(centres.router)
@@ -12,3 +12,4 @@ router.include_router(campaigns.router)
 router.include_router(grants.router)
 router.include_router(responses.router)
 router.include_router(indicators.router)
+router.include_router(evidence.router)

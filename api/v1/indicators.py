@@ -8,9 +8,8 @@ thread pool, never on the event loop.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -18,6 +17,7 @@ from fastapi.responses import JSONResponse
 from api.auth import MapReader
 from api.deps import AppSettings, DbSession
 from api.problems import PROBLEM_RESPONSES
+from api.v1.json_values import json_value
 from mapping import service
 from mapping.indicators import IndicatorSpec
 from mapping.queries import Level
@@ -44,17 +44,6 @@ GEOJSON_PROPERTIES = (
     "no_data",
     "in_study",
 )
-
-
-def _clean(value: Any) -> Any:
-    """JSON has no NaN: a missing value is null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        return _clean(value.item())
-    if value is None or (not isinstance(value, str | bool | int | float) and value != value):
-        return None
-    return value
 
 
 class IndicatorRead(Schema):
@@ -154,7 +143,7 @@ def indicator_values(
 ) -> IndicatorValues:
     """The indicator per area: value, numerator, denominator with source and year, coverage."""
     data = _map(session, settings, actor, slug, indicator, level)
-    rows = [{k: _clean(v) for k, v in row.items()} for row in data.frame.to_dict("records")]
+    rows = [{k: json_value(v) for k, v in row.items()} for row in data.frame.to_dict("records")]
     return IndicatorValues(
         indicator=_spec_read(data.spec),
         level=level,
@@ -187,7 +176,7 @@ def indicator_geojson(
     collection = json.loads(areas[[*GEOJSON_PROPERTIES, "geometry"]].to_json(na="null"))
     for feature in collection["features"]:
         feature.pop("id", None)
-        feature["properties"] = {k: _clean(v) for k, v in feature["properties"].items()}
+        feature["properties"] = {k: json_value(v) for k, v in feature["properties"].items()}
     return JSONResponse(collection, media_type="application/geo+json")
 
 
@@ -237,9 +226,9 @@ def indicator_equity(
     """Gini, Theil (between and within countries for regions), max/min, CV, benchmark gaps."""
     data = _map(session, settings, actor, slug, indicator, level)
     summary = {
-        k: _clean(v) if not isinstance(v, dict) else v for k, v in asdict(data.equity).items()
+        k: json_value(v) if not isinstance(v, dict) else v for k, v in asdict(data.equity).items()
     }
-    summary["gaps"] = {k: _clean(v) for k, v in summary["gaps"].items()}
+    summary["gaps"] = {k: json_value(v) for k, v in summary["gaps"].items()}
     if data.equity.unbounded_ratio:
         summary["max_min_ratio"] = "unbounded"
     return EquityRead.model_validate({**summary, "gap_kind": data.equity.gap_kind})
@@ -266,6 +255,6 @@ def indicator_access(
     """Share of the population beyond 50, 100 and 200 km of a centre offering it, and E2SFCA."""
     data = _map(session, settings, actor, slug, indicator, level, with_access=True)
     return [
-        AccessRow.model_validate({"area_code": code, **{k: _clean(v) for k, v in row.items()}})
+        AccessRow.model_validate({"area_code": code, **{k: json_value(v) for k, v in row.items()}})
         for code, row in data.access_by_area().items()
     ]

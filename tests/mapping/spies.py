@@ -40,9 +40,11 @@ def counting_numerators(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     evaluate: Callable[..., pd.Series] = indicators.numerator_values
 
-    def counted(responses: pd.DataFrame, spec: indicators.IndicatorSpec) -> pd.Series:
+    def counted(
+        responses: pd.DataFrame, spec: indicators.IndicatorSpec, **options: Any
+    ) -> pd.Series:
         calls.append(len(responses))
-        return evaluate(responses, spec)
+        return evaluate(responses, spec, **options)
 
     monkeypatch.setattr(indicators, "numerator_values", counted)
     return calls

@@ -1,70 +1,63 @@
-"""The pages beside a map: change since an earlier wave (map, both values, series) and the
-survey beside official statistics; domain leads see them, other domains get 404."""
+"""Evidence pages: barriers in the reader's language (other text for staff only), a printable
+country profile, who is left out; their CSVs and figures; the JSON routes beside them."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Callable
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from mapping import official_statistics
-from surveys.policy import system_actor
-from surveys.registry.models import Population
 from tests.accounts_fixtures import SignedIn
-from tests.builders import make_centre, make_published_form
-from tests.mapping.test_waves import FORM, wave
+from tests.mapping.test_evidence import OTHER_TEXT, populate
 
 
-def prepare(session_factory: sessionmaker[Session], tmp_path: Path) -> str:
-    with session_factory() as session, session.begin():
-        session.add(
-            Population(
-                area_code="FR", area_level="country", year=2024, value=68_000_000, source="t"
-            )
-        )
-        centres = [make_centre(session, name=f"C{i}", country="FR") for i in range(3)]
-        version = make_published_form(session, FORM)
-        for year, units in ((2022, 1), (2024, 2)):
-            wave(session, centres, version, year, {0: {"has_pet": "yes", "units": units}})
-        later = wave(session, centres, version, 2026, {0: {"has_pet": "yes", "units": 5}})
-        series = tmp_path / "series.csv"
-        series.write_text(
-            "area_code,year,indicator,value,source,flag\nFRA,2025,pet_per_m,10,Registry <b>,e\n",
-            encoding="utf-8",
-        )
-        official_statistics.import_reference(session, system_actor("system:test"), series)
-        return later.slug
-
-
-def test_change_and_official_pages(
+def test_evidence_pages_json_and_downloads(
     client_as: Callable[..., tuple[TestClient, SignedIn]],
     session_factory: sessionmaker[Session],
-    tmp_path: Path,
 ) -> None:
-    slug = prepare(session_factory, tmp_path)
+    with session_factory() as session, session.begin():
+        slug = populate(session).slug
     lead, _ = client_as("domain_lead", domains=["nuclear_medicine"])
-    page = lead.get(f"/maps/{slug}/pet_per_m/change")
+
+    page = lead.get(f"/evidence/{slug}/barriers", headers={"Accept-Language": "fr"})
     assert page.status_code == 200
-    assert "are the same in both waves" in page.text
-    assert 'class="ag-map"' in page.text
-    assert 'data-testid="series-table"' in page.text  # three waves: the series
-    table = lead.get(f"/maps/{slug}/pet_per_m/change.csv")
-    (france,) = [r for r in csv.DictReader(io.StringIO(table.text)) if r["area_code"] == "FR"]
-    assert float(france["change"]) * 68 == pytest.approx(
-        3.0
-    )  # 5 units against 2 in the previous wave
-    official = lead.get(f"/maps/{slug}/pet_per_m/official")
-    assert official.status_code == 200
-    assert "Registry &lt;b&gt;" in official.text
-    assert "Registry <b>" not in official.text
-    assert "<strong>disagrees</strong>" in official.text  # 5 units against 10: ratio 0.5
-    rows = list(csv.DictReader(io.StringIO(lead.get(f"/maps/{slug}/pet_per_m/official.csv").text)))
-    assert rows[0]["capture_ratio"] == "0.5"
-    other, _ = client_as("domain_lead", domains=["surgery"])
-    assert other.get(f"/maps/{slug}/pet_per_m/change").status_code == 404
-    assert other.get(f"/maps/{slug}/pet_per_m/official").status_code == 404
+    assert "<h1>Obstacles à l’accès</h1>" in page.text  # noqa: RUF001 - French typography
+    assert "Coût" in page.text
+    assert "Waiting for the &lt;b&gt;ministry&lt;/b&gt;" in page.text  # escaped, staff only
+    assert OTHER_TEXT not in page.text
+    rows = list(csv.DictReader(io.StringIO(lead.get(f"/evidence/{slug}/barriers.csv").text)))
+    france = {r["barrier"]: r for r in rows if r["area_code"] == "FR"}
+    assert (france["cost"]["citing"], france["cost"]["responding"]) == ("2", "3")
+    figure = lead.get(f"/evidence/{slug}/barriers.png", params={"country": "FR"})
+    assert figure.content[:4] == b"\x89PNG"
+    api = lead.get(f"/api/v1/campaigns/{slug}/barriers", params={"country": "FR"}).json()
+    assert api["others"][0]["text"] == OTHER_TEXT
+    assert {r["area_code"] for r in api["rows"]} == {"FR", "ALL"}
+
+    profile = lead.get(f"/evidence/{slug}/countries/FR")
+    assert profile.status_code == 200
+    assert "1 of 2" in profile.text  # France's EU-27 rank for PET/CT per million
+    assert "@media print" in lead.get("/static/css/app.css").text
+    assert lead.get(f"/evidence/{slug}/countries/ES").status_code == 404
+    table = lead.get(f"/evidence/{slug}/countries/FR/profile.csv").text
+    assert table.splitlines()[0].startswith("country,domain,indicator,label")
+    assert lead.get(f"/evidence/{slug}/countries/FR/profile.svg").content.startswith(b"<?xml")
+    api_profile = lead.get(f"/api/v1/campaigns/{slug}/countries/FR/profile").json()
+    assert api_profile["indicators"][0]["rank_eu27"] == 1
+
+    left = lead.get(f"/evidence/{slug}/left-out/pet_per_m")
+    assert left.status_code == 200
+    assert 'class="ag-map"' in left.text
+    assert "Lyon" in left.text
+    places = lead.get(f"/evidence/{slug}/left-out/pet_per_m/places.csv?distance=100").text
+    assert "Lyon" in places
+    bad = lead.get(f"/api/v1/campaigns/{slug}/indicators/pet_per_m/left-out?distance=0")
+    assert bad.status_code == 422
+    assert "above 0" in bad.json()["detail"]
+
+    researcher, _ = client_as("researcher")
+    assert researcher.get(f"/evidence/{slug}/barriers").status_code == 403
+    assert researcher.get(f"/api/v1/campaigns/{slug}/barriers").status_code == 403

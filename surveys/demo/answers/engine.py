@@ -15,6 +15,7 @@ from typing import Any
 from surveys.demo.answers.rules import Draw, FormRules, available, reimbursement, weeks, whole
 from surveys.demo.capacity import CentreFacts
 from surveys.questionnaires.definitions.compiled import CompiledForm, Question
+from surveys.questionnaires.definitions.model import GENERATED_OTHER_SUFFIX
 
 BOUND = re.compile(r"\.\s*(?P<op>>=|<=|>|<)\s*(?P<value>-?\d+(?:\.\d+)?)")
 SYNTHETIC_NOTE = "Synthetic demo answer: made up for the demo, not a real centre's figure."
@@ -89,7 +90,31 @@ def _default(form: CompiledForm, question: Question, draw: Draw) -> Any:
             return answer if answer in options else "no"
         return draw.rng.choice(options)
     chosen = [o for o in options if o != "none" and draw.chance(0.3)]
-    return chosen or [options[0]]
+    return (chosen or [options[0]]) + _other_barrier(form, question, draw)
+
+
+OTHER_BARRIERS = (
+    "Synthetic demo answer: the regional health authority has not yet approved the service.",
+    "Synthetic demo answer: the tender for replacement equipment is delayed.",
+    "Synthetic demo answer: patients' travel to the centre is not reimbursed.",
+    "Synthetic demo answer: the service depends on one consultant close to retirement.",
+)
+OTHER_BARRIER_SHARE = 0.02
+
+
+def _other_barrier(form: CompiledForm, question: Question, draw: Draw) -> list[str]:
+    """["other"] for a few centres answering a barrier question with an "other" choice, whose
+    text goes beside it, so the barrier pages list some; [] for every other answer. Drawn from
+    a source of its own (the centre and the question), so the rest of the demo stays as it was."""
+    if not question.name.endswith("barriers") or "other" not in {
+        c.name for c in form.options(question)
+    }:
+        return []
+    own = random.Random(f"{draw.facts.respondent.id}:{question.name}")  # noqa: S311 - demo data
+    if own.random() >= OTHER_BARRIER_SHARE:
+        return []
+    draw.answers[question.name + GENERATED_OTHER_SUFFIX] = own.choice(OTHER_BARRIERS)
+    return ["other"]
 
 
 def _fill(

@@ -156,3 +156,25 @@ def test_the_centre_profile_repeats_the_registry() -> None:
 def test_answers_are_deterministic_from_the_random_source() -> None:
     facts = SAMPLE[5]
     assert answers("radiotherapy", facts) == answers("radiotherapy", facts)
+
+
+def test_a_few_centres_name_another_barrier_in_their_own_words() -> None:
+    barrier_forms = {
+        form_id: [q.name for q in form.walk() if q.name.endswith("barriers")]
+        for form_id, form in FORMS.items()
+    }
+    named, answered = [], 0
+    for form_id, questions in barrier_forms.items():
+        for facts in SAMPLE[:60]:
+            given = validated(form_id, facts) if questions else {}
+            for name in questions:
+                if name not in given:
+                    continue
+                answered += 1
+                text = given.get(f"{name}_other")
+                assert ("other" in given[name]) == bool(text), (form_id, given[name], text)
+                if text:
+                    named.append(text)
+    assert answered > 200
+    assert 0 < len(named) < answered * 0.1  # a few, never most
+    assert all(text.startswith("Synthetic demo answer:") for text in named)
