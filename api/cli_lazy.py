@@ -66,7 +66,7 @@ LAZY_COMMANDS: dict[str, LazyCommand] = {
     "maps": LazyCommand("api.cli_geo:maps_app", "Publication figures of the indicator maps."),
     "evidence": LazyCommand(
         "api.cli_evidence:evidence_app",
-        "Evidence for the recommendations paper: country profiles, barriers, who is left out.",
+        "Evidence for the paper: barriers, country profiles, who is left out.",
     ),
     "export": LazyCommand(
         "api.cli_export:export_command",

@@ -14,7 +14,6 @@ from markupsafe import Markup
 
 from api.auth import MapReader
 from api.deps import AppSettings, DbSession
-from mapping.evidence import figures
 from mapping.evidence.barriers import ALL_COUNTRIES, barrier_summary, domains_of
 from mapping.evidence.left_out import left_out
 from mapping.evidence.profiles import country_profile
@@ -147,6 +146,8 @@ def barriers_figure(
         language=request_language(request),
     )
     buffer = io.BytesIO()
+    from mapping.evidence import figures  # matplotlib loads with the first figure
+
     figures.barrier_figure(summary, fmt, buffer, area=_country(country) or ALL_COUNTRIES)
     return _figure(buffer.getvalue(), fmt, f"{slug}-barriers")
 
@@ -217,6 +218,8 @@ def profile_figure(
         session, actor, slug, code, low_coverage_threshold=settings.low_coverage_threshold
     )
     buffer = io.BytesIO()
+    from mapping.evidence import figures  # matplotlib loads with the first figure
+
     figures.profile_figure(profile, fmt, buffer)
     return _figure(buffer.getvalue(), fmt, f"{slug}-{profile.country}-profile")
 

@@ -9,7 +9,7 @@ The column is added and dropped in place, not in batch mode: a batch copy of the
 drop the triggers that keep sealed releases immutable (revision 0003).
 
 Revision ID: 0009
-Revises: 0012
+Revises: 0008
 Created: 2026-12-07 05:00:00+00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0012"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

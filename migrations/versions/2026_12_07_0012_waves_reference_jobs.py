@@ -9,7 +9,7 @@
   share one queue (``docs/jobs.md``). SQLite needs none: its jobs run in the app process.
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Created: 2026-12-07 04:30:00+00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -78,6 +78,9 @@ SAMPLES: dict[str, Callable[[World, str], str]] = {
     "indicator": lambda w, role: "no_such_indicator",
     "fmt": lambda w, role: "png",
     "job_id": lambda w, role: MISSING_ID,
+    "country": lambda w, role: "FR",
+    "code": lambda w, role: "FR",
+    "table": lambda w, role: "areas",
 }
 
 # Parameters naming an object someone owns: (the foreign object, whether the role may reach it).

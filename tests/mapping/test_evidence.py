@@ -18,6 +18,7 @@ from mapping.evidence.barriers import ALL_COUNTRIES, barrier_summary
 from mapping.evidence.left_out import left_out
 from mapping.evidence.profiles import country_profile
 from mapping.service import MapRequest
+from surveys.campaigns.errors import CampaignNotFound
 from surveys.campaigns.models import Campaign
 from surveys.policy import PermissionDenied, staff_actor, system_actor
 from surveys.registry.models import Population
@@ -122,9 +123,11 @@ def test_barriers_by_country_with_coverage_and_other_text_for_staff(session: Ses
     lead = staff_actor(user_id=1, role="domain_lead", domains=["nuclear_medicine"])
     assert barrier_summary(session, lead, campaign.slug).others is not None
     other_lead = staff_actor(user_id=2, role="domain_lead", domains=["surgery"])
-    assert barrier_summary(session, other_lead, campaign.slug).table.empty
+    # A campaign that asks none of a lead's domains is not theirs to see (the data scope).
+    with pytest.raises(CampaignNotFound):
+        barrier_summary(session, other_lead, campaign.slug)
     with pytest.raises(DomainNotInCampaign):
-        barrier_summary(session, other_lead, campaign.slug, domain="nuclear_medicine")
+        barrier_summary(session, SYSTEM, campaign.slug, domain="surgery")
     with pytest.raises(CountryNotInStudy):
         barrier_summary(session, SYSTEM, campaign.slug, country="ES")
     researcher = staff_actor(user_id=3, role="researcher")

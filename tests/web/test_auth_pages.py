@@ -260,7 +260,7 @@ class TestCentreImport:
                 session.scalar(select(Centre.name).where(Centre.city == "Lyon"))
                 == "Hôpital 🩺 Test"
             )
-        assert actions(session_factory)[-1] == "centre.import"
+        assert actions(session_factory)[-2:] == ["centre.import", "geo.place_centres"]
         assert not list(tmp_path.rglob("centres.csv"))
 
 
