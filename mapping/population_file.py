@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +60,29 @@ class CheckedFile:
     problems: list[RowProblem] = field(default_factory=list)
 
 
+def open_table(
+    path: Path, required: Sequence[str], expected: str
+) -> tuple[list[str], Iterator[list[str]]] | RowProblem:
+    """A UTF-8 CSV's lower-cased header and its remaining rows, or the problem that stops it
+    (not UTF-8; a required column missing, the ``expected`` header named in the message)."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return RowProblem(
+            0, "", f"the file is not UTF-8 (byte {error.start}); save it as CSV UTF-8"
+        )
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [column for column in required if column not in header]
+    if missing:
+        return RowProblem(
+            1,
+            ", ".join(missing),
+            f"missing column(s) {', '.join(missing)}; the header must be {expected}",
+        )
+    return header, reader
+
+
 def check_population_file(path: Path, known: KnownAreas) -> CheckedFile:
     """Every row of a population table checked against what the registry knows.
 
@@ -70,26 +93,13 @@ def check_population_file(path: Path, known: KnownAreas) -> CheckedFile:
         no problem.
     """
     checked = CheckedFile()
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        checked.problems.append(
-            RowProblem(0, "", f"the file is not UTF-8 (byte {error.start}); save it as CSV UTF-8")
-        )
+    opened = open_table(
+        path, REQUIRED, "area_code,year,value,source (and optionally level, nuts_version)"
+    )
+    if isinstance(opened, RowProblem):
+        checked.problems.append(opened)
         return checked
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [column for column in REQUIRED if column not in header]
-    if missing:
-        checked.problems.append(
-            RowProblem(
-                1,
-                ", ".join(missing),
-                f"missing column(s) {', '.join(missing)}; the header must be "
-                "area_code,year,value,source (and optionally level, nuts_version)",
-            )
-        )
-        return checked
+    header, reader = opened
     seen: dict[tuple[str, int, str], int] = {}
     for number, values in enumerate(reader, start=2):
         if number > MAX_ROWS + 1:

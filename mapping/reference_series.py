@@ -12,14 +12,12 @@ is row 1), so one pass shows all that needs fixing.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mapping.population_file import YEARS, KnownAreas, nuts_version_of
+from mapping.population_file import YEARS, KnownAreas, nuts_version_of, open_table
 from surveys.errors import RowProblem
 from surveys.registry.codes import UnknownCode, area
 
@@ -64,27 +62,15 @@ def check_reference_file(
         no problem.
     """
     checked = CheckedSeries()
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        checked.problems.append(
-            RowProblem(0, "", f"the file is not UTF-8 (byte {error.start}); save it as CSV UTF-8")
-        )
+    opened = open_table(
+        path,
+        REQUIRED,
+        "area_code,year,indicator,value,source (and optionally flag, level, nuts_version)",
+    )
+    if isinstance(opened, RowProblem):
+        checked.problems.append(opened)
         return checked
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip().lower() for h in next(reader, [])]
-    missing = [column for column in REQUIRED if column not in header]
-    if missing:
-        checked.problems.append(
-            RowProblem(
-                1,
-                ", ".join(missing),
-                f"missing column(s) {', '.join(missing)}; the header must be "
-                "area_code,year,indicator,value,source (and optionally flag, level, "
-                "nuts_version)",
-            )
-        )
-        return checked
+    header, reader = opened
     seen: dict[tuple[str, int, str, str], int] = {}
     for number, values in enumerate(reader, start=2):
         if number > MAX_ROWS + 1:

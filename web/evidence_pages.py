@@ -11,14 +11,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from api.auth import MapReader
 from api.deps import AppSettings, DbSession
-from mapping.evidence.barriers import ALL_COUNTRIES, barrier_summary, domains_of
+from mapping.evidence.barriers import ALL_COUNTRIES, BarrierSummary, barrier_summary, domains_of
 from mapping.evidence.left_out import left_out
 from mapping.evidence.profiles import country_profile
 from mapping.notes import LEVEL_LABELS
 from mapping.render.interactive import TooltipField, choropleth_map
+from surveys.policy import Actor
 from surveys.tabular import csv_chunks
 from web.i18n import request_language
 from web.templating import templates
@@ -73,6 +75,26 @@ def _country(code: str | None) -> str | None:
     return code.upper() if code else None
 
 
+def _barriers(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    slug: str,
+    domain: str | None,
+    country: str | None,
+) -> BarrierSummary:
+    """The barrier summary a barriers page, CSV or figure shows (labels in the page's
+    language)."""
+    return barrier_summary(
+        session,
+        actor,
+        slug,
+        domain=domain or None,
+        country=_country(country),
+        language=request_language(request),
+    )
+
+
 @router.get("/evidence/{slug}/barriers", response_class=HTMLResponse)
 def barriers_page(
     request: Request,
@@ -83,10 +105,7 @@ def barriers_page(
     country: CountryParam = None,
 ) -> HTMLResponse:
     """The barriers of every domain: a bar chart and a table per domain, "other" for staff."""
-    language = request_language(request)
-    summary = barrier_summary(
-        session, actor, slug, domain=domain or None, country=_country(country), language=language
-    )
+    summary = _barriers(request, session, actor, slug, domain, country)
     area = _country(country) or ALL_COUNTRIES
     return templates.TemplateResponse(
         request,
@@ -115,14 +134,7 @@ def barriers_csv(
     country: CountryParam = None,
 ) -> Response:
     """The barriers table as CSV (labels in the interface language)."""
-    summary = barrier_summary(
-        session,
-        actor,
-        slug,
-        domain=domain or None,
-        country=_country(country),
-        language=request_language(request),
-    )
+    summary = _barriers(request, session, actor, slug, domain, country)
     return _csv(summary.table_rows(), f"{slug}-barriers.csv")
 
 
@@ -137,14 +149,7 @@ def barriers_figure(
     country: CountryParam = None,
 ) -> Response:
     """The barriers as a figure: one panel per domain, for a country or all countries."""
-    summary = barrier_summary(
-        session,
-        actor,
-        slug,
-        domain=domain or None,
-        country=_country(country),
-        language=request_language(request),
-    )
+    summary = _barriers(request, session, actor, slug, domain, country)
     buffer = io.BytesIO()
     from mapping.evidence import figures  # matplotlib loads with the first figure
 
