@@ -10,6 +10,7 @@ request with its own id.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.settings import Settings
 from mapping import imports, populations, service, versions
 from surveys.db import make_engine, make_session_factory, transaction
-from surveys.errors import DomainError
+from surveys.errors import DomainError, RowProblem
 from surveys.policy import system_actor
 
 geo_app = typer.Typer(
@@ -193,6 +194,15 @@ def boundary_versions(
         console.print("No boundaries are loaded.")
 
 
+def print_row_problems(file: Path, problems: Sequence[RowProblem], detail: str) -> None:
+    """Why a file was refused whole: its problems by row and column, then the summary."""
+    table = Table("row", "column", "problem", "value", title=f"{file.name}: problems")
+    for problem in problems:
+        table.add_row(str(problem.row), problem.column, problem.message, problem.value or "")
+    errors.print(table)
+    errors.print(detail, markup=False)
+
+
 @geo_app.command("import-population")
 def import_population(file: FileArgument) -> None:
     """Load population figures: a CSV with area_code, year, value, source (and optionally
@@ -203,11 +213,7 @@ def import_population(file: FileArgument) -> None:
                 session, system_actor(), file, request_id=_request_id()
             )
     except imports.PopulationFileRefused as exc:
-        table = Table("row", "column", "problem", "value", title=f"{file.name}: problems")
-        for problem in exc.problems:
-            table.add_row(str(problem.row), problem.column, problem.message, problem.value or "")
-        errors.print(table)
-        errors.print(exc.detail, markup=False)
+        print_row_problems(file, exc.problems, exc.detail)
         raise typer.Exit(1) from exc
     except DomainError as exc:
         errors.print(exc.detail, markup=False)

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli_geo import FileArgument, _factory, _request_id
+from api.cli_geo import FileArgument, _factory, _request_id, print_row_problems
 from mapping import official_statistics
 from surveys.db import transaction
 from surveys.errors import DomainError
@@ -33,11 +33,7 @@ def import_series(file: FileArgument) -> None:
                 session, system_actor(), file, request_id=_request_id()
             )
     except official_statistics.ReferenceFileRefused as exc:
-        table = Table("row", "column", "problem", "value", title=f"{file.name}: problems")
-        for problem in exc.problems:
-            table.add_row(str(problem.row), problem.column, problem.message, problem.value or "")
-        errors.print(table)
-        errors.print(exc.detail, markup=False)
+        print_row_problems(file, exc.problems, exc.detail)
         raise typer.Exit(1) from exc
     except DomainError as exc:
         errors.print(exc.detail, markup=False)
